@@ -1,0 +1,1 @@
+"""odr: online dispute resolution for consumer complaints."""

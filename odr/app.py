@@ -1,0 +1,111 @@
+"""create_app(settings) -> Litestar: the three portals, the JSON API, background loops."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.extensions.litestar import (
+    SQLAlchemyPlugin,
+    SQLAlchemySyncConfig,
+    SyncSessionConfig,
+)
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from odr.auth.web import login_handlers
+from odr.background import running
+from odr.db.engine import make_engine, make_session_factory
+from odr.db.migrate import is_current
+from odr.engine.rules import Rules, load_rules
+from odr.intake.api import IntakeApi
+from odr.portals.consumer.controller import ConsumerController
+from odr.portals.enterprise.controller import EnterpriseController
+from odr.portals.errors import EXCEPTION_HANDLERS
+from odr.portals.evidence import download_evidence
+from odr.portals.regulator.controller import RegulatorController
+from odr.portals.templating import PORTALS_DIR, make_environment
+from odr.settings import Settings
+
+
+@get("/health/live", sync_to_thread=False, include_in_schema=False)
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/health/ready", sync_to_thread=True, include_in_schema=False)
+def ready(db_session: NamedDependency[Session]) -> dict[str, str]:
+    db_session.execute(text("SELECT 1"))
+    if not is_current(db_session.connection()):
+        raise ServiceUnavailableException("database migrations are not current")
+    return {"status": "ready"}
+
+
+def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    rules = load_rules(settings.workflows_dir.resolve())
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+
+    @asynccontextmanager
+    async def background(_app: Litestar) -> AsyncIterator[None]:
+        if not settings.background_jobs:
+            yield
+            return
+        async with running(factory, rules, settings):
+            yield
+
+    db = SQLAlchemySyncConfig(
+        engine_instance=engine,
+        session_maker=factory,
+        session_config=SyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+    )
+    return Litestar(
+        route_handlers=[
+            ConsumerController,
+            EnterpriseController,
+            RegulatorController,
+            IntakeApi,
+            download_evidence,
+            *login_handlers,
+            live,
+            ready,
+            create_static_files_router("/static", directories=[PORTALS_DIR / "static"]),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db)],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(make_environment(rules))
+        ),
+        csrf_config=CSRFConfig(
+            secret=secret.hex(), cookie_name="odr_csrf", exclude=["/api/", "/health/", "/schema"]
+        ),
+        middleware=[
+            CookieBackendConfig(secret=secret, key="odr_session", max_age=8 * 3600).middleware
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),
+        lifespan=[background],
+        state=State({"settings": settings, "rules": rules, "session_factory": factory}),
+        debug=settings.debug,
+    )
+
+
+def rules_of(app: Litestar) -> Rules:
+    return app.state["rules"]

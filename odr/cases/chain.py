@@ -1,0 +1,129 @@
+"""The hash chain of case events: each event's hash covers its content and its predecessor's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from odr.cases.models import Attachment, Case, CaseEvent
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# The complaint as filed: the first event's content_sha256 covers these columns and the evidence.
+CONTENT_COLUMNS = (
+    "number",
+    "channel",
+    "external_id",
+    "complainant_name",
+    "complainant_phone",
+    "complainant_address",
+    "complainant_email",
+    "respondent_id",
+    "respondent_name",
+    "respondent_uscc",
+    "respondent_address",
+    "product",
+    "purchase_date",
+    "amount",
+    "order_number",
+    "claim_type",
+    "facts",
+)
+
+
+def content_digest(case: Case, evidence_sha256: list[str]) -> str:
+    """SHA-256 of the complaint's content as filed."""
+    content = {name: getattr(case, name) for name in CONTENT_COLUMNS}
+    content = {k: (None if v is None else str(v)) for k, v in content.items()}
+    content["evidence"] = sorted(evidence_sha256)
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(case_number: str, event: CaseEvent) -> str:
+    """SHA-256 over the event's content, its case number and the previous hash."""
+    content = canonical_json(
+        {
+            "case": case_number,
+            "seq": event.seq,
+            "at": _timestamp(event.occurred_at),
+            "actor": [event.actor_role, event.actor_id, event.actor_label],
+            "trigger": event.trigger,
+            "from": event.from_state,
+            "to": event.to_state,
+            "payload": event.payload,
+            "prev": event.prev_hash,
+        }
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    case_number: str
+    event_seq: int | None
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event #{self.event_seq} (id {self.event_id})" if self.event_seq else "case"
+        return f"case {self.case_number}: {where}: {self.problem}"
+
+
+def verify_case(
+    case: Case, events: list[CaseEvent], evidence_sha256: list[str]
+) -> Iterator[ChainProblem]:
+    """Recompute one case's chain and content digest; yield every problem found."""
+    if events and events[0].payload.get("content_sha256") != content_digest(case, evidence_sha256):
+        yield ChainProblem(case.number, None, None, "complaint content altered since filing")
+    prev = ""
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            yield ChainProblem(case.number, event.seq, event.id, f"expected seq {expected_seq}")
+        if event.prev_hash != prev:
+            yield ChainProblem(case.number, event.seq, event.id, "prev_hash does not match")
+        if event_hash(case.number, event) != event.hash:
+            yield ChainProblem(case.number, event.seq, event.id, "content altered (hash mismatch)")
+        prev = event.hash
+    if case.last_event_hash != prev or case.event_count != len(events):
+        yield ChainProblem(case.number, None, None, "chain head does not match the last event")
+
+
+def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
+    """Verify every case's chain, a batch of cases at a time."""
+    last_id = 0
+    while True:
+        cases = session.scalars(
+            select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)
+        ).all()
+        if not cases:
+            return
+        events: dict[int, list[CaseEvent]] = {c.id: [] for c in cases}
+        for event in session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id.in_(events))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        ):
+            events[event.case_id].append(event)
+        evidence: dict[int, list[str]] = {c.id: [] for c in cases}
+        for case_id, sha in session.execute(
+            select(Attachment.case_id, Attachment.sha256).where(Attachment.case_id.in_(evidence))
+        ):
+            evidence[case_id].append(sha)
+        for case in cases:
+            yield from verify_case(case, events[case.id], evidence[case.id])
+        last_id = cases[-1].id
+        session.expunge_all()

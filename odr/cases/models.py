@@ -1,0 +1,134 @@
+"""Case, CaseEvent (hash-chained) and Attachment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.db.base import Base, Id, Json, UtcDateTime
+from odr.enterprises.models import Enterprise
+from odr.offices.models import Office
+
+CLAIM_TYPES = ("refund", "replacement", "repair", "compensation", "apology", "other")
+CHANNELS = ("web", "api", "12315")
+
+
+class Case(Base):
+    """A consumer complaint. Only cases.service (submit, act) changes its state."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_cases_enterprise_queue", "enterprise_id", "state", "due_at"),
+        Index("ix_cases_office_queue", "office_id", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    access_code_hash: Mapped[str] = mapped_column(String(120))
+    workflow: Mapped[str] = mapped_column(String(50))
+    workflow_version: Mapped[int]
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    external_id: Mapped[str | None] = mapped_column(String(64))
+
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The running clock of the current state (None when the state has none); the sweeper's key.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+    complainant_name: Mapped[str] = mapped_column(String(100))
+    complainant_phone: Mapped[str] = mapped_column(String(20))
+    complainant_address: Mapped[str] = mapped_column(String(300))
+    complainant_email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    respondent_name: Mapped[str] = mapped_column(String(200))
+    respondent_uscc: Mapped[str | None] = mapped_column(String(18))
+    respondent_address: Mapped[str] = mapped_column(String(300), default="")
+    # The enrolled ODR enterprise that negotiates (the respondent, or its platform).
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    # The competent regulator office: acceptance, escalations, mediation.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+
+    product: Mapped[str] = mapped_column(String(200))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    claim_type: Mapped[str] = mapped_column(String(20))
+    facts: Mapped[str] = mapped_column(Text)
+
+    # Why the case reached the regulator (overdue / declined / offer rejected): for scorecards.
+    escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+    # Head of the hash chain, so appending an event needs no read of the previous one.
+    event_count: Mapped[int] = mapped_column(default=0)
+    last_event_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    respondent: Mapped[Enterprise | None] = relationship(foreign_keys=[respondent_id])
+    enterprise: Mapped[Enterprise | None] = relationship(foreign_keys=[enterprise_id])
+    office: Mapped[Office | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.seq", viewonly=True
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", viewonly=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """One change of a case; its hash covers its content and the previous event's hash."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int]
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[str] = mapped_column(String(50))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Attachment(Base):
+    """An evidence file; the bytes live under var/evidence, named by their SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(20))  # role
+
+    case: Mapped[Case] = relationship(back_populates="attachments")

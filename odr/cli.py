@@ -1,0 +1,184 @@
+"""The `odr` command: serve, worker, db, demo, sweep, dispatch, audit, workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from odr.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+    from odr.db.engine import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def _rules(settings: Settings):  # type: ignore[no-untyped-def]
+    from odr.engine.rules import load_rules
+
+    return load_rules(settings.workflows_dir.resolve())
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            "give a time zone, e.g. 2026-12-31T16:00:00+00:00", param_hint="--now"
+        )
+    return moment
+
+
+@click.group(help="odr: online dispute resolution for consumer complaints.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command(help="Serve the portals and the API, with the sweeper and dispatcher in-process.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-background", is_flag=True, help="Leave sweeping and dispatch to `odr worker`.")
+def serve(host: str, port: int, no_background: bool) -> None:
+    import uvicorn
+
+    from odr.app import create_app
+
+    settings = Settings.from_env(background_jobs=not no_background and _settings().background_jobs)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@main.command(help="Run the deadline sweeper and the notification dispatcher without HTTP.")
+def worker() -> None:
+    from odr.background import loops
+
+    settings = _settings()
+
+    async def run() -> None:
+        await asyncio.gather(*loops(_factory(settings), _rules(settings), settings))
+
+    asyncio.run(run())
+
+
+@main.group(help="Database commands.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply the migrations (creates the SQLite file when needed).")
+def db_upgrade() -> None:
+    from odr.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("database is at the newest migration")
+
+
+@main.command(help="Load demo data (Nanning's offices, platforms, users) and print the logins.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+def demo(if_empty: bool) -> None:
+    from odr.cases.service import utcnow
+    from odr.db.engine import transaction
+    from odr.demo import is_empty, load_demo
+
+    settings = _settings()
+    with transaction(_factory(settings)) as session:
+        if not is_empty(session):
+            if if_empty:
+                click.echo("demo data: the database already has data; nothing loaded")
+                return
+            raise click.ClickException("the database already has data")
+        logins = load_demo(session, utcnow())
+    click.echo("Demo logins (passwords are shown only now) / 演示账号（密码只显示这一次）:")
+    for login in logins:
+        click.echo(f"  {login.portal:<10} {login.username:<12} {login.password:<14} {login.who}")
+    click.echo(
+        "Consumer form: http://127.0.0.1:8000/ · enterprise: /enterprise · regulator: /regulator"
+    )
+
+
+@main.command(help="Fire every due deadline once (the same pass the server runs periodically).")
+@click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
+def sweep(now: str | None) -> None:
+    from odr.cases.sweeper import sweep as run_sweep
+
+    settings = _settings()
+    fired = run_sweep(_factory(settings), _rules(settings), now=_parse_now(now))
+    click.echo(f"{fired} deadline(s) fired")
+
+
+@main.command(help="Deliver due notifications once.")
+def dispatch() -> None:
+    from odr.notify.dispatcher import dispatch as run_dispatch
+
+    settings = _settings()
+    click.echo(f"{run_dispatch(_factory(settings), settings)} notification(s) sent")
+
+
+@main.group(help="Audit commands.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Recompute every case's hash chain; name each broken case and event.")
+def audit_verify() -> None:
+    from odr.cases.chain import verify_all
+
+    settings = _settings()
+    problems = 0
+    with _factory(settings)() as session:
+        for problem in verify_all(session):
+            problems += 1
+            click.echo(str(problem))
+    if problems:
+        click.echo(f"{problems} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo("every case's hash chain is intact")
+
+
+@main.group(help="Workflow definitions.")
+def workflow() -> None:
+    pass
+
+
+@workflow.command("check", help="Validate workflow files (default: every file in workflows/).")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def workflow_check(files: tuple[Path, ...]) -> None:
+    from odr.engine.workflow import NON_WORKFLOW_FILES, WorkflowError, load_workflow
+
+    paths = list(files) or sorted(
+        p for p in _settings().workflows_dir.glob("*.yaml") if p.name not in NON_WORKFLOW_FILES
+    )
+    failed = False
+    for path in paths:
+        try:
+            wf = load_workflow(path)
+        except WorkflowError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+            continue
+        click.echo(
+            f"{path}: ok ({wf.name} v{wf.version}, {len(wf.states)} states, "
+            f"{len(wf.transitions)} transitions)"
+        )
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Database: declarative Base, engine and sessions, Alembic migrations."""

@@ -1,0 +1,24 @@
+"""Conditions a workflow may name on a transition: pure checks of the case row and the data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Condition = Callable[[Any, Mapping[str, Any]], bool]
+
+
+def respondent_is_odr_enterprise(case: Any, data: Mapping[str, Any]) -> bool:
+    """Routing found an enrolled, active ODR enterprise to negotiate."""
+    return case.enterprise_id is not None
+
+
+def competent_office_known(case: Any, data: Mapping[str, Any]) -> bool:
+    """Routing found the regulator office competent for the respondent."""
+    return case.respondent_id is not None and case.office_id is not None
+
+
+CONDITIONS: dict[str, Condition] = {
+    "respondent_is_odr_enterprise": respondent_is_odr_enterprise,
+    "competent_office_known": competent_office_known,
+}

@@ -1,0 +1,22 @@
+"""Parsers shared by every validated input (complaint forms, workflow fields): pure functions."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
+def parse_amount(value: object) -> Decimal:
+    """A non-negative amount in yuan with at most two decimals; ValueError says what is wrong."""
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+    except (InvalidOperation, ValueError):
+        raise ValueError("应为金额，如 128.50 / must be an amount such as 128.50") from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        raise ValueError(
+            "金额须在 0 至 9,999,999,999.99 之间 / must be between 0 and 9,999,999,999.99"
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("最多两位小数 / at most two decimals")
+    return amount.quantize(Decimal("0.01"))

@@ -1,0 +1,40 @@
+"""The rules in force: the workflows and the working-day calendar, loaded once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from odr.engine.calendar import WorkingCalendar
+from odr.engine.workflow import StateDef, Workflow, load_workflows
+
+DEFAULT_WORKFLOW = "odr_standard"
+
+
+@dataclass(frozen=True)
+class Rules:
+    workflows: dict[str, Workflow]
+    calendar: WorkingCalendar
+
+    def workflow(self, name: str = DEFAULT_WORKFLOW) -> Workflow:
+        return self.workflows[name]
+
+    def deadline(self, state: StateDef, start: datetime) -> datetime | None:
+        """When the clock of a state entered at `start` expires (None if it has no clock)."""
+        if state.clock is None:
+            return None
+        if state.clock.working:
+            return self.calendar.add_working_days(start, state.clock.days)
+        return self.calendar.add_calendar_days(start, state.clock.days)
+
+
+@cache
+def load_rules(workflows_dir: Path) -> Rules:
+    """Workflows and calendar from a workflows/ folder (cached: one Machine per workflow)."""
+    calendar_file = workflows_dir / "calendar.yaml"
+    calendar = (
+        WorkingCalendar.from_file(calendar_file) if calendar_file.exists() else WorkingCalendar()
+    )
+    return Rules(workflows=load_workflows(workflows_dir), calendar=calendar)

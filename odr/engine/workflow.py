@@ -1,0 +1,410 @@
+"""Workflows as data: load and validate a YAML definition, build its one shared Machine, fire it.
+
+One transitions `Machine` per workflow (model=None), shared by every case: events are fired on
+the case row itself, so a case costs nothing beyond its row. The engine does no I/O; the case
+service writes what it decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transitions import Machine, MachineError
+
+from odr.engine.conditions import CONDITIONS
+from odr.engine.fields import parse_amount
+
+ROLES = ("consumer", "enterprise", "regulator", "system")
+AUDIENCES = ("consumer", "enterprise", "office")
+FIELD_TYPES = ("text", "choice", "amount", "office")
+SETTABLE = ("escalation_reason", "outcome")
+NON_WORKFLOW_FILES = {"calendar.yaml"}
+# transitions logs every state change at INFO; the case events are our record.
+logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+class WorkflowError(ValueError):
+    """A workflow definition is invalid; the message names the file, the state and the problem."""
+
+
+class TransitionNotAllowed(Exception):
+    """The trigger cannot be fired from this state by this role."""
+
+
+class ConditionsNotMet(Exception):
+    """The trigger exists here, but none of its transitions' conditions hold."""
+
+
+class InvalidData(Exception):
+    """The data given with a trigger is invalid; `errors` maps each field to its problem."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Clock:
+    days: int
+    working: bool  # statutory working days, else calendar days
+    on_expiry: str
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: Mapping[str, str]
+    party: str | None = None
+    terminal: bool = False
+    clock: Clock | None = None
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    type: str
+    label: Mapping[str, str]
+    required: bool = False
+    max_length: int = 2000
+    list: str | None = None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[str]
+    label: Mapping[str, str]
+    conditions: tuple[str, ...] = ()
+    fields: tuple[FieldDef, ...] = ()
+    set: Mapping[str, str] = field(default_factory=dict)
+    notify: Mapping[str, str] = field(default_factory=dict)
+
+
+class Workflow:
+    """A validated workflow and its shared state machine."""
+
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        title: Mapping[str, str],
+        initial: str,
+        states: dict[str, StateDef],
+        transitions: list[TransitionDef],
+        lists: dict[str, dict[str, Mapping[str, str]]],
+        source: str = "<memory>",
+    ):
+        self.name = name
+        self.version = version
+        self.title = title
+        self.initial = initial
+        self.states = states
+        self.transitions = transitions
+        self.lists = lists
+        self.source = source
+        self._by_key = {(t.trigger, s, t.dest): t for t in transitions for s in t.sources}
+        self.machine = self._build_machine()
+
+    def _build_machine(self) -> Machine:
+        machine = Machine(
+            model=None,
+            states=list(self.states),
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="state",
+        )
+        for t in self.transitions:
+            machine.add_transition(
+                t.trigger,
+                list(t.sources),
+                t.dest,
+                conditions=[_condition(name) for name in t.conditions],
+            )
+        return machine
+
+    def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
+        """The transitions of a trigger from a state, in the order conditions are tried."""
+        return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
+
+    def available(self, state: str, role: str) -> list[TransitionDef]:
+        """The triggers this role may fire from this state (one entry per trigger)."""
+        seen: dict[str, TransitionDef] = {}
+        for t in self.transitions:
+            if state in t.sources and role in t.roles and t.trigger not in seen:
+                seen[t.trigger] = t
+        return list(seen.values())
+
+    def clean(self, transition: TransitionDef, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate the data of a trigger against its fields; raises InvalidData naming each."""
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+        for f in transition.fields:
+            raw = data.get(f.name)
+            value = raw.strip() if isinstance(raw, str) else raw
+            if value in (None, ""):
+                if f.required:
+                    errors[f.name] = "必填 / required"
+                continue
+            if f.type in ("text", "office"):
+                if not isinstance(value, str):
+                    errors[f.name] = "应为文本 / must be text"
+                elif len(value) > f.max_length:
+                    errors[f.name] = f"不超过{f.max_length}字 / at most {f.max_length} characters"
+                else:
+                    clean[f.name] = value
+            elif f.type == "choice":
+                options = self.lists[f.list or ""]
+                if value not in options:
+                    errors[f.name] = "不是可选项 / not one of the choices: " + ", ".join(options)
+                else:
+                    clean[f.name] = value
+            elif f.type == "amount":
+                try:
+                    clean[f.name] = str(parse_amount(value))
+                except ValueError as exc:
+                    errors[f.name] = str(exc)
+        if errors:
+            raise InvalidData(errors)
+        return clean
+
+    def fire(self, case: Any, trigger: str, role: str, data: Mapping[str, Any]) -> TransitionDef:
+        """Fire a trigger on the case row (its `state` changes); return the transition taken."""
+        source = case.state
+        candidates = self.candidates(source, trigger)
+        if not candidates or not any(role in t.roles for t in candidates):
+            raise TransitionNotAllowed(f"'{trigger}' is not allowed from '{source}' for {role}")
+        try:
+            fired = self.machine.events[trigger].trigger(case, data=data)
+        except MachineError as exc:  # pragma: no cover - candidates() already checked
+            raise TransitionNotAllowed(str(exc)) from exc
+        if not fired:
+            raise ConditionsNotMet(f"no transition of '{trigger}' from '{source}' applies")
+        return self._by_key[(trigger, source, case.state)]
+
+    def label(self, choice_list: str, code: str, locale: str = "zh") -> str:
+        entry = self.lists.get(choice_list, {}).get(code)
+        return entry.get(locale, code) if entry else code
+
+
+def _condition(name: str):  # type: ignore[no-untyped-def]
+    check = CONDITIONS[name]
+    return lambda event: check(event.model, event.kwargs.get("data", {}))
+
+
+# --- loading and validation ------------------------------------------------------------------
+
+
+def _label(raw: Any, fallback: str) -> Mapping[str, str]:
+    if isinstance(raw, Mapping):
+        return {str(k): str(v) for k, v in raw.items()}
+    return {"zh": fallback, "en": fallback}
+
+
+def _as_list(raw: Any) -> list[Any]:
+    if raw is None:
+        return []
+    return list(raw) if isinstance(raw, list | tuple) else [raw]
+
+
+def parse_workflow(raw: Any, source: str) -> Workflow:
+    """Build a Workflow from parsed YAML, or raise WorkflowError naming source, state, problem."""
+
+    def fail(where: str, problem: str) -> WorkflowError:
+        return WorkflowError(f"{source}: {where}: {problem}")
+
+    if not isinstance(raw, Mapping):
+        raise fail("file", "expected a mapping with name, initial, states and transitions")
+    for key in ("name", "initial", "states", "transitions"):
+        if key not in raw:
+            raise fail("file", f"missing '{key}'")
+    raw_states = raw["states"]
+    if not isinstance(raw_states, Mapping) or not raw_states:
+        raise fail("states", "expected a non-empty mapping of states")
+
+    lists: dict[str, dict[str, Mapping[str, str]]] = {}
+    for list_name, options in (raw.get("lists") or {}).items():
+        if not isinstance(options, Mapping) or not options:
+            raise fail(f"list '{list_name}'", "expected a non-empty mapping of choices")
+        lists[str(list_name)] = {str(k): _label(v, str(k)) for k, v in options.items()}
+
+    states: dict[str, StateDef] = {}
+    for name, spec in raw_states.items():
+        spec = spec or {}
+        if not isinstance(spec, Mapping):
+            raise fail(f"state '{name}'", "expected a mapping")
+        clock = None
+        if "clock" in spec:
+            c = spec["clock"] or {}
+            working, calendar = c.get("working_days"), c.get("calendar_days")
+            days = working if working is not None else calendar
+            if (working is None) == (calendar is None) or not isinstance(days, int) or days < 1:
+                raise fail(
+                    f"state '{name}'",
+                    "clock needs exactly one of working_days or calendar_days, a whole number >= 1",
+                )
+            if not c.get("on_expiry"):
+                raise fail(f"state '{name}'", "clock has no on_expiry trigger")
+            clock = Clock(days=days, working=working is not None, on_expiry=str(c["on_expiry"]))
+        party = spec.get("party")
+        if party is not None and party not in ROLES:
+            raise fail(f"state '{name}'", f"unknown party '{party}' (one of {', '.join(ROLES)})")
+        states[str(name)] = StateDef(
+            name=str(name),
+            label=_label(spec.get("label"), str(name)),
+            party=party,
+            terminal=bool(spec.get("terminal", False)),
+            clock=clock,
+        )
+
+    initial = str(raw["initial"])
+    if initial not in states:
+        raise fail(f"state '{initial}'", "initial state is not defined under states")
+
+    transitions: list[TransitionDef] = []
+    seen_keys: set[tuple[str, str, str]] = set()
+    for index, spec in enumerate(_as_list(raw["transitions"]), start=1):
+        if not isinstance(spec, Mapping) or not spec.get("trigger"):
+            raise fail(f"transition #{index}", "expected a mapping with a trigger")
+        trigger = str(spec["trigger"])
+        where = f"transition '{trigger}' (#{index})"
+        sources = tuple(str(s) for s in _as_list(spec.get("source")))
+        dest = str(spec.get("dest", ""))
+        if not sources:
+            raise fail(where, "has no source state")
+        for state in (*sources, dest):
+            if state not in states:
+                raise fail(f"state '{state}'", f"unknown state, named in {where}")
+        for state in sources:
+            if states[state].terminal:
+                raise fail(f"state '{state}'", f"terminal state is the source of {where}")
+            key = (trigger, state, dest)
+            if key in seen_keys:
+                raise fail(where, f"duplicate transition from '{state}' to '{dest}'")
+            seen_keys.add(key)
+        roles = frozenset(str(r) for r in _as_list(spec.get("roles")))
+        if not roles or not roles <= set(ROLES):
+            raise fail(where, f"roles must be a non-empty subset of {', '.join(ROLES)}")
+        conditions = tuple(str(c) for c in _as_list(spec.get("conditions")))
+        for c in conditions:
+            if c not in CONDITIONS:
+                raise fail(where, f"unknown condition '{c}' (known: {', '.join(CONDITIONS)})")
+        fields = []
+        for fname, fspec in (spec.get("fields") or {}).items():
+            fspec = fspec or {}
+            ftype = fspec.get("type", "text")
+            if ftype not in FIELD_TYPES:
+                raise fail(where, f"field '{fname}' has unknown type '{ftype}'")
+            if ftype == "choice" and fspec.get("list") not in lists:
+                raise fail(where, f"field '{fname}' names unknown list '{fspec.get('list')}'")
+            fields.append(
+                FieldDef(
+                    name=str(fname),
+                    type=ftype,
+                    label=_label(fspec.get("label"), str(fname)),
+                    required=bool(fspec.get("required", False)),
+                    max_length=int(fspec.get("max_length", 2000)),
+                    list=fspec.get("list"),
+                )
+            )
+        sets = {str(k): str(v) for k, v in (spec.get("set") or {}).items()}
+        for attribute in sets:
+            if attribute not in SETTABLE:
+                raise fail(where, f"cannot set '{attribute}' (only {', '.join(SETTABLE)})")
+        notify = {str(k): str(v) for k, v in (spec.get("notify") or {}).items()}
+        for audience in notify:
+            if audience not in AUDIENCES:
+                raise fail(where, f"unknown notify audience '{audience}'")
+        transitions.append(
+            TransitionDef(
+                trigger=trigger,
+                sources=sources,
+                dest=dest,
+                roles=roles,
+                label=_label(spec.get("label"), trigger),
+                conditions=conditions,
+                fields=tuple(fields),
+                set=sets,
+                notify=notify,
+            )
+        )
+
+    outgoing: dict[str, list[TransitionDef]] = {s: [] for s in states}
+    for t in transitions:
+        for s in t.sources:
+            outgoing[s].append(t)
+    for state in states.values():
+        if state.terminal and state.clock:
+            raise fail(f"state '{state.name}'", "a terminal state cannot have a clock")
+        if not state.terminal and not outgoing[state.name]:
+            raise fail(f"state '{state.name}'", "non-terminal state has no way out")
+        if state.clock:
+            expiry = [
+                t
+                for t in outgoing[state.name]
+                if t.trigger == state.clock.on_expiry and "system" in t.roles
+            ]
+            if not expiry:
+                raise fail(
+                    f"state '{state.name}'",
+                    f"expiry trigger '{state.clock.on_expiry}' does not exist from this state "
+                    "(needs a transition with role system)",
+                )
+
+    reachable, queue = {initial}, deque([initial])
+    while queue:
+        for t in outgoing[queue.popleft()]:
+            if t.dest not in reachable:
+                reachable.add(t.dest)
+                queue.append(t.dest)
+    for name in states:
+        if name not in reachable:
+            raise fail(f"state '{name}'", f"unreachable from the initial state '{initial}'")
+
+    version = raw.get("version", 1)
+    if not isinstance(version, int):
+        raise fail("file", "version must be a whole number")
+    return Workflow(
+        name=str(raw["name"]),
+        version=version,
+        title=_label(raw.get("title"), str(raw["name"])),
+        initial=initial,
+        states=states,
+        transitions=transitions,
+        lists=lists,
+        source=source,
+    )
+
+
+def load_workflow(path: Path) -> Workflow:
+    """Load and validate one workflow file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise WorkflowError(f"{path}: file: not valid YAML: {exc}") from exc
+    return parse_workflow(raw, str(path))
+
+
+@cache
+def load_workflows(directory: Path) -> dict[str, Workflow]:
+    """Every workflow in a folder, by name; cached, since Machines are built once per process."""
+    workflows: dict[str, Workflow] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name in NON_WORKFLOW_FILES:
+            continue
+        workflow = load_workflow(path)
+        if workflow.name in workflows:
+            raise WorkflowError(f"{path}: file: workflow name '{workflow.name}' is used twice")
+        workflows[workflow.name] = workflow
+    if not workflows:
+        raise WorkflowError(f"{directory}: no workflow files (*.yaml)")
+    return workflows

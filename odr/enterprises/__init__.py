@@ -1,0 +1,1 @@
+"""Enterprises: respondents, ODR enrolment, USCC."""

@@ -1,0 +1,156 @@
+"""The JSON intake API: submit a complaint, read a case with its access code, find respondents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from odr.cases.models import Case
+from odr.cases.service import check_access_code, submit
+from odr.engine.rules import Rules
+from odr.enterprises import service as enterprises
+from odr.intake.complaint import parse_complaint
+from odr.settings import Settings
+
+
+class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A complaint as a partner system submits it; every field is checked after decoding."""
+
+    complainant_name: str
+    complainant_phone: str
+    complainant_address: str
+    respondent_name: str
+    product: str
+    claim_type: str
+    facts: str
+    complainant_email: str | None = None
+    respondent_id: int | None = None
+    respondent_uscc: str | None = None
+    respondent_address: str | None = None
+    purchase_date: str | None = None
+    amount: str | None = None
+    order_number: str | None = None
+    locale: str = "zh-CN"
+
+
+class ComplaintCreated(msgspec.Struct):
+    number: FromPath[str]
+    access_code: str
+    state: str
+    due_at: datetime | None
+
+
+class TimelineItem(msgspec.Struct):
+    at: datetime
+    trigger: FromPath[str]
+    to_state: str
+    actor: str
+
+
+class CaseOut(msgspec.Struct):
+    number: FromPath[str]
+    state: str
+    state_label: dict[str, str]
+    received_at: datetime
+    due_at: datetime | None
+    respondent_name: str
+    product: str
+    purchase_date: date | None
+    claim_type: str
+    outcome: str | None
+    timeline: list[TimelineItem]
+
+
+class Respondent(msgspec.Struct):
+    id: int
+    name: str
+    uscc: str | None
+    kind: str
+    odr_enterprise: bool
+
+
+class IntakeApi(Controller):
+    path = "/api/v1"
+    tags = ["intake"]
+
+    @post("/complaints", sync_to_thread=True, status_code=201)
+    def submit_complaint(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        settings: NamedDependency[Settings],
+        data: JSONBody[ComplaintIn],
+    ) -> ComplaintCreated:
+        """File a complaint; 400 lists each invalid field."""
+        raw: dict[str, Any] = msgspec.structs.asdict(data)
+        complaint = parse_complaint(raw, rules.workflow().lists["claim_types"])
+        result = submit(
+            db_session,
+            complaint,
+            rules=rules,
+            intake_office_code=settings.intake_office_code,
+            channel="api",
+        )
+        return ComplaintCreated(
+            number=result.case.number,
+            access_code=result.access_code,
+            state=result.case.state,
+            due_at=result.case.due_at,
+        )
+
+    @get("/cases/{number:str}", sync_to_thread=True)
+    def read_case(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        number: FromPath[str],
+        access_code: Annotated[
+            str, HeaderParameter(name="X-Access-Code", min_length=1, max_length=64)
+        ],
+    ) -> CaseOut:
+        """A case, for whoever holds its access code (404 otherwise)."""
+        case = db_session.scalar(select(Case).where(Case.number == number))
+        if case is None or not check_access_code(case, access_code):
+            raise NotFoundException("no such case, or wrong access code")
+        workflow = rules.workflow(case.workflow)
+        return CaseOut(
+            number=case.number,
+            state=case.state,
+            state_label=dict(workflow.states[case.state].label),
+            received_at=case.received_at,
+            due_at=case.due_at,
+            respondent_name=case.respondent_name,
+            product=case.product,
+            purchase_date=case.purchase_date,
+            claim_type=case.claim_type,
+            outcome=case.outcome,
+            timeline=[
+                TimelineItem(
+                    e.occurred_at,
+                    e.trigger,
+                    e.to_state,
+                    "consumer" if e.actor_role == "consumer" else e.actor_label,
+                )
+                for e in case.events
+            ],
+        )
+
+    @get("/respondents", sync_to_thread=True)
+    def find_respondents(
+        self,
+        db_session: NamedDependency[Session],
+        q: Annotated[str, QueryParameter(min_length=1, max_length=100)],
+    ) -> list[Respondent]:
+        """Registered enterprises by name or USCC, enrolled ODR enterprises first."""
+        return [
+            Respondent(e.id, e.name, e.uscc, e.kind, e.is_odr_enterprise)
+            for e in enterprises.search(db_session, q)
+        ]

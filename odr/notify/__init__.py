@@ -1,0 +1,1 @@
+"""Notifications: the outbox written with each case event, and the dispatcher that delivers it."""

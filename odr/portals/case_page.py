@@ -1,0 +1,186 @@
+"""What every portal shows of a case, and how a portal form fires a trigger through act()."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from odr.auth.access import may_view
+from odr.auth.actor import Actor
+from odr.cases.models import Case, CaseEvent
+from odr.cases.service import CaseForbidden, ConcurrentChange, act, utcnow
+from odr.engine.rules import Rules
+from odr.engine.workflow import (
+    ConditionsNotMet,
+    InvalidData,
+    TransitionDef,
+    TransitionNotAllowed,
+    Workflow,
+)
+from odr.offices.models import Office
+
+SUBMIT_LABEL = {"zh": "提交投诉", "en": "Complaint filed"}
+ESCALATION_REASONS = {
+    "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},
+    "enterprise_declined": {"zh": "企业拒绝和解", "en": "Enterprise declined"},
+    "offer_rejected": {"zh": "消费者拒绝和解方案", "en": "Offer rejected"},
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    label: Mapping[str, str]
+    details: list[tuple[Mapping[str, str], str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime
+    working_days_left: int
+    overdue: bool
+
+
+def load_case(session: Session, number: str, actor: Actor) -> Case:
+    """The case if it exists and the actor may see it; otherwise 404, revealing nothing."""
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None or not may_view(actor, case):
+        raise NotFoundException("案件不存在 / no such case")
+    return case
+
+
+def deadline_of(case: Case, rules: Rules, now: datetime) -> Deadline | None:
+    if case.due_at is None:
+        return None
+    return Deadline(
+        due_at=case.due_at,
+        working_days_left=rules.calendar.working_days_left(case.due_at, now),
+        overdue=case.due_at < now,
+    )
+
+
+def _details(workflow: Workflow, event: CaseEvent) -> list[tuple[Mapping[str, str], str]]:
+    transition = next(
+        (
+            t
+            for t in workflow.transitions
+            if t.trigger == event.trigger and t.dest == event.to_state
+        ),
+        None,
+    )
+    if transition is None:
+        return []
+    details = []
+    for f in transition.fields:
+        value = event.payload.get(f.name)
+        if value in (None, ""):
+            continue
+        shown = workflow.label(f.list, value) if f.type == "choice" and f.list else str(value)
+        details.append((f.label, shown))
+    return details
+
+
+def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
+    entries = []
+    for event in case.events:
+        if event.trigger == "submit":
+            label: Mapping[str, str] = SUBMIT_LABEL
+        else:
+            transition = next(
+                (
+                    t
+                    for t in workflow.transitions
+                    if t.trigger == event.trigger and t.dest == event.to_state
+                ),
+                None,
+            )
+            label = transition.label if transition else {"zh": event.trigger, "en": event.trigger}
+        entries.append(
+            TimelineEntry(event.occurred_at, event.actor_label, label, _details(workflow, event))
+        )
+    return entries
+
+
+def latest_offer(case: Case) -> dict[str, Any] | None:
+    """The settlement the consumer is asked to accept, while one is pending."""
+    if case.state != "offer_pending":
+        return None
+    offers = [e for e in case.events if e.trigger == "propose_settlement"]
+    return dict(offers[-1].payload) if offers else None
+
+
+def case_context(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    rules: Rules,
+    *,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+    open_action: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Everything a case page shows, with the actions this actor may take now."""
+    workflow = rules.workflow(case.workflow)
+    now = utcnow()
+    actions: list[TransitionDef] = (
+        workflow.available(case.state, actor.role) if actor.role != "system" else []
+    )
+    needs_offices = any(f.type == "office" for t in actions for f in t.fields)
+    return {
+        "case": case,
+        "workflow": workflow,
+        "state": workflow.states[case.state],
+        "deadline": deadline_of(case, rules, now),
+        "timeline": timeline(case, workflow),
+        "offer": latest_offer(case),
+        "actions": actions,
+        "errors": errors or {},
+        "values": values or {},
+        "open_action": open_action,
+        "message": message,
+        "escalation_reason": ESCALATION_REASONS.get(case.escalation_reason or ""),
+        "offices": list(session.scalars(select(Office).order_by(Office.region_code)))
+        if needs_offices
+        else [],
+        "actor": actor,
+    }
+
+
+def perform_action(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    rules: Rules,
+    *,
+    template: str,
+    page_url: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Redirect | Template:
+    """Fire a trigger from a portal form: back to the page, or the page again with the errors."""
+    try:
+        act(session, case, trigger, actor, data, rules=rules)
+    except CaseForbidden:
+        raise NotFoundException("案件不存在 / no such case") from None
+    except InvalidData as exc:
+        context = case_context(
+            session, case, actor, rules, errors=exc.errors, values=data, open_action=trigger
+        )
+        return Template(template, context={**context, **(extra or {})}, status_code=400)
+    except (TransitionNotAllowed, ConditionsNotMet, ConcurrentChange):
+        session.rollback()
+        session.refresh(case)
+        message = "该操作当前不可用，案件状态可能已变化 / this action is not available now"
+        context = case_context(session, case, actor, rules, message=message)
+        return Template(template, context={**context, **(extra or {})}, status_code=409)
+    return Redirect(page_url, status_code=303)

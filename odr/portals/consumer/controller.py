@@ -1,0 +1,188 @@
+"""The consumer's pages: the complaint form, the receipt, and tracking a case with its code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from odr.auth.actor import Actor, consumer_actor
+from odr.cases.evidence import check_evidence
+from odr.cases.models import Case
+from odr.cases.service import check_access_code, submit
+from odr.engine.rules import Rules
+from odr.engine.workflow import InvalidData
+from odr.intake.complaint import FIELDS, parse_complaint
+from odr.portals.case_page import case_context, load_case, perform_action
+from odr.settings import Settings
+
+MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Ten files of 10 MB and the text fields.
+MAX_FORM_BYTES = 105 * 1024 * 1024
+
+
+def uploads_of(data: dict[str, Any], name: str = "evidence") -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every file sent under a form field."""
+    value = data.get(name)
+    files = value if isinstance(value, list) else [value]
+    return [(f.filename or "evidence", f.file.read()) for f in files if isinstance(f, UploadFile)]
+
+
+def tracked_cases(request: Request) -> list[int]:
+    return list(request.session.get("cases", [])) if request.session else []
+
+
+def remember_case(request: Request, case_id: int) -> None:
+    """The consumer proved the access code: this browser may follow the case."""
+    cases = [c for c in tracked_cases(request) if c != case_id][-9:] + [case_id]
+    request.set_session({**(request.session or {}), "cases": cases})
+
+
+def consumer_of(request: Request, session: Session, number: str) -> Actor | None:
+    """The consumer actor for a case this browser has proven its access code for."""
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None or case.id not in tracked_cases(request):
+        return None
+    return consumer_actor(case.id, case.complainant_name)
+
+
+def _form_page(
+    rules: NamedDependency[Rules],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Template:
+    workflow = rules.workflow()
+    return Template(
+        "consumer/complaint_form.html",
+        context={"values": values, "errors": errors, "claim_types": workflow.lists["claim_types"]},
+        status_code=status_code,
+    )
+
+
+class ConsumerController(Controller):
+    path = "/"
+
+    @get("/", sync_to_thread=False)
+    def complaint_form(self, rules: NamedDependency[Rules]) -> Template:
+        return _form_page(rules, {}, {})
+
+    @post("/", sync_to_thread=True, request_max_body_size=MAX_FORM_BYTES)
+    def file_complaint(
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        settings: NamedDependency[Settings],
+        data: MultipartForm,
+    ) -> Template | Redirect:
+        values = {k: data[k] for k in FIELDS if isinstance(data.get(k), str)}
+        errors: dict[str, str] = {}
+        try:
+            complaint = parse_complaint(values, rules.workflow().lists["claim_types"])
+        except InvalidData as exc:
+            errors.update(exc.errors)
+        try:
+            evidence = check_evidence(
+                uploads_of(data), settings.evidence_max_files, settings.evidence_max_bytes
+            )
+        except InvalidData as exc:
+            errors.update(exc.errors)
+        if errors:
+            return _form_page(rules, values, errors, status_code=400)
+        try:
+            submission = submit(
+                db_session,
+                complaint,
+                rules=rules,
+                intake_office_code=settings.intake_office_code,
+                evidence=evidence,
+                evidence_dir=settings.evidence_dir,
+            )
+        except InvalidData as exc:
+            return _form_page(rules, values, exc.errors, status_code=400)
+        remember_case(request, submission.case.id)
+        request.set_session(
+            {**request.session, "receipt": [submission.case.number, submission.access_code]}
+        )
+        return Redirect("/receipt", status_code=303)
+
+    @get("/receipt", sync_to_thread=True)
+    def receipt(
+        self, request: Request, db_session: NamedDependency[Session]
+    ) -> Template | Redirect:
+        number, code = (request.session or {}).get("receipt") or (None, None)
+        case = db_session.scalar(select(Case).where(Case.number == number)) if number else None
+        if case is None:
+            return Redirect("/track", status_code=303)
+        return Template("consumer/receipt.html", context={"case": case, "access_code": code})
+
+    @get("/track", sync_to_thread=False)
+    def track_form(self) -> Template:
+        return Template("consumer/track_form.html", context={"values": {}, "error": None})
+
+    @post("/track", sync_to_thread=True)
+    def track_lookup(
+        self, request: Request, db_session: NamedDependency[Session], data: UrlForm
+    ) -> Any:
+        number = str(data.get("number", "")).strip().upper()[:32]
+        code = str(data.get("access_code", "")).strip()[:64]
+        case = db_session.scalar(select(Case).where(Case.number == number)) if number else None
+        if case is None or not code or not check_access_code(case, code):
+            return Template(
+                "consumer/track_form.html",
+                context={
+                    "values": {"number": number},
+                    "error": "案件编号或查询码不正确 / wrong case number or access code",
+                },
+                status_code=400,
+            )
+        remember_case(request, case.id)
+        return Redirect(f"/track/{case.number}", status_code=303)
+
+    @get("/track/{number:str}", sync_to_thread=True)
+    def track_case(
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        number: FromPath[str],
+    ) -> Template | Redirect:
+        actor = consumer_of(request, db_session, number)
+        if actor is None:
+            return Redirect("/track", status_code=303)
+        case = load_case(db_session, number, actor)
+        return Template("consumer/case.html", context=case_context(db_session, case, actor, rules))
+
+    @post("/track/{number:str}/act/{trigger:str}", sync_to_thread=True)
+    def consumer_act(
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        number: FromPath[str],
+        trigger: FromPath[str],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        actor = consumer_of(request, db_session, number)
+        if actor is None:
+            return Redirect("/track", status_code=303)
+        case = load_case(db_session, number, actor)
+        return perform_action(
+            db_session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules,
+            template="consumer/case.html",
+            page_url=f"/track/{number}",
+        )

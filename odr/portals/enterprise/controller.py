@@ -1,0 +1,97 @@
+"""The enterprise portal: an inbox sorted by deadline, the case page, and its actions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from odr.auth.actor import Actor
+from odr.auth.web import provide_enterprise_actor
+from odr.cases.models import Case
+from odr.cases.service import utcnow
+from odr.engine.rules import Rules
+from odr.enterprises.models import Enterprise
+from odr.portals.case_page import case_context, deadline_of, load_case, perform_action
+
+UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+INBOX_LIMIT = 200
+
+
+def inbox(session: Session, enterprise_id: int, open_states: list[str], show_closed: bool):
+    """The enterprise's cases (a platform's include its merchants'), nearest deadline first."""
+    merchants = select(Enterprise.id).where(Enterprise.platform_id == enterprise_id)
+    statement = select(Case).where(
+        or_(
+            Case.enterprise_id == enterprise_id,
+            Case.respondent_id == enterprise_id,
+            Case.respondent_id.in_(merchants),
+        )
+    )
+    if not show_closed:
+        statement = statement.where(Case.state.in_(open_states))
+    statement = statement.order_by(Case.due_at.is_(None), Case.due_at, Case.id.desc())
+    return list(session.scalars(statement.limit(INBOX_LIMIT)))
+
+
+class EnterpriseController(Controller):
+    path = "/enterprise"
+    dependencies = {"actor": Provide(provide_enterprise_actor, sync_to_thread=True)}
+
+    @get("/", sync_to_thread=True)
+    def inbox_page(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        show: FromQuery[str] = "open",
+    ) -> Template:
+        workflow = rules.workflow()
+        open_states = [s.name for s in workflow.states.values() if not s.terminal]
+        cases = inbox(db_session, actor.enterprise_id or 0, open_states, show == "all")
+        now = utcnow()
+        rows = [(c, workflow.states[c.state], deadline_of(c, rules, now)) for c in cases]
+        return Template(
+            "enterprise/inbox.html", context={"rows": rows, "actor": actor, "show": show}
+        )
+
+    @get("/cases/{number:str}", sync_to_thread=True)
+    def case_page(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+    ) -> Template:
+        case = load_case(db_session, number, actor)
+        return Template(
+            "enterprise/case.html", context=case_context(db_session, case, actor, rules)
+        )
+
+    @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
+    def case_action(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+        trigger: FromPath[str],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        case = load_case(db_session, number, actor)
+        return perform_action(
+            db_session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules,
+            template="enterprise/case.html",
+            page_url=f"/enterprise/cases/{number}",
+        )

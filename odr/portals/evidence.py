@@ -1,0 +1,52 @@
+"""Evidence downloads, for whoever may see the case (its consumer, enterprise or office)."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import File
+from sqlalchemy.orm import Session
+
+from odr.auth.access import may_view
+from odr.auth.actor import Actor, consumer_actor
+from odr.auth.models import User
+from odr.auth.service import actor_for
+from odr.cases.evidence import evidence_path
+from odr.cases.models import Attachment, Case
+from odr.portals.consumer.controller import tracked_cases
+from odr.settings import Settings
+
+
+def _viewers(request: Request, db_session: NamedDependency[Session], case: Case) -> list[Actor]:
+    actors = []
+    if case.id in tracked_cases(request):
+        actors.append(consumer_actor(case.id, case.complainant_name))
+    user_id = request.session.get("user_id") if request.session else None
+    if user_id and (user := db_session.get(User, user_id)) is not None and user.active:
+        actors.append(actor_for(db_session, user))
+    return actors
+
+
+@get("/evidence/{attachment_id:int}", sync_to_thread=True)
+def download_evidence(
+    request: Request,
+    db_session: NamedDependency[Session],
+    settings: NamedDependency[Settings],
+    attachment_id: FromPath[int],
+) -> File:
+    attachment = db_session.get(Attachment, attachment_id)
+    if attachment is None or not any(
+        may_view(actor, attachment.case) for actor in _viewers(request, db_session, attachment.case)
+    ):
+        raise NotFoundException("文件不存在 / no such file")
+    path = evidence_path(settings.evidence_dir, attachment.sha256)
+    if not path.exists():
+        raise NotFoundException("文件不存在 / no such file")
+    return File(
+        path=path,
+        filename=attachment.filename,
+        media_type=attachment.content_type,
+        content_disposition_type="attachment",
+    )

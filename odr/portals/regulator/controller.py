@@ -1,0 +1,125 @@
+"""The regulator workbench: office-scoped queues, the case page and every regulator action."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from odr.auth.actor import Actor
+from odr.auth.web import provide_regulator_actor
+from odr.cases.models import Case
+from odr.cases.service import utcnow
+from odr.engine.rules import Rules
+from odr.portals.case_page import (
+    ESCALATION_REASONS,
+    case_context,
+    deadline_of,
+    load_case,
+    perform_action,
+)
+
+UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+QUEUE_LIMIT = 200
+ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue")
+
+# Each queue: its label and which cases it holds.
+QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
+    "escalated": (
+        {"zh": "企业协商未果升级", "en": "Escalated"},
+        Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_not(None),
+    ),
+    "acceptance": (
+        {"zh": "待受理（直接投诉）", "en": "Awaiting acceptance"},
+        Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_(None),
+    ),
+    "triage": ({"zh": "待分派", "en": "Triage"}, Case.state == "triage"),
+    "mediation": ({"zh": "调解中", "en": "In mediation"}, Case.state == "mediation"),
+}
+
+
+class RegulatorController(Controller):
+    path = "/regulator"
+    dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
+
+    @get("/", sync_to_thread=True)
+    def queue_page(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        queue: FromQuery[str] = "escalated",
+    ) -> Template:
+        queue = queue if queue in QUEUES else "escalated"
+        in_scope = Case.office_id.in_(actor.office_ids)
+        counts = {
+            name: db_session.scalar(select(func.count()).where(in_scope, condition))
+            for name, (_, condition) in QUEUES.items()
+        }
+        cases = db_session.scalars(
+            select(Case)
+            .where(in_scope, QUEUES[queue][1])
+            .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
+            .limit(QUEUE_LIMIT)
+        ).all()
+        workflow = rules.workflow()
+        now = utcnow()
+        rows = [
+            (
+                c,
+                workflow.states[c.state],
+                deadline_of(c, rules, now),
+                ESCALATION_REASONS.get(c.escalation_reason or ""),
+            )
+            for c in cases
+        ]
+        return Template(
+            "regulator/queue.html",
+            context={
+                "rows": rows,
+                "queues": QUEUES,
+                "queue": queue,
+                "counts": counts,
+                "actor": actor,
+            },
+        )
+
+    @get("/cases/{number:str}", sync_to_thread=True)
+    def case_page(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+    ) -> Template:
+        case = load_case(db_session, number, actor)
+        return Template("regulator/case.html", context=case_context(db_session, case, actor, rules))
+
+    @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
+    def case_action(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+        trigger: FromPath[str],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        case = load_case(db_session, number, actor)
+        return perform_action(
+            db_session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules,
+            template="regulator/case.html",
+            page_url=f"/regulator/cases/{number}",
+        )

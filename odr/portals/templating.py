@@ -1,0 +1,59 @@
+"""The Jinja environment of the three portals: loaders, and filters for dates and deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from odr.engine.rules import Rules
+
+PORTALS_DIR = Path(__file__).resolve().parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+
+
+def money(amount: Decimal | str | None) -> str:
+    if amount in (None, ""):
+        return ""
+    return f"¥{Decimal(str(amount)):,.2f}"
+
+
+def bilingual(label: Mapping[str, str] | None) -> str:
+    """'中文 / English' from a {zh, en} label, Chinese first."""
+    if not label:
+        return ""
+    zh, en = label.get("zh", ""), label.get("en", "")
+    return f"{zh} / {en}" if zh and en and zh != en else zh or en
+
+
+def make_environment(rules: Rules) -> Environment:
+    loader = ChoiceLoader(
+        [
+            FileSystemLoader(PORTALS_DIR / "templates"),
+            FileSystemLoader(PORTALS_DIR / "consumer" / "templates"),
+            FileSystemLoader(PORTALS_DIR / "enterprise" / "templates"),
+            FileSystemLoader(PORTALS_DIR / "regulator" / "templates"),
+        ]
+    )
+    env = Environment(loader=loader, autoescape=select_autoescape(default=True))
+    env.filters.update(
+        local_datetime=local_datetime, local_date=local_date, money=money, bilingual=bilingual
+    )
+    env.globals["calendar"] = rules.calendar
+    return env

@@ -1,0 +1,1 @@
+"""Routing: which enterprise negotiates a complaint and which regulator office is competent."""

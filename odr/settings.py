@@ -1,0 +1,84 @@
+"""Every setting of odr, read from ODR_* environment variables in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_ROOT = PACKAGE_DIR.parent
+DEV_SECRET = "odr-development-secret-change-me"
+
+
+def _data_dir(env_name: str, folder: str) -> Path:
+    """A data folder (workflows/, notifications/): the env override, the source tree, or the wheel."""
+    if value := os.environ.get(env_name):
+        return Path(value)
+    in_tree = SOURCE_ROOT / folder
+    if in_tree.is_dir():
+        return in_tree
+    return PACKAGE_DIR / "_data" / folder
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/odr.sqlite3"
+    secret_key: str = DEV_SECRET
+    var_dir: Path = Path("var")
+    workflows_dir: Path = field(default_factory=lambda: _data_dir("ODR_WORKFLOWS_DIR", "workflows"))
+    notifications_dir: Path = field(
+        default_factory=lambda: _data_dir("ODR_NOTIFICATIONS_DIR", "notifications")
+    )
+    # The office that receives complaints whose respondent is unknown (triage), and demo city.
+    intake_office_code: str = "450100"
+    background_jobs: bool = True
+    sweep_interval_seconds: float = 30.0
+    dispatch_interval_seconds: float = 5.0
+    dispatch_max_attempts: int = 8
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "odr@localhost"
+    evidence_max_files: int = 10
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    public_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.var_dir / "evidence"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from the environment; keyword arguments win (tests use them)."""
+        env = os.environ
+        var_dir = Path(env.get("ODR_VAR_DIR", "var"))
+        values: dict[str, object] = {
+            "database_url": env.get("ODR_DATABASE_URL", f"sqlite:///{var_dir / 'odr.sqlite3'}"),
+            "secret_key": env.get("ODR_SECRET_KEY", DEV_SECRET),
+            "var_dir": var_dir,
+            "intake_office_code": env.get("ODR_INTAKE_OFFICE", "450100"),
+            "background_jobs": _bool("ODR_BACKGROUND_JOBS", True),
+            "sweep_interval_seconds": float(env.get("ODR_SWEEP_INTERVAL", "30")),
+            "dispatch_interval_seconds": float(env.get("ODR_DISPATCH_INTERVAL", "5")),
+            "smtp_host": env.get("ODR_SMTP_HOST") or None,
+            "smtp_port": int(env.get("ODR_SMTP_PORT", "25")),
+            "smtp_user": env.get("ODR_SMTP_USER") or None,
+            "smtp_password": env.get("ODR_SMTP_PASSWORD") or None,
+            "smtp_starttls": _bool("ODR_SMTP_STARTTLS", False),
+            "mail_from": env.get("ODR_MAIL_FROM", "odr@localhost"),
+            "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
+            "debug": _bool("ODR_DEBUG", False),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
