@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from odr.auth.access import may_view
+from odr.auth.access import may_act, may_view
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import CaseForbidden, ConcurrentChange, act, utcnow
@@ -132,7 +132,7 @@ def case_context(
     workflow = rules.workflow(case.workflow)
     now = utcnow()
     actions: list[TransitionDef] = (
-        workflow.available(case.state, actor.role) if actor.role != "system" else []
+        workflow.available(case.state, actor.role) if may_act(actor, case) else []
     )
     needs_offices = any(f.type == "office" for t in actions for f in t.fields)
     return {

@@ -1,0 +1,88 @@
+"""A due deadline fires once: re-running the sweeper, or running two at once, changes nothing
+twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from odr.cases.models import Case, CaseEvent
+from odr.cases.sweeper import sweep
+from odr.notify.models import Notification
+
+
+def _file_many(file_complaint, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [file_complaint(order_number=f"SW-{i}")[0] for i in range(count)]
+
+
+def _due(factory) -> object:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return session.scalar(select(func.max(Case.due_at)))
+
+
+def _expiry_events(factory) -> int:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return session.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.trigger == "expire")
+        )
+
+
+def _concurrent_sweeps(factory, rules, now, sweepers: int = 2) -> list[int]:  # type: ignore[no-untyped-def]
+    barrier = threading.Barrier(sweepers)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(sweep(factory, rules, now=now, batch=7))
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(sweepers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def test_sweep_fires_each_due_case_once(file_complaint, factory, rules):
+    numbers = _file_many(file_complaint, 5)
+    now = _due(factory) + timedelta(seconds=1)
+    assert sweep(factory, rules, now=now) == 5
+    assert sweep(factory, rules, now=now) == 0
+    assert _expiry_events(factory) == 5
+    with factory() as session:
+        states = set(session.scalars(select(Case.state).where(Case.number.in_(numbers))))
+        overdue_notices = session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.kind == "overdue")
+        )
+    assert states == {"acceptance"}
+    assert overdue_notices == 5  # one per case, to the enterprise
+
+
+def test_concurrent_sweeps_on_sqlite_fire_once(file_complaint, factory, rules):
+    _file_many(file_complaint, 12)
+    now = _due(factory) + timedelta(seconds=1)
+    results = _concurrent_sweeps(factory, rules, now)
+    assert sum(results) == 12
+    assert _expiry_events(factory) == 12
+
+
+def test_concurrent_sweeps_on_postgres_fire_once(postgres_only, file_complaint, factory, rules):
+    _file_many(file_complaint, 30)
+    now = _due(factory) + timedelta(seconds=1)
+    results = _concurrent_sweeps(factory, rules, now, sweepers=3)
+    assert sum(results) == 30
+    assert _expiry_events(factory) == 30
+    with factory() as session:
+        per_case = session.execute(
+            select(CaseEvent.case_id, func.count())
+            .where(CaseEvent.trigger == "expire")
+            .group_by(CaseEvent.case_id)
+        ).all()
+    assert len(per_case) == 30 and all(count == 1 for _, count in per_case)
