@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def _data_dir(env_name: str, folder: str) -> Path:
     in_tree = SOURCE_ROOT / folder
     if in_tree.is_dir():
         return in_tree
-    return PACKAGE_DIR / "_data" / folder
+    return Path(sys.prefix) / "share" / "odr" / folder
 
 
 def _bool(name: str, default: bool) -> bool:

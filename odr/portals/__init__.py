@@ -1,0 +1,1 @@
+"""The three portals (consumer, enterprise, regulator): controllers and their templates."""

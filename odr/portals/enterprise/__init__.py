@@ -1,0 +1,1 @@
+"""The enterprise portal: inbox and case handling."""

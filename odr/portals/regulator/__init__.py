@@ -1,0 +1,1 @@
+"""The regulator workbench: queues and case decisions."""
