@@ -126,8 +126,9 @@ def act(
 ) -> CaseEvent:
     """Fire a trigger on a case: check, move, start the clock, chain an event, queue notices."""
     now = now or utcnow()
+    number = case.number  # a failed flush expires the row: keep what the errors name
     if not may_act(actor, case):
-        raise CaseForbidden(case.number)
+        raise CaseForbidden(number)
     workflow = rules.workflow(case.workflow)
     candidates = workflow.candidates(case.state, trigger)
     if not candidates or not any(actor.role in t.roles for t in candidates):
@@ -160,7 +161,7 @@ def act(
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConcurrentChange(case.number) from exc
+        raise ConcurrentChange(number) from exc
     queue_notifications(
         session, case, event, transition.notify, _notification_context(case, rules), now
     )
