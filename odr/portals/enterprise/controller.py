@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import get
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.params import Body, FromQuery
+from litestar.response import Template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,8 @@ from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
-from odr.portals.case_page import case_context, deadline_of, load_case, perform_action
+from odr.portals.case_controller import CaseController
+from odr.portals.case_page import deadline_of
 
 UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 INBOX_LIMIT = 200
@@ -40,7 +41,7 @@ def inbox(session: Session, enterprise_id: int, open_states: list[str], show_clo
     return list(session.scalars(statement.limit(INBOX_LIMIT)))
 
 
-class EnterpriseController(Controller):
+class EnterpriseController(CaseController):
     path = "/enterprise"
     dependencies = {"actor": Provide(provide_enterprise_actor, sync_to_thread=True)}
 
@@ -59,39 +60,4 @@ class EnterpriseController(Controller):
         rows = [(c, workflow.states[c.state], deadline_of(c, rules, now)) for c in cases]
         return Template(
             "enterprise/inbox.html", context={"rows": rows, "actor": actor, "show": show}
-        )
-
-    @get("/cases/{number:str}", sync_to_thread=True)
-    def case_page(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        number: FromPath[str],
-    ) -> Template:
-        case = load_case(db_session, number, actor)
-        return Template(
-            "enterprise/case.html", context=case_context(db_session, case, actor, rules)
-        )
-
-    @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
-    def case_action(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        number: FromPath[str],
-        trigger: FromPath[str],
-        data: UrlForm,
-    ) -> Template | Redirect:
-        case = load_case(db_session, number, actor)
-        return perform_action(
-            db_session,
-            case,
-            trigger,
-            actor,
-            data,
-            rules,
-            template="enterprise/case.html",
-            page_url=f"/enterprise/cases/{number}",
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import get
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.params import Body, FromQuery
+from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -18,12 +18,10 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
+from odr.portals.case_controller import CaseController
 from odr.portals.case_page import (
     ESCALATION_REASONS,
-    case_context,
     deadline_of,
-    load_case,
-    perform_action,
 )
 
 UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -45,7 +43,7 @@ QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
 }
 
 
-class RegulatorController(Controller):
+class RegulatorController(CaseController):
     path = "/regulator"
     dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
 
@@ -89,37 +87,4 @@ class RegulatorController(Controller):
                 "counts": counts,
                 "actor": actor,
             },
-        )
-
-    @get("/cases/{number:str}", sync_to_thread=True)
-    def case_page(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        number: FromPath[str],
-    ) -> Template:
-        case = load_case(db_session, number, actor)
-        return Template("regulator/case.html", context=case_context(db_session, case, actor, rules))
-
-    @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
-    def case_action(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        number: FromPath[str],
-        trigger: FromPath[str],
-        data: UrlForm,
-    ) -> Template | Redirect:
-        case = load_case(db_session, number, actor)
-        return perform_action(
-            db_session,
-            case,
-            trigger,
-            actor,
-            data,
-            rules,
-            template="regulator/case.html",
-            page_url=f"/regulator/cases/{number}",
         )
