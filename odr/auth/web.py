@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.service import LoginFailed, actor_for, authenticate
 from odr.cases.service import utcnow
+from odr.portals.forms import UrlForm
 
 PORTAL_TITLES = {
     "enterprise": {"zh": "企业处理平台", "en": "Enterprise portal"},
@@ -95,16 +95,13 @@ def _login(
     return Redirect(_safe_next(portal, next_url), status_code=303)
 
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
 @get("/enterprise/login", sync_to_thread=False)
 def enterprise_login_page(next: FromQuery[str | None] = None) -> Template:
     return _login_page("enterprise", next)
 
 
 @post("/enterprise/login", sync_to_thread=True)
-def enterprise_login(request: Request, db_session: NamedDependency[Session], data: FormData) -> Any:
+def enterprise_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
     return _login(request, db_session, "enterprise", data)
 
 
@@ -114,7 +111,7 @@ def regulator_login_page(next: FromQuery[str | None] = None) -> Template:
 
 
 @post("/regulator/login", sync_to_thread=True)
-def regulator_login(request: Request, db_session: NamedDependency[Session], data: FormData) -> Any:
+def regulator_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
     return _login(request, db_session, "regulator", data)
 
 

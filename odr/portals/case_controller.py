@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.engine.rules import Rules
 from odr.portals.case_page import case_context, load_case, perform_action
-
-UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from odr.portals.forms import UrlForm
 
 
 class CaseController(Controller):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +20,9 @@ from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
 from odr.intake.complaint import FIELDS, parse_complaint
 from odr.portals.case_page import case_context, load_case, perform_action
+from odr.portals.forms import MultipartForm, UrlForm
 from odr.settings import Settings
 
-MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # Ten files of 10 MB and the text fields.
 MAX_FORM_BYTES = 105 * 1024 * 1024
 

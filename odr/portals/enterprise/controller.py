@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import get
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -21,7 +18,6 @@ from odr.enterprises.models import Enterprise
 from odr.portals.case_controller import CaseController
 from odr.portals.case_page import deadline_of
 
-UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 INBOX_LIMIT = 200
 
 
