@@ -30,6 +30,7 @@ run: install
 
 test: install
 	$(BIN)/odr workflow check
+	$(BIN)/odr notifications check
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install

@@ -32,9 +32,11 @@ from odr.engine.rules import Rules, load_rules
 from odr.intake.api import IntakeApi
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
+from odr.portals.enterprise.settings import EnterpriseSettingsController
 from odr.portals.errors import EXCEPTION_HANDLERS
 from odr.portals.evidence import download_evidence
 from odr.portals.regulator.controller import RegulatorController
+from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.templating import PORTALS_DIR, make_environment
 from odr.settings import Settings
 
@@ -77,7 +79,9 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         route_handlers=[
             ConsumerController,
             EnterpriseController,
+            EnterpriseSettingsController,
             RegulatorController,
+            DeadLetterController,
             IntakeApi,
             download_evidence,
             *login_handlers,

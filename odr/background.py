@@ -32,7 +32,7 @@ async def every(interval: float, job: Callable[[], int], name: str) -> None:
 
 def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> list:
     return [
-        every(settings.sweep_interval_seconds, lambda: sweep(factory, rules), "sweeper"),
+        every(settings.sweep_interval_seconds, lambda: sum(sweep(factory, rules)), "sweeper"),
         every(
             settings.dispatch_interval_seconds, lambda: dispatch(factory, settings), "dispatcher"
         ),

@@ -118,8 +118,8 @@ def sweep(now: str | None) -> None:
     from odr.cases.sweeper import sweep as run_sweep
 
     settings = _settings()
-    fired = run_sweep(_factory(settings), _rules(settings), now=_parse_now(now))
-    click.echo(f"{fired} deadline(s) fired")
+    result = run_sweep(_factory(settings), _rules(settings), now=_parse_now(now))
+    click.echo(f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent")
 
 
 @main.command(help="Deliver due notifications once.")
@@ -178,6 +178,28 @@ def workflow_check(files: tuple[Path, ...]) -> None:
         )
     if failed:
         sys.exit(1)
+
+
+@main.group(help="Notification templates.")
+def notifications() -> None:
+    pass
+
+
+@notifications.command(
+    "check",
+    help="Fail, naming the file, when a template is missing, broken, "
+    "unused, or uses a variable its event does not provide.",
+)
+def notifications_check() -> None:
+    from odr.notify.templates import check
+
+    settings = _settings()
+    problems = check(settings.notifications_dir, _rules(settings).workflows.values())
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{settings.notifications_dir}: every notification has its templates")
 
 
 if __name__ == "__main__":

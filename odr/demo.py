@@ -81,6 +81,7 @@ def load_demo(session: Session, now: datetime) -> list[DemoLogin]:
                 display_name="客服专员",
                 role="enterprise",
                 enterprise_id=enterprise.id,
+                is_admin=True,  # the platform's manager: webhooks and recipients
             )
         )
         logins.append(DemoLogin("enterprise", username, password, name))
@@ -126,6 +127,7 @@ def load_demo(session: Session, now: datetime) -> list[DemoLogin]:
                 display_name="承办人",
                 role="regulator",
                 office_id=office.id,
+                is_admin=office.id == city.id,  # the city office's admin sees dead letters
             )
         )
         logins.append(DemoLogin("regulator", username, password, office.name))

@@ -49,7 +49,15 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_tls: bool = False  # implicit TLS (port 465) instead of STARTTLS
     mail_from: str = "odr@localhost"
+    # SMS: "console" writes to the log (development); "http" posts to a gateway.
+    sms_provider: str = "console"
+    sms_url: str | None = None
+    sms_template_id: str | None = None
+    sms_signature: str = "odr"
+    sms_token: str | None = None
+    http_timeout_seconds: float = 10.0
     evidence_max_files: int = 10
     evidence_max_bytes: int = 10 * 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
@@ -77,7 +85,14 @@ class Settings:
             "smtp_user": env.get("ODR_SMTP_USER") or None,
             "smtp_password": env.get("ODR_SMTP_PASSWORD") or None,
             "smtp_starttls": _bool("ODR_SMTP_STARTTLS", False),
+            "smtp_tls": _bool("ODR_SMTP_TLS", False),
             "mail_from": env.get("ODR_MAIL_FROM", "odr@localhost"),
+            "sms_provider": env.get("ODR_SMS_PROVIDER", "console"),
+            "sms_url": env.get("ODR_SMS_URL") or None,
+            "sms_template_id": env.get("ODR_SMS_TEMPLATE_ID") or None,
+            "sms_signature": env.get("ODR_SMS_SIGNATURE", "odr"),
+            "sms_token": env.get("ODR_SMS_TOKEN") or None,
+            "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),
         }

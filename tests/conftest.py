@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from complaints import complaint_form
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import Engine, create_engine, text, update
@@ -24,7 +25,8 @@ from odr.db.engine import make_engine, make_session_factory, normalise_url, tran
 from odr.db.migrate import upgrade
 from odr.demo import load_demo
 from odr.engine.rules import Rules, load_rules
-from odr.notify.models import Notification
+from odr.enterprises.models import Enterprise
+from odr.notify.models import Notification, NotificationRecipient
 from odr.settings import SOURCE_ROOT, Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -43,10 +45,11 @@ def _fresh_postgres_database(url: str, worker: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("ODR_TEST_DATABASE_URL")
     if url:
-        url = _fresh_postgres_database(url, re.sub(r"\W", "_", worker_id))
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one database per xdist worker
+        url = _fresh_postgres_database(url, re.sub(r"\W", "_", worker))
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'odr.sqlite3'}"
     upgrade(url)
@@ -109,9 +112,10 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
     factory: sessionmaker[Session] = request.getfixturevalue("factory")
     request.getfixturevalue("demo_logins")
     with transaction(factory) as session:
-        for model in (Notification, Attachment, CaseEvent, Case):
+        for model in (Notification, NotificationRecipient, Attachment, CaseEvent, Case):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))
+        session.execute(update(Enterprise).values(webhook_url=None, webhook_secret=None))
 
 
 @pytest.fixture(scope="session")
@@ -159,29 +163,6 @@ def other_client(app: Litestar) -> Iterator[Browser]:
 @pytest.fixture
 def evidence_png() -> bytes:
     return (Path(__file__).parent / "data" / "receipt.png").read_bytes()
-
-
-def complaint_form(**overrides: str) -> dict[str, str]:
-    """A complete, valid complaint against 美团优选 as the web form sends it."""
-    form = {
-        "complainant_name": "张三",
-        "complainant_phone": "13800138000",
-        "complainant_address": "广西南宁市青秀区民族大道88号",
-        "complainant_email": "",
-        "respondent_id": "",
-        "respondent_name": "美团优选（南宁）",
-        "respondent_uscc": "",
-        "respondent_address": "",
-        "product": "阳光玫瑰葡萄 2斤装",
-        "purchase_date": "2026-11-20",
-        "amount": "39.90",
-        "order_number": "MT20261120-0001",
-        "claim_type": "refund",
-        "facts": "11月20日在小程序下单，次日自提时发现葡萄大面积腐烂，团长拒绝退款。",
-        "locale": "zh-CN",
-    }
-    form.update(overrides)
-    return form
 
 
 @pytest.fixture

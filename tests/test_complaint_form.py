@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import complaint_form
+from complaints import complaint_form
 from sqlalchemy import func, select
 
 from odr.cases.models import Attachment, Case

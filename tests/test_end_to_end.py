@@ -109,9 +109,9 @@ def test_overdue_enterprise_is_escalated_and_regulator_decides(
     rejected_number, _ = file_complaint(order_number="MT20261120-0002")
     due = load(factory, accepted_number).due_at
 
-    assert sweep(factory, rules, now=due - timedelta(seconds=1)) == 0
-    assert sweep(factory, rules, now=due + timedelta(seconds=1)) == 2
-    assert sweep(factory, rules, now=due + timedelta(seconds=2)) == 0  # fires once
+    assert sweep(factory, rules, now=due - timedelta(seconds=1)).expired == 0
+    assert sweep(factory, rules, now=due + timedelta(seconds=1)).expired == 2
+    assert sweep(factory, rules, now=due + timedelta(seconds=2)).expired == 0  # fires once
     case = load(factory, accepted_number)
     assert (case.state, case.escalation_reason) == ("acceptance", "enterprise_overdue")
 

@@ -16,6 +16,8 @@ class Actor:
     office_ids: frozenset[int] = frozenset()
     # A consumer proves access to one case with its access code.
     case_id: int | None = None
+    # An enterprise manager or a regulator admin (settings, webhooks, dead letters).
+    is_admin: bool = False
 
 
 SYSTEM = Actor(role="system", label="系统 / system")

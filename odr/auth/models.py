@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.db.base import Base, Id, UtcDateTime
@@ -27,6 +27,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool] = mapped_column(default=True)
+    # An enterprise manager or a regulator admin: settings, webhooks, dead letters.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     office: Mapped[Office | None] = relationship(lazy="joined")

@@ -58,6 +58,7 @@ def actor_for(session: Session, user: User) -> Actor:
             label=f"{user.enterprise.name if user.enterprise else ''} {user.display_name}".strip(),
             user_id=user.id,
             enterprise_id=user.enterprise_id,
+            is_admin=user.is_admin,
         )
     return Actor(
         role="regulator",
@@ -65,4 +66,5 @@ def actor_for(session: Session, user: User) -> Actor:
         user_id=user.id,
         office_id=user.office_id,
         office_ids=supervised_ids(session, user.office_id) if user.office_id else frozenset(),
+        is_admin=user.is_admin,
     )

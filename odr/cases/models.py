@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,12 +51,17 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The running clock of the current state (None when the state has none); the sweeper's key.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # The next reminder before due_at (None when none is left); the sweeper's second key.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
     complainant_name: Mapped[str] = mapped_column(String(100))
     complainant_phone: Mapped[str] = mapped_column(String(20))
     complainant_address: Mapped[str] = mapped_column(String(300))
     complainant_email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # The consumer's choice of channels (e-mail only when an address is given).
+    notify_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     respondent_name: Mapped[str] = mapped_column(String(200))

@@ -28,13 +28,17 @@ from odr.engine.rules import DEFAULT_WORKFLOW, Rules
 from odr.engine.workflow import InvalidData, TransitionNotAllowed
 from odr.enterprises.service import match_respondent
 from odr.intake.complaint import ComplaintInput
-from odr.notify.outbox import queue_notifications
+from odr.notify.catalog import REMINDER
+from odr.notify.outbox import context_for, queue_notifications
 from odr.offices.service import by_code
 from odr.routing.service import route
 
 # Access codes avoid look-alike characters (0/O, 1/I/L) since consumers copy them by hand.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10
+REMIND_TRIGGER = "remind"
+# Who is reminded of a state's deadline, by the state's party.
+PARTY_AUDIENCE = {"consumer": "consumer", "enterprise": "enterprise", "regulator": "office"}
 
 
 class CaseForbidden(Exception):
@@ -101,19 +105,6 @@ def _append_event(
     return event
 
 
-def _notification_context(case: Case, rules: Rules) -> dict[str, Any]:
-    state = rules.workflow(case.workflow).states[case.state]
-    return {
-        "case_number": case.number,
-        "state": case.state,
-        "state_zh": state.label.get("zh", case.state),
-        "state_en": state.label.get("en", case.state),
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "respondent_name": case.respondent_name,
-        "product": case.product,
-    }
-
-
 def act(
     session: Session,
     case: Case,
@@ -123,6 +114,7 @@ def act(
     *,
     rules: Rules,
     now: datetime | None = None,
+    consumer_extra: Mapping[str, Any] | None = None,
 ) -> CaseEvent:
     """Fire a trigger on a case: check, move, start the clock, chain an event, queue notices."""
     now = now or utcnow()
@@ -150,6 +142,7 @@ def act(
         setattr(case, attribute, value)
     state = workflow.states[case.state]
     case.due_at = rules.deadline(state, now)
+    case.next_reminder_at = rules.next_reminder(state, case.due_at, now)
     case.updated_at = now
     if state.terminal:
         case.closed_at = now
@@ -162,10 +155,35 @@ def act(
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentChange(number) from exc
-    queue_notifications(
-        session, case, event, transition.notify, _notification_context(case, rules), now
-    )
+    context = context_for(case, workflow, transition.fields, clean)
+    queue_notifications(session, case, event, transition.notify, context, now, consumer_extra)
     session.flush()
+    return event
+
+
+def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None = None) -> CaseEvent:
+    """Remind the party of a state that its deadline is near: an event, no change of state."""
+    now = now or utcnow()
+    workflow = rules.workflow(case.workflow)
+    state = workflow.states[case.state]
+    left = rules.calendar.working_days_left(case.due_at, now) if case.due_at else 0
+    event = _append_event(
+        session,
+        case,
+        REMIND_TRIGGER,
+        SYSTEM,
+        case.state,
+        {"working_days_left": left, "due_at": case.due_at.isoformat() if case.due_at else None},
+        now,
+    )
+    case.next_reminder_at = rules.next_reminder(state, case.due_at, now)
+    case.updated_at = now
+    session.flush()
+    audience = PARTY_AUDIENCE.get(state.party or "")
+    if audience:
+        context = context_for(case, workflow, (), {}) | {"working_days_left": left}
+        queue_notifications(session, case, event, {audience: REMINDER}, context, now)
+        session.flush()
     return event
 
 
@@ -212,6 +230,8 @@ def submit(
         complainant_address=complaint.complainant_address,
         complainant_email=complaint.complainant_email,
         locale=complaint.locale,
+        notify_sms=complaint.notify_sms,
+        notify_email=complaint.notify_email,
         respondent_id=respondent.id if respondent else None,
         respondent_name=respondent.name if respondent else complaint.respondent_name,
         respondent_uscc=(respondent.uscc if respondent else None) or complaint.respondent_uscc,
@@ -246,5 +266,14 @@ def submit(
         {"channel": channel, "content_sha256": digest},
         now,
     )
-    act(session, case, "route", SYSTEM, {}, rules=rules, now=now)
+    act(
+        session,
+        case,
+        "route",
+        SYSTEM,
+        {},
+        rules=rules,
+        now=now,
+        consumer_extra={"access_code": access_code},
+    )
     return Submission(case=case, access_code=access_code)

@@ -1,52 +1,85 @@
-"""The deadline sweeper: fire each due expiry trigger once, however many sweepers run."""
+"""The deadline sweeper: fire each due expiry and reminder once, however many sweepers run."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, act, utcnow
+from odr.cases.service import ConcurrentChange, act, remind, utcnow
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rules
 
 log = logging.getLogger("odr.sweeper")
 
 
-def _claim_due(session: Session, now: datetime, batch: int) -> list[Case]:
-    """Lock a batch of due cases; other sweepers skip the locked ones (PostgreSQL)."""
-    statement = select(Case).where(Case.due_at <= now).order_by(Case.due_at, Case.id).limit(batch)
+def _claim(
+    session: Session, moment: InstrumentedAttribute, now: datetime, batch: int
+) -> list[Case]:
+    """Lock a batch of cases whose moment has come; other sweepers skip the locked ones."""
+    statement = select(Case).where(moment <= now).order_by(moment, Case.id).limit(batch)
     if not is_sqlite(session.get_bind()):
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the batch is already ours.
         statement = statement.with_for_update(skip_locked=True, of=Case)
     return list(session.scalars(statement))
 
 
-def sweep(
-    factory: sessionmaker[Session], rules: Rules, now: datetime | None = None, batch: int = 500
+def _expire(session: Session, case: Case, rules: Rules, now: datetime) -> bool:
+    clock = rules.workflow(case.workflow).states[case.state].clock
+    if clock is None:  # a definition changed under a running case: stop its clock
+        log.warning("case %s: state %s has no clock now", case.number, case.state)
+        case.due_at = case.next_reminder_at = None
+        return False
+    act(session, case, clock.on_expiry, SYSTEM, {}, rules=rules, now=now)
+    return True
+
+
+def _remind(session: Session, case: Case, rules: Rules, now: datetime) -> bool:
+    if case.due_at is not None and case.due_at <= now:
+        return False  # the expiry pass handles it
+    remind(session, case, rules=rules, now=now)
+    return True
+
+
+def _pass(
+    factory: sessionmaker[Session],
+    moment: InstrumentedAttribute,
+    fire: Callable[[Session, Case, Rules, datetime], bool],
+    rules: Rules,
+    now: datetime,
+    batch: int,
 ) -> int:
-    """Fire the expiry trigger of every case whose clock has run out; return how many fired."""
-    now = now or utcnow()
     fired = 0
     while True:
         with factory() as session, session.begin():
-            cases = _claim_due(session, now, batch)
+            cases = _claim(session, moment, now, batch)
             for case in cases:
-                clock = rules.workflow(case.workflow).states[case.state].clock
-                if clock is None:  # a definition changed under a running case: stop its clock
-                    log.warning("case %s: state %s has no clock now", case.number, case.state)
-                    case.due_at = None
-                    continue
                 try:
                     with session.begin_nested():
-                        act(session, case, clock.on_expiry, SYSTEM, {}, rules=rules, now=now)
+                        fired += fire(session, case, rules, now)
                 except ConcurrentChange:
                     log.info("case %s changed meanwhile; left for the next pass", case.number)
-                    continue
-                fired += 1
         if len(cases) < batch:
             return fired
+
+
+class SweepResult(NamedTuple):
+    expired: int
+    reminded: int
+
+
+def sweep(
+    factory: sessionmaker[Session], rules: Rules, now: datetime | None = None, batch: int = 500
+) -> SweepResult:
+    """Fire every expired clock, then every due reminder."""
+    now = now or utcnow()
+    return SweepResult(
+        expired=_pass(factory, Case.due_at, _expire, rules, now, batch),
+        reminded=_pass(factory, Case.next_reminder_at, _remind, rules, now, batch),
+    )

@@ -199,3 +199,17 @@ class WorkingCalendar:
         """Working days remaining until the deadline: 0 on its day, negative once overdue."""
         # Deadlines end at 23:59:59 local, so counting by local date is exact; same day gives 0.
         return self.working_days_between(now, deadline)
+
+    def reminder_time(self, deadline: datetime, working_days_before: int) -> datetime:
+        """The start (00:00 Shanghai, as UTC) of the first day on which `working_days_before`
+        working days are left until the deadline (as working_days_left counts them)."""
+        if working_days_before < 1:
+            raise ValueError(f"working_days_before must be >= 1, got {working_days_before}")
+        # Today never counts as left, so that day is the (n+1)-th last working day.
+        day, seen = _local_date(deadline), 0
+        while True:
+            if self.is_working_day(day):
+                seen += 1
+                if seen == working_days_before + 1:
+                    return datetime.combine(day, time(0, 0), tzinfo=SHANGHAI).astimezone(UTC)
+            day -= timedelta(days=1)

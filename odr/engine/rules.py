@@ -29,6 +29,19 @@ class Rules:
             return self.calendar.add_working_days(start, state.clock.days)
         return self.calendar.add_calendar_days(start, state.clock.days)
 
+    def next_reminder(
+        self, state: StateDef, due_at: datetime | None, now: datetime
+    ) -> datetime | None:
+        """The first reminder of the state's clock still ahead of `now` (None if none)."""
+        if state.clock is None or due_at is None:
+            return None
+        ahead = [
+            moment
+            for days in state.clock.reminders
+            if (moment := self.calendar.reminder_time(due_at, days)) > now
+        ]
+        return min(ahead, default=None)
+
 
 @cache
 def load_rules(workflows_dir: Path) -> Rules:

@@ -22,7 +22,8 @@ from odr.engine.conditions import CONDITIONS
 from odr.engine.fields import parse_amount
 
 ROLES = ("consumer", "enterprise", "regulator", "system")
-AUDIENCES = ("consumer", "enterprise", "office")
+# office: the competent office; supervisor: the office above it (overdue alerts up the ladder).
+AUDIENCES = ("consumer", "enterprise", "office", "supervisor")
 FIELD_TYPES = ("text", "choice", "amount", "office")
 SETTABLE = ("escalation_reason", "outcome")
 NON_WORKFLOW_FILES = {"calendar.yaml"}
@@ -55,6 +56,8 @@ class Clock:
     days: int
     working: bool  # statutory working days, else calendar days
     on_expiry: str
+    # Remind the party this many working days before the deadline (largest first).
+    reminders: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,20 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                 )
             if not c.get("on_expiry"):
                 raise fail(f"state '{name}'", "clock has no on_expiry trigger")
-            clock = Clock(days=days, working=working is not None, on_expiry=str(c["on_expiry"]))
+            reminders = c.get("reminders", raw.get("reminders", []))
+            if not isinstance(reminders, list) or not all(
+                isinstance(r, int) and 1 <= r < days for r in reminders
+            ):
+                raise fail(
+                    f"state '{name}'",
+                    f"reminders must be whole numbers of working days from 1 to {days - 1}",
+                )
+            clock = Clock(
+                days=days,
+                working=working is not None,
+                on_expiry=str(c["on_expiry"]),
+                reminders=tuple(sorted(set(reminders), reverse=True)),
+            )
         party = spec.get("party")
         if party is not None and party not in ROLES:
             raise fail(f"state '{name}'", f"unknown party '{party}' (one of {', '.join(ROLES)})")

@@ -30,6 +30,10 @@ class Enterprise(Base):
     odr_status: Mapped[str] = mapped_column(String(20), default="none")
     odr_enrolled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
+    # Signed webhooks to the enterprise's own system (secret shown once, rotated in the portal).
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
+
     platform: Mapped[Enterprise | None] = relationship(remote_side="Enterprise.id")
 
     @property

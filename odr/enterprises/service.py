@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from urllib.parse import urlsplit
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from odr.engine.workflow import InvalidData
 from odr.enterprises.models import Enterprise
 
 
@@ -46,3 +50,19 @@ def match_respondent(
             return found
     matches = session.scalars(select(Enterprise).where(Enterprise.name == name).limit(2)).all()
     return matches[0] if len(matches) == 1 else None
+
+
+def set_webhook_url(enterprise: Enterprise, url: str) -> None:
+    """Where the enterprise's system receives signed events (empty to stop them)."""
+    url = url.strip()
+    if url and (
+        len(url) > 500 or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc
+    ):
+        raise InvalidData({"webhook_url": "应为 http(s):// 开头的地址 / must be an http(s) URL"})
+    enterprise.webhook_url = url or None
+
+
+def rotate_webhook_secret(enterprise: Enterprise) -> str:
+    """A new signing secret; the old one stops working at once. Shown to the user only now."""
+    enterprise.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
+    return enterprise.webhook_secret

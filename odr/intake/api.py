@@ -39,6 +39,8 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: str | None = None
     order_number: str | None = None
     locale: str = "zh-CN"
+    notify_sms: bool = True
+    notify_email: bool = True
 
 
 class ComplaintCreated(msgspec.Struct):

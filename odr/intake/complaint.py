@@ -39,6 +39,8 @@ FIELDS = (
     "claim_type",
     "facts",
     "locale",
+    "notify_sms",
+    "notify_email",
 )
 
 
@@ -59,6 +61,8 @@ class ComplaintInput:
     claim_type: str
     facts: str
     locale: str = "zh-CN"
+    notify_sms: bool = True
+    notify_email: bool = True
 
     def content(self) -> dict[str, Any]:
         """The complaint as JSON-able data (its digest goes into the first event's hash)."""
@@ -73,6 +77,14 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     if value is None:
         return ""
     return value.strip() if isinstance(value, str) else str(value).strip()
+
+
+def _flag(raw: Mapping[str, Any], name: str) -> bool:
+    """A yes/no choice: JSON booleans, or form values; absent means yes."""
+    value = raw.get(name)
+    if value is None or isinstance(value, bool):
+        return value is not False
+    return str(value).strip().lower() in {"1", "on", "true", "yes"}
 
 
 def parse_complaint(
@@ -163,6 +175,12 @@ def parse_complaint(
     if locale not in LOCALES:
         errors["locale"] = "zh-CN 或 en / zh-CN or en"
 
+    notify_sms, notify_email = _flag(raw, "notify_sms"), _flag(raw, "notify_email")
+    if not notify_sms and not (notify_email and email):
+        errors["notify_sms"] = (
+            "请至少选择短信或邮件一种通知方式 / choose SMS or e-mail (with an address)"
+        )
+
     if errors:
         raise InvalidData(errors)
     return ComplaintInput(
@@ -181,4 +199,6 @@ def parse_complaint(
         claim_type=claim_type,
         facts=facts,
         locale=locale,
+        notify_sms=notify_sms,
+        notify_email=notify_email,
     )

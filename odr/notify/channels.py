@@ -1,45 +1,115 @@
-"""Delivery channels: SMTP e-mail, an SMS provider (console by default), in-app."""
+"""Delivery channels: SMTP e-mail, an SMS gateway (or the console), signed webhooks."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import smtplib
+import time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import cache
+from typing import Any
 
-from odr.notify.models import Notification
+import httpx
+
+from odr.notify.templates import Message
 from odr.settings import Settings
 
 log = logging.getLogger("odr.notify")
+SIGNATURE_HEADER = "X-ODR-Signature"
+TIMESTAMP_HEADER = "X-ODR-Timestamp"
 
 
 class DeliveryError(Exception):
     """A channel could not deliver; the dispatcher retries later."""
 
 
-def send_email(settings: Settings, notification: Notification, subject: str, body: str) -> None:
+@cache
+def http_client() -> httpx.Client:
+    """One pooled client per process: building one per request costs an SSL context each."""
+    return httpx.Client(follow_redirects=False)
+
+
+def send_email(settings: Settings, to: str, message: Message, message_id: str) -> None:
+    """A multipart mail (plain text and HTML) with UTF-8 headers, over SMTP."""
     if not settings.smtp_host:
-        log.info("email (no SMTP host set) to %s: %s", notification.recipient, subject)
+        log.info("email (no SMTP host set) to %s: %s", to, message.subject)
         return
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = Address("odr 在线消费纠纷解决", addr_spec=settings.mail_from)
-    message["To"] = notification.recipient
-    message["Message-ID"] = make_msgid(idstring=f"odr-{notification.id}")
-    message.set_content(body)
+    mail = EmailMessage()
+    mail["Subject"] = message.subject
+    mail["From"] = Address("odr 在线消费纠纷解决", addr_spec=settings.mail_from)
+    mail["To"] = to
+    mail["Message-ID"] = make_msgid(idstring=message_id, domain="odr.local")
+    mail.set_content(message.text)
+    if message.html:
+        mail.add_alternative(message.html, subtype="html")
+    smtp_class = smtplib.SMTP_SSL if settings.smtp_tls else smtplib.SMTP
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-            if settings.smtp_starttls:
+        with smtp_class(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls and not settings.smtp_tls:
                 smtp.starttls()
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(message)
+            smtp.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"SMTP: {exc}") from exc
 
 
-def send_sms(settings: Settings, notification: Notification, body: str) -> None:
-    """The console provider: development and demo installations log the message."""
-    masked = notification.recipient[:-8] + "****" + notification.recipient[-4:]
-    log.info("sms to %s: %s", masked, body)
+def mask_phone(phone: str) -> str:
+    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
+
+
+def send_sms(settings: Settings, phone: str, text: str) -> None:
+    """The console provider logs; the http provider posts to the configured gateway."""
+    if settings.sms_provider == "console" or not settings.sms_url:
+        log.info("sms to %s: %s", mask_phone(phone), text)
+        return
+    body = {
+        "phone": phone,
+        "template_id": settings.sms_template_id,
+        "sign_name": settings.sms_signature,
+        "params": {"content": text},
+    }
+    headers = {"Authorization": f"Bearer {settings.sms_token}"} if settings.sms_token else {}
+    try:
+        response = http_client().post(
+            settings.sms_url, json=body, headers=headers, timeout=settings.http_timeout_seconds
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"SMS gateway: {exc}") from exc
+    if response.status_code >= 300:
+        raise DeliveryError(f"SMS gateway answered {response.status_code}: {response.text[:200]}")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 of "<timestamp>.<body>" with the enterprise's secret, as hex."""
+    signed = timestamp.encode() + b"." + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def send_webhook(
+    settings: Settings, url: str, secret: str, event: str, delivery_id: str, payload: Any
+) -> bytes:
+    """POST the event as JSON, signed; return the body sent."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: "sha256=" + sign(secret, timestamp, body),
+        "X-ODR-Event": event,
+        "X-ODR-Delivery": delivery_id,
+    }
+    try:
+        response = http_client().post(
+            url, content=body, headers=headers, timeout=settings.http_timeout_seconds
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"webhook: {exc}") from exc
+    if response.status_code >= 300:
+        raise DeliveryError(f"webhook answered {response.status_code}")
+    return body

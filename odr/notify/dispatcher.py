@@ -1,59 +1,174 @@
-"""The dispatcher: deliver due outbox rows, retry with backoff, give up into a dead letter."""
+"""The dispatcher: deliver due outbox rows, retry with backoff, give up into a dead letter.
+
+Rows are claimed for a lease in one short transaction, sent outside any transaction (an SMTP
+server or a webhook may be slow; on SQLite a long transaction would stop every writer), and the
+outcome is recorded only by the claimer whose claim still holds. A dispatcher that dies leaves its
+claim to run out, and another delivers the row: at least once, recorded as sent once.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
+from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.service import utcnow
 from odr.db.engine import is_sqlite
-from odr.notify.channels import DeliveryError, send_email, send_sms
+from odr.enterprises.models import Enterprise
+from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook
 from odr.notify.models import Notification
+from odr.notify.templates import Message, render
 from odr.settings import Settings
 
 log = logging.getLogger("odr.notify")
 FIRST_RETRY = timedelta(minutes=1)
 LAST_RETRY = timedelta(hours=6)
+LEASE = timedelta(minutes=5)
+# Kept out of the stored row once sent: the consumer's access code.
+SECRET_CONTEXT = ("access_code",)
 
 
-@cache
-def _templates(directory: Path) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(directory),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        keep_trailing_newline=False,
-    )
-
-
-def render(directory: Path, notification: Notification) -> tuple[str, str]:
-    """(subject, body) from notifications/<locale>/<kind>.<channel>.j2; the subject is line 1."""
-    env = _templates(directory)
-    name = f"{notification.locale}/{notification.kind}.{notification.channel}.j2"
-    text = env.get_template(name).render(**notification.context).strip()
-    subject, _, body = text.partition("\n")
-    return subject.strip(), (body.strip() or subject.strip())
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    channel: str
+    recipient: str
+    locale: str
+    context: dict[str, Any]
+    attempts: int
+    webhook_secret: str | None
 
 
 def backoff(attempts: int) -> timedelta:
-    """1 minute, doubling, at most 6 hours."""
+    """1 minute after the first failure, doubling, at most 6 hours."""
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LAST_RETRY)
 
 
-def deliver(settings: Settings, notification: Notification) -> None:
-    subject, body = render(settings.notifications_dir, notification)
-    notification.subject, notification.body = subject, body
-    if notification.channel == "email":
-        send_email(settings, notification, subject, body)
-    elif notification.channel == "sms":
-        send_sms(settings, notification, body)
-    # in_app: the row itself is the message; the portals' bell lists it.
+def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[str, list[Claimed]]:
+    token = secrets.token_hex(8)
+    with factory() as session, session.begin():
+        statement = (
+            select(Notification)
+            .where(
+                or_(
+                    and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+                    and_(Notification.status == "sending", Notification.claimed_until < now),
+                )
+            )
+            .order_by(Notification.id)
+            .limit(batch)
+        )
+        if not is_sqlite(session.get_bind()):
+            statement = statement.with_for_update(skip_locked=True)
+        rows = list(session.scalars(statement))
+        secrets_by_enterprise = {
+            e.id: e.webhook_secret
+            for e in session.scalars(
+                select(Enterprise).where(
+                    Enterprise.id.in_({r.audience_id for r in rows if r.channel == "webhook"})
+                )
+            )
+        }
+        claimed = []
+        for row in rows:
+            row.status, row.claim_token, row.claimed_until = "sending", token, now + LEASE
+            row.attempts += 1
+            claimed.append(
+                Claimed(
+                    row.id,
+                    row.kind,
+                    row.channel,
+                    row.recipient,
+                    row.locale,
+                    dict(row.context),
+                    row.attempts,
+                    secrets_by_enterprise.get(row.audience_id or 0),
+                )
+            )
+    return token, claimed
+
+
+def webhook_payload(item: Claimed) -> dict[str, Any]:
+    data = {k: v for k, v in item.context.items() if k not in SECRET_CONTEXT}
+    return {"id": item.id, "event": item.kind, "case_number": data.get("case_number"), "data": data}
+
+
+def deliver(settings: Settings, item: Claimed) -> Message:
+    """Send one message; raise on failure. Returns what was sent."""
+    if item.channel == "webhook":
+        if not item.webhook_secret:
+            raise DeliveryError("webhook: the enterprise has no secret")
+        body = send_webhook(
+            settings,
+            item.recipient,
+            item.webhook_secret,
+            item.kind,
+            str(item.id),
+            webhook_payload(item),
+        )
+        return Message(subject=item.kind, text=body.decode("utf-8"))
+    context = item.context | {"public_url": settings.public_url}
+    message = render(settings.notifications_dir, item.locale, item.kind, item.channel, context)
+    if item.channel == "email":
+        send_email(settings, item.recipient, message, f"odr-{item.id}")
+    elif item.channel == "sms":
+        send_sms(settings, item.recipient, message.text)
+    return message  # in_app: the stored row is the message
+
+
+def _scrub(item: Claimed, text: str | None) -> str | None:
+    for name in SECRET_CONTEXT:
+        value = item.context.get(name)
+        if text and value:
+            text = text.replace(str(value), "******")
+    return text
+
+
+def _record(
+    factory: sessionmaker[Session], token: str, outcomes: list[tuple[Claimed, dict[str, Any]]]
+) -> int:
+    """Write a batch's outcomes in one transaction, each only if our claim on it still holds
+    (else another dispatcher took the row over). Returns how many were recorded as sent."""
+    sent = 0
+    with factory() as session, session.begin():
+        for item, values in outcomes:
+            result = session.execute(
+                update(Notification)
+                .where(Notification.id == item.id, Notification.claim_token == token)
+                .values(claim_token=None, claimed_until=None, **values)
+            )
+            sent += result.rowcount == 1 and values["status"] == "sent"
+    return sent
+
+
+def _outcome(settings: Settings, item: Claimed, now: datetime) -> dict[str, Any]:
+    """Deliver one message and say what to write about it."""
+    try:
+        message = deliver(settings, item)
+    except Exception as exc:  # one failing message must not stop the others
+        dead = item.attempts >= settings.dispatch_max_attempts
+        if not isinstance(exc, DeliveryError):
+            log.exception("notification %s failed", item.id)
+        if dead:
+            log.error("notification %s is dead after %s attempts", item.id, item.attempts)
+        return {
+            "status": "dead" if dead else "pending",
+            "next_attempt_at": now + backoff(item.attempts),
+            "last_error": str(exc)[:2000],
+        }
+    return {
+        "status": "sent",
+        "sent_at": now,
+        "context": {k: v for k, v in item.context.items() if k not in SECRET_CONTEXT},
+        "subject": (_scrub(item, message.subject) or "")[:300] or None,
+        "body": _scrub(item, message.text),
+    }
 
 
 def dispatch(
@@ -62,35 +177,14 @@ def dispatch(
     now: datetime | None = None,
     batch: int = 100,
 ) -> int:
-    """Deliver every due notification; return how many were sent."""
+    """Deliver every due notification; return how many were recorded as sent."""
     now = now or utcnow()
     sent = 0
     while True:
-        with factory() as session, session.begin():
-            statement = (
-                select(Notification)
-                .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-                .order_by(Notification.id)
-                .limit(batch)
+        token, claimed = _claim(factory, now, batch)
+        if claimed:
+            sent += _record(
+                factory, token, [(item, _outcome(settings, item, now)) for item in claimed]
             )
-            if not is_sqlite(session.get_bind()):
-                statement = statement.with_for_update(skip_locked=True)
-            rows = list(session.scalars(statement))
-            for row in rows:
-                row.attempts += 1
-                try:
-                    deliver(settings, row)
-                except Exception as exc:  # any failure of one message must not stop the rest
-                    row.last_error = str(exc)[:2000]
-                    if row.attempts >= settings.dispatch_max_attempts:
-                        row.status = "dead"
-                        log.error("notification %s dead after %s tries", row.id, row.attempts)
-                    else:
-                        row.next_attempt_at = now + backoff(row.attempts)
-                        if not isinstance(exc, DeliveryError):
-                            log.exception("notification %s failed", row.id)
-                    continue
-                row.status, row.sent_at = "sent", now
-                sent += 1
-        if len(rows) < batch:
+        if len(claimed) < batch:
             return sent

@@ -2,28 +2,83 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from odr.cases.models import Case, CaseEvent
-from odr.notify.models import Notification
+from odr.engine.workflow import FieldDef, Workflow
+from odr.enterprises.models import Enterprise
+from odr.notify.models import Notification, NotificationRecipient
+from odr.offices.models import Office
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STAFF_LOCALE = "zh-CN"
 
 
-def _recipients(case: Case, audience: str) -> list[tuple[str, str, int | None]]:
-    """(channel, recipient, audience_id) for each way an audience hears of a case."""
+def context_for(
+    case: Case, workflow: Workflow, fields: Iterable[FieldDef], payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a message about this event may say (odr/notify/catalog.py lists the names)."""
+    state = workflow.states[case.state]
+    context: dict[str, Any] = {
+        "case_number": case.number,
+        "state": case.state,
+        "state_zh": state.label.get("zh", case.state),
+        "state_en": state.label.get("en", case.state),
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "due_date": case.due_at.astimezone(SHANGHAI).date().isoformat() if case.due_at else None,
+        "respondent_name": case.respondent_name,
+        "product": case.product,
+        "office_name": case.office.name if case.office else None,
+    }
+    for f in fields:
+        value = payload.get(f.name)
+        context[f.name] = value
+        if f.type == "choice" and f.list:
+            label = workflow.lists[f.list].get(value or "", {})
+            context[f"{f.name}_zh"] = label.get("zh", value)
+            context[f"{f.name}_en"] = label.get("en", value)
+    return context
+
+
+def _recipients(
+    session: Session, case: Case, audience: str, kind: str
+) -> list[tuple[str, str, int | None]]:
+    """(channel, recipient, audience_id) for each way an audience hears of this kind."""
     if audience == "consumer":
-        found: list[tuple[str, str, int | None]] = [("sms", case.complainant_phone, None)]
-        if case.complainant_email:
+        found: list[tuple[str, str, int | None]] = []
+        if case.notify_sms:
+            found.append(("sms", case.complainant_phone, None))
+        if case.notify_email and case.complainant_email:
             found.append(("email", case.complainant_email, None))
         return found
-    if audience == "enterprise" and case.enterprise_id is not None:
-        return [("in_app", f"enterprise:{case.enterprise_id}", case.enterprise_id)]
-    if audience == "office" and case.office_id is not None:
-        return [("in_app", f"office:{case.office_id}", case.office_id)]
-    return []
+    if audience == "enterprise":
+        if case.enterprise_id is None:
+            return []
+        enterprise = session.get(Enterprise, case.enterprise_id)
+        found = [("in_app", f"enterprise:{case.enterprise_id}", case.enterprise_id)]
+        subscribed = session.scalars(
+            select(NotificationRecipient).where(
+                NotificationRecipient.enterprise_id == case.enterprise_id,
+                NotificationRecipient.kind.in_((kind, "*")),
+            )
+        )
+        found += [(r.channel, r.address, case.enterprise_id) for r in subscribed]
+        if enterprise is not None and enterprise.webhook_url and enterprise.webhook_secret:
+            found.append(("webhook", enterprise.webhook_url, case.enterprise_id))
+        return found
+    office_id = case.office_id
+    if audience == "supervisor" and office_id is not None:
+        office = session.get(Office, office_id)
+        office_id = office.parent_id if office else None
+    if office_id is None:
+        return []
+    return [("in_app", f"office:{office_id}", office_id)]
 
 
 def queue_notifications(
@@ -33,13 +88,18 @@ def queue_notifications(
     kinds: Mapping[str, str],
     context: Mapping[str, Any],
     now: datetime,
+    consumer_extra: Mapping[str, Any] | None = None,
 ) -> list[Notification]:
-    """Add one outbox row per (audience, channel) named by a transition's `notify`."""
-    rows = []
+    """One outbox row per (audience, channel, recipient); a recipient named twice gets one."""
+    rows: dict[tuple[str, str], Notification] = {}
     for audience, kind in kinds.items():
-        locale = case.locale if audience == "consumer" else "zh-CN"
-        for channel, recipient, audience_id in _recipients(case, audience):
-            rows.append(
+        locale = case.locale if audience == "consumer" else STAFF_LOCALE
+        row_context = dict(context)
+        if audience == "consumer" and consumer_extra:
+            row_context.update(consumer_extra)  # e.g. the access code: the consumer's alone
+        for channel, recipient, audience_id in _recipients(session, case, audience, kind):
+            rows.setdefault(
+                (channel, recipient),
                 Notification(
                     case_id=case.id,
                     event_id=event.id,
@@ -49,12 +109,12 @@ def queue_notifications(
                     channel=channel,
                     recipient=recipient,
                     locale=locale,
-                    context=dict(context),
+                    context=row_context,
                     status="pending",
                     attempts=0,
                     next_attempt_at=now,
                     created_at=now,
-                )
+                ),
             )
-    session.add_all(rows)
-    return rows
+    session.add_all(rows.values())
+    return list(rows.values())

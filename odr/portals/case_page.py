@@ -24,9 +24,15 @@ from odr.engine.workflow import (
     TransitionNotAllowed,
     Workflow,
 )
+from odr.notify.service import unread_count
 from odr.offices.models import Office
 
-SUBMIT_LABEL = {"zh": "提交投诉", "en": "Complaint filed"}
+STAFF_ROLES = ("enterprise", "regulator")
+
+EVENT_LABELS = {
+    "submit": {"zh": "提交投诉", "en": "Complaint filed"},
+    "remind": {"zh": "期限提醒", "en": "Deadline reminder"},
+}
 ESCALATION_REASONS = {
     "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},
     "enterprise_declined": {"zh": "企业拒绝和解", "en": "Enterprise declined"},
@@ -91,8 +97,8 @@ def _details(workflow: Workflow, event: CaseEvent) -> list[tuple[Mapping[str, st
 def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
     entries = []
     for event in case.events:
-        if event.trigger == "submit":
-            label: Mapping[str, str] = SUBMIT_LABEL
+        if event.trigger in EVENT_LABELS:
+            label: Mapping[str, str] = EVENT_LABELS[event.trigger]
         else:
             transition = next(
                 (
@@ -152,6 +158,7 @@ def case_context(
         if needs_offices
         else [],
         "actor": actor,
+        "unread": unread_count(session, actor) if actor.role in STAFF_ROLES else 0,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import complaint_form
+from complaints import complaint_form
 from sqlalchemy import select
 
 from odr.auth.actor import Actor

@@ -37,7 +37,7 @@ def _concurrent_sweeps(factory, rules, now, sweepers: int = 2) -> list[int]:  # 
     def run() -> None:
         try:
             barrier.wait()
-            results.append(sweep(factory, rules, now=now, batch=7))
+            results.append(sweep(factory, rules, now=now, batch=7).expired)
         except BaseException as exc:  # reported below: a thread's exception is otherwise lost
             errors.append(exc)
 
@@ -53,8 +53,8 @@ def _concurrent_sweeps(factory, rules, now, sweepers: int = 2) -> list[int]:  # 
 def test_sweep_fires_each_due_case_once(file_complaint, factory, rules):
     numbers = _file_many(file_complaint, 5)
     now = _due(factory) + timedelta(seconds=1)
-    assert sweep(factory, rules, now=now) == 5
-    assert sweep(factory, rules, now=now) == 0
+    assert sweep(factory, rules, now=now).expired == 5
+    assert sweep(factory, rules, now=now).expired == 0
     assert _expiry_events(factory) == 5
     with factory() as session:
         states = set(session.scalars(select(Case.state).where(Case.number.in_(numbers))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import complaint_form
+from complaints import complaint_form
 from sqlalchemy import select
 
 from odr.cases.models import Case
@@ -11,6 +11,8 @@ from odr.demo import demo_uscc
 
 def api_complaint(**overrides):  # type: ignore[no-untyped-def]
     body = {k: v for k, v in complaint_form(**overrides).items() if v != ""}
+    for flag in ("notify_sms", "notify_email"):  # JSON takes booleans
+        body[flag] = body.get(flag) == "1"
     return body
 
 

@@ -83,6 +83,8 @@ class ConsumerController(Controller):
         data: MultipartForm,
     ) -> Template | Redirect:
         values = {k: data[k] for k in FIELDS if isinstance(data.get(k), str)}
+        for flag in ("notify_sms", "notify_email"):  # an unticked box sends nothing
+            values[flag] = "1" if str(data.get(flag, "")).lower() in ("1", "on", "true") else "0"
         errors: dict[str, str] = {}
         try:
             complaint = parse_complaint(values, rules.workflow().lists["claim_types"])

@@ -15,8 +15,9 @@ from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
-from odr.portals.case_controller import CaseController
+from odr.notify.service import unread_count
 from odr.portals.case_page import deadline_of
+from odr.portals.staff_controller import StaffController
 
 INBOX_LIMIT = 200
 
@@ -37,7 +38,7 @@ def inbox(session: Session, enterprise_id: int, open_states: list[str], show_clo
     return list(session.scalars(statement.limit(INBOX_LIMIT)))
 
 
-class EnterpriseController(CaseController):
+class EnterpriseController(StaffController):
     path = "/enterprise"
     dependencies = {"actor": Provide(provide_enterprise_actor, sync_to_thread=True)}
 
@@ -55,5 +56,11 @@ class EnterpriseController(CaseController):
         now = utcnow()
         rows = [(c, workflow.states[c.state], deadline_of(c, rules, now)) for c in cases]
         return Template(
-            "enterprise/inbox.html", context={"rows": rows, "actor": actor, "show": show}
+            "enterprise/inbox.html",
+            context={
+                "rows": rows,
+                "actor": actor,
+                "show": show,
+                "unread": unread_count(db_session, actor),
+            },
         )

@@ -15,11 +15,12 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
-from odr.portals.case_controller import CaseController
+from odr.notify.service import unread_count
 from odr.portals.case_page import (
     ESCALATION_REASONS,
     deadline_of,
 )
+from odr.portals.staff_controller import StaffController
 
 QUEUE_LIMIT = 200
 ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue")
@@ -39,7 +40,7 @@ QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
 }
 
 
-class RegulatorController(CaseController):
+class RegulatorController(StaffController):
     path = "/regulator"
     dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
 
@@ -82,5 +83,6 @@ class RegulatorController(CaseController):
                 "queue": queue,
                 "counts": counts,
                 "actor": actor,
+                "unread": unread_count(db_session, actor),
             },
         )

@@ -1,4 +1,5 @@
-"""The case page and its actions for a logged-in portal (enterprise, regulator)."""
+"""Pages every staff portal (enterprise, regulator) has: the case page and its actions, and the
+in-app notifications behind the bell."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
+from odr.cases.service import utcnow
 from odr.engine.rules import Rules
+from odr.notify.service import in_app_messages, mark_all_read, unread_count
 from odr.portals.case_page import case_context, load_case, perform_action
 from odr.portals.forms import UrlForm
 
 
-class CaseController(Controller):
+class StaffController(Controller):
     """Subclasses set `path` (/enterprise, /regulator) and provide the `actor` dependency."""
 
     @property
-    def template(self) -> str:
-        return f"{self.path.strip('/')}/case.html"
+    def portal(self) -> str:
+        return self.path.strip("/")
 
     @get("/cases/{number:str}", sync_to_thread=True)
     def case_page(
@@ -30,7 +33,8 @@ class CaseController(Controller):
         number: FromPath[str],
     ) -> Template:
         case = load_case(db_session, number, actor)
-        return Template(self.template, context=case_context(db_session, case, actor, rules))
+        context = case_context(db_session, case, actor, rules)
+        return Template(f"{self.portal}/case.html", context=context)
 
     @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
     def case_action(
@@ -50,6 +54,29 @@ class CaseController(Controller):
             actor,
             data,
             rules,
-            template=self.template,
+            template=f"{self.portal}/case.html",
             page_url=f"{self.path}/cases/{number}",
         )
+
+    @get("/notifications", sync_to_thread=True)
+    def notifications(
+        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor]
+    ) -> Template:
+        """The in-app messages, newest first; unread ones are marked."""
+        messages = in_app_messages(db_session, actor)
+        return Template(
+            "notifications.html",
+            context={
+                "messages": messages,
+                "actor": actor,
+                "portal": self.portal,
+                "unread": unread_count(db_session, actor),
+            },
+        )
+
+    @post("/notifications/read", sync_to_thread=True)
+    def read_all(
+        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor]
+    ) -> Redirect:
+        mark_all_read(db_session, actor, utcnow())
+        return Redirect(f"{self.path}/notifications", status_code=303)

@@ -1,0 +1,155 @@
+"""What the portals do with notifications: the in-app bell, dead letters, enterprise recipients."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from odr.auth.actor import Actor
+from odr.cases.models import Case
+from odr.engine.workflow import InvalidData
+from odr.notify.models import Notification, NotificationRecipient
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+RECIPIENT_CHANNELS = ("email", "sms")
+
+
+def audience_of(actor: Actor) -> tuple[str, int]:
+    """Whose in-app notifications a portal user reads: the enterprise's or the office's."""
+    if actor.role == "enterprise" and actor.enterprise_id is not None:
+        return "enterprise", actor.enterprise_id
+    if actor.role == "regulator" and actor.office_id is not None:
+        return "office", actor.office_id
+    raise ValueError(f"{actor.role} has no in-app notifications")
+
+
+def _in_app(actor: Actor):  # type: ignore[no-untyped-def]
+    audience, audience_id = audience_of(actor)
+    # Rows to the supervising office are addressed to it as an office too.
+    audiences = ("office", "supervisor") if audience == "office" else (audience,)
+    return (
+        Notification.channel == "in_app",
+        Notification.audience.in_(audiences),
+        Notification.audience_id == audience_id,
+    )
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(*_in_app(actor), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def in_app_messages(session: Session, actor: Actor, limit: int = 100) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(*_in_app(actor))
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_all_read(session: Session, actor: Actor, now: datetime) -> None:
+    session.execute(
+        update(Notification)
+        .where(*_in_app(actor), Notification.read_at.is_(None))
+        .values(read_at=now)
+    )
+
+
+def dead_letters(session: Session, office_ids: frozenset[int]) -> list[Any]:
+    """Notifications given up on, for cases of these offices, with their case numbers."""
+    return list(
+        session.execute(
+            select(Notification, Case.number)
+            .join(Case, Case.id == Notification.case_id)
+            .where(Notification.status == "dead", Case.office_id.in_(office_ids))
+            .order_by(Notification.id.desc())
+        ).all()
+    )
+
+
+def retry(
+    session: Session, notification_id: int, office_ids: frozenset[int], now: datetime
+) -> bool:
+    """Put a dead letter back in the queue for an immediate attempt."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == "dead",
+            Notification.case_id.in_(select(Case.id).where(Case.office_id.in_(office_ids))),
+        )
+        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+    )
+    return result.rowcount == 1
+
+
+def recipients(session: Session, enterprise_id: int) -> list[NotificationRecipient]:
+    return list(
+        session.scalars(
+            select(NotificationRecipient)
+            .where(NotificationRecipient.enterprise_id == enterprise_id)
+            .order_by(NotificationRecipient.kind, NotificationRecipient.channel)
+        )
+    )
+
+
+def add_recipient(
+    session: Session,
+    enterprise_id: int,
+    kind: str,
+    channel: str,
+    address: str,
+    kinds: set[str],
+) -> NotificationRecipient:
+    """Subscribe an address to a kind ('*' for all); InvalidData names the bad field."""
+    address = address.strip()
+    if kind != "*" and kind not in kinds:
+        raise InvalidData({"kind": "不是可选的通知类型 / not a notification kind"})
+    if channel not in RECIPIENT_CHANNELS:
+        raise InvalidData({"channel": "只能是 email 或 sms / email or sms"})
+    if channel == "email" and (len(address) > 200 or not EMAIL.match(address)):
+        raise InvalidData({"address": "邮箱地址无效 / not a valid e-mail address"})
+    if channel == "sms":
+        try:
+            number = phonenumbers.parse(address, "CN")
+            if not phonenumbers.is_valid_number(number):
+                raise phonenumbers.NumberParseException(0, "invalid")
+        except phonenumbers.NumberParseException:
+            raise InvalidData({"address": "电话号码无效 / not a valid phone number"}) from None
+        address = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    existing = session.scalar(
+        select(NotificationRecipient).where(
+            NotificationRecipient.enterprise_id == enterprise_id,
+            NotificationRecipient.kind == kind,
+            NotificationRecipient.channel == channel,
+            NotificationRecipient.address == address,
+        )
+    )
+    if existing is not None:
+        return existing
+    recipient = NotificationRecipient(
+        enterprise_id=enterprise_id, kind=kind, channel=channel, address=address
+    )
+    session.add(recipient)
+    session.flush()
+    return recipient
+
+
+def remove_recipient(session: Session, enterprise_id: int, recipient_id: int) -> None:
+    recipient = session.get(NotificationRecipient, recipient_id)
+    if recipient is not None and recipient.enterprise_id == enterprise_id:
+        session.delete(recipient)
