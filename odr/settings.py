@@ -50,6 +50,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_tls: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    smtp_ca_file: str | None = None  # trust this CA for the SMTP server (else the system's)
     mail_from: str = "odr@localhost"
     # SMS: "console" writes to the log (development); "http" posts to a gateway.
     sms_provider: str = "console"
@@ -86,6 +87,7 @@ class Settings:
             "smtp_password": env.get("ODR_SMTP_PASSWORD") or None,
             "smtp_starttls": _bool("ODR_SMTP_STARTTLS", False),
             "smtp_tls": _bool("ODR_SMTP_TLS", False),
+            "smtp_ca_file": env.get("ODR_SMTP_CA_FILE") or None,
             "mail_from": env.get("ODR_MAIL_FROM", "odr@localhost"),
             "sms_provider": env.get("ODR_SMS_PROVIDER", "console"),
             "sms_url": env.get("ODR_SMS_URL") or None,

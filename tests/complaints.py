@@ -26,12 +26,3 @@ def complaint_form(**overrides: str) -> dict[str, str]:
     }
     form.update(overrides)
     return form
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (aiosmtpd cannot bind port 0)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

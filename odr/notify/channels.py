@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import smtplib
+import ssl
 import time
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -47,11 +48,18 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
     mail.set_content(message.text)
     if message.html:
         mail.add_alternative(message.html, subtype="html")
-    smtp_class = smtplib.SMTP_SSL if settings.smtp_tls else smtplib.SMTP
+    # smtplib's own default context does not check the server's certificate: ours does.
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file)
     try:
-        with smtp_class(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        if settings.smtp_tls:
+            smtp = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=30, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
+        with smtp:
             if settings.smtp_starttls and not settings.smtp_tls:
-                smtp.starttls()
+                smtp.starttls(context=context)
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             smtp.send_message(mail)

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import Message as EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
-from complaints import free_port
-
-
-class Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[EmailMessage] = []
-
-    def handle_message(self, message: EmailMessage) -> None:
-        self.messages.append(message)
+from peers import HttpReceiver, Inbox, Received, free_port
 
 
 @pytest.fixture
@@ -33,26 +20,6 @@ def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
         yield controller, inbox
     finally:
         controller.stop()
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):  # type: ignore[no-untyped-def]
-        return json.loads(self.body)
-
-
-@dataclass
-class HttpReceiver:
-    """Answers `fail_first` requests with 500, then 200; records every request."""
-
-    url: str = ""
-    fail_first: int = 0
-    requests: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from email.utils import parseaddr
 
-from complaints import complaint_form, free_port
+from complaints import complaint_form
+from peers import free_port
 from sqlalchemy import select
 
 from odr.cases.service import utcnow
