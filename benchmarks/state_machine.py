@@ -132,15 +132,16 @@ def machine_definition(workflow: Workflow) -> Definition:
     """The states and transitions of the workflow, with the shared machine's condition callables."""
     transitions: list[dict[str, Any]] = []
     for t in workflow.transitions:
+        dest = None if t.internal else t.dest  # internal transitions stay in their state
         for source in t.sources:
             shared = next(
                 x
                 for x in workflow.machine.events[t.trigger].transitions[source]
-                if x.dest == t.dest
+                if x.dest == dest
             )
             conditions = [c.func for c in shared.conditions]
             transitions.append(
-                {"trigger": t.trigger, "source": source, "dest": t.dest, "conditions": conditions}
+                {"trigger": t.trigger, "source": source, "dest": dest, "conditions": conditions}
             )
     return list(workflow.states), transitions
 

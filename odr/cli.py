@@ -122,6 +122,24 @@ def sweep(now: str | None) -> None:
     click.echo(f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent")
 
 
+@main.group(help="Deadlines.")
+def deadlines() -> None:
+    pass
+
+
+@deadlines.command(
+    "recompute",
+    help="Count provisional deadlines again, after a year's holidays were added to "
+    "workflows/calendar.yaml (or chinesecalendar was upgraded).",
+)
+def deadlines_recompute() -> None:
+    from odr.cases.sweeper import recount_provisional
+
+    settings = _settings()
+    changed = recount_provisional(_factory(settings), _rules(settings))
+    click.echo(f"{changed} deadline(s) recounted")
+
+
 @main.command(help="Deliver due notifications once.")
 def dispatch() -> None:
     from odr.notify.dispatcher import dispatch as run_dispatch

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,14 @@ class Case(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # The next reminder before due_at (None when none is left); the sweeper's second key.
     next_reminder_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # How the running clock was set, so a deadline counted across a year whose holiday notice
+    # was missing (provisional) can be counted again once the notice is entered.
+    clock_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    clock_days: Mapped[int | None]
+    deadline_provisional: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A clock paused while the case waits elsewhere (e.g. for the consumer's information).
+    paused_state: Mapped[str | None] = mapped_column(String(40))
+    paused_days_left: Mapped[int | None]
 
     complainant_name: Mapped[str] = mapped_column(String(100))
     complainant_phone: Mapped[str] = mapped_column(String(20))

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from odr.auth.access import may_act
 from odr.auth.actor import SYSTEM, Actor
 from odr.cases.chain import content_digest, event_hash
+from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, store_evidence
 from odr.cases.models import Case, CaseEvent
 from odr.engine.rules import DEFAULT_WORKFLOW, Rules
@@ -37,6 +38,7 @@ from odr.routing.service import route
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10
 REMIND_TRIGGER = "remind"
+RECOUNT_TRIGGER = "recount_deadline"
 # Who is reminded of a state's deadline, by the state's party.
 PARTY_AUDIENCE = {"consumer": "consumer", "enterprise": "enterprise", "regulator": "office"}
 
@@ -141,8 +143,7 @@ def act(
     for attribute, value in transition.set.items():
         setattr(case, attribute, value)
     state = workflow.states[case.state]
-    case.due_at = rules.deadline(state, now)
-    case.next_reminder_at = rules.next_reminder(state, case.due_at, now)
+    after_transition(case, transition, from_state, state, now, rules)
     case.updated_at = now
     if state.terminal:
         case.closed_at = now
@@ -277,3 +278,33 @@ def submit(
         consumer_extra={"access_code": access_code},
     )
     return Submission(case=case, access_code=access_code)
+
+
+def recount_deadline(
+    session: Session, case: Case, *, rules: Rules, now: datetime | None = None
+) -> CaseEvent | None:
+    """Count a provisional deadline again (the calendar now knows more); an event if it moved."""
+    now = now or utcnow()
+    state = rules.workflow(case.workflow).states[case.state]
+    if state.clock is None or case.clock_started_at is None:
+        return None
+    before, was_provisional = case.due_at, case.deadline_provisional
+    recount(case, state, rules, now)
+    if case.due_at == before and case.deadline_provisional == was_provisional:
+        return None
+    case.updated_at = now
+    event = _append_event(
+        session,
+        case,
+        RECOUNT_TRIGGER,
+        SYSTEM,
+        case.state,
+        {
+            "due_at": case.due_at.isoformat() if case.due_at else None,
+            "previous_due_at": before.isoformat() if before else None,
+            "provisional": case.deadline_provisional,
+        },
+        now,
+    )
+    session.flush()
+    return event

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, act, remind, utcnow
+from odr.cases.service import ConcurrentChange, act, recount_deadline, remind, utcnow
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rules
 
@@ -83,3 +83,28 @@ def sweep(
         expired=_pass(factory, Case.due_at, _expire, rules, now, batch),
         reminded=_pass(factory, Case.next_reminder_at, _remind, rules, now, batch),
     )
+
+
+def recount_provisional(
+    factory: sessionmaker[Session], rules: Rules, now: datetime | None = None, batch: int = 500
+) -> int:
+    """Count every provisional deadline again; return how many moved or became final."""
+    now = now or utcnow()
+    changed, last_id = 0, 0
+    while True:
+        with factory() as session, session.begin():
+            statement = (
+                select(Case)
+                .where(Case.deadline_provisional.is_(True), Case.id > last_id)
+                .order_by(Case.id)
+                .limit(batch)
+            )
+            if not is_sqlite(session.get_bind()):
+                statement = statement.with_for_update(skip_locked=True, of=Case)
+            cases = list(session.scalars(statement))
+            for case in cases:
+                changed += recount_deadline(session, case, rules=rules, now=now) is not None
+            if cases:
+                last_id = cases[-1].id
+        if len(cases) < batch:
+            return changed

@@ -125,6 +125,21 @@ class WorkingCalendar:
             self._warn_missing_year(day.year)
             return day.weekday() < 5
 
+    def knows_year(self, year: int) -> bool:
+        """Whether the State Council notice of a year is known (library or overrides)."""
+        if year in self._override_years:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 1, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def is_provisional(self, start: datetime, deadline: datetime) -> bool:
+        """Whether a deadline was counted across a year whose notice is not known yet."""
+        first, last = _local_date(start).year, _local_date(deadline).year
+        return not all(self.knows_year(year) for year in range(first, last + 1))
+
     def _warn_missing_year(self, year: int) -> None:
         """Log once per year that the State Council notice is missing."""
         if year in self._warned_years or year in self._override_years:
@@ -181,6 +196,10 @@ class WorkingCalendar:
                 return _end_of_day_utc(date(year, 1, 1) + timedelta(days=offset))
             target -= prefix[-1]
             year += 1
+
+    def end_of_day(self, moment: datetime) -> datetime:
+        """The end (23:59:59 Shanghai, as UTC) of the moment's own local day."""
+        return _end_of_day_utc(_local_date(moment))
 
     def add_calendar_days(self, start: datetime, days: int) -> datetime:
         """Return the end (23:59:59 Shanghai, as UTC) of the local date n days after start."""

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from odr.engine.calendar import WorkingCalendar
-from odr.engine.workflow import StateDef, Workflow, load_workflows
+from odr.engine.workflow import Clock, StateDef, Workflow, load_workflows
 
 DEFAULT_WORKFLOW = "odr_standard"
 
@@ -21,13 +21,13 @@ class Rules:
     def workflow(self, name: str = DEFAULT_WORKFLOW) -> Workflow:
         return self.workflows[name]
 
-    def deadline(self, state: StateDef, start: datetime) -> datetime | None:
-        """When the clock of a state entered at `start` expires (None if it has no clock)."""
-        if state.clock is None:
-            return None
-        if state.clock.working:
-            return self.calendar.add_working_days(start, state.clock.days)
-        return self.calendar.add_calendar_days(start, state.clock.days)
+    def due(self, clock: Clock, start: datetime, days: int) -> datetime:
+        """When a clock of `days` started at `start` runs out (0 days: the end of today)."""
+        if days < 1:
+            return self.calendar.end_of_day(start)
+        if clock.working:
+            return self.calendar.add_working_days(start, days)
+        return self.calendar.add_calendar_days(start, days)
 
     def next_reminder(
         self, state: StateDef, due_at: datetime | None, now: datetime

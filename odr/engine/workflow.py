@@ -26,6 +26,7 @@ ROLES = ("consumer", "enterprise", "regulator", "system")
 AUDIENCES = ("consumer", "enterprise", "office", "supervisor")
 FIELD_TYPES = ("text", "choice", "amount", "office")
 SETTABLE = ("escalation_reason", "outcome")
+CLOCK_ACTIONS = ("pause", "resume")
 NON_WORKFLOW_FILES = {"calendar.yaml"}
 # transitions logs every state change at INFO; the case events are our record.
 logging.getLogger("transitions").setLevel(logging.WARNING)
@@ -90,6 +91,13 @@ class TransitionDef:
     fields: tuple[FieldDef, ...] = ()
     set: Mapping[str, str] = field(default_factory=dict)
     notify: Mapping[str, str] = field(default_factory=dict)
+    # "pause": the source state's clock stops and keeps what is left; "resume": entering the
+    # paused state goes on with what was left instead of a fresh clock.
+    clock: str | None = None
+    # Stays in its state and leaves the clock alone (a note, a message).
+    internal: bool = False
+    # Roles that see this event in the timeline (all when empty), e.g. internal notes.
+    visible_to: frozenset[str] = frozenset()
 
 
 class Workflow:
@@ -114,7 +122,9 @@ class Workflow:
         self.transitions = transitions
         self.lists = lists
         self.source = source
-        self._by_key = {(t.trigger, s, t.dest): t for t in transitions for s in t.sources}
+        self._by_key = {
+            (t.trigger, s, s if t.internal else t.dest): t for t in transitions for s in t.sources
+        }
         self.machine = self._build_machine()
 
     def _build_machine(self) -> Machine:
@@ -130,7 +140,7 @@ class Workflow:
             machine.add_transition(
                 t.trigger,
                 list(t.sources),
-                t.dest,
+                None if t.internal else t.dest,
                 conditions=[_condition(name) for name in t.conditions],
             )
         return machine
@@ -138,6 +148,12 @@ class Workflow:
     def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
         """The transitions of a trigger from a state, in the order conditions are tried."""
         return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
+
+    def transition_for(
+        self, trigger: str, from_state: str | None, to_state: str
+    ) -> TransitionDef | None:
+        """The transition an event records (None for events that are not transitions)."""
+        return self._by_key.get((trigger, from_state or "", to_state))
 
     def available(self, state: str, role: str) -> list[TransitionDef]:
         """The triggers this role may fire from this state (one entry per trigger)."""
@@ -219,6 +235,10 @@ def _as_list(raw: Any) -> list[Any]:
     return list(raw) if isinstance(raw, list | tuple) else [raw]
 
 
+def where_of(transition: TransitionDef) -> str:
+    return f"transition '{transition.trigger}'"
+
+
 def parse_workflow(raw: Any, source: str) -> Workflow:
     """Build a Workflow from parsed YAML, or raise WorkflowError naming source, state, problem."""
 
@@ -294,18 +314,22 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         trigger = str(spec["trigger"])
         where = f"transition '{trigger}' (#{index})"
         sources = tuple(str(s) for s in _as_list(spec.get("source")))
-        dest = str(spec.get("dest", ""))
+        internal = bool(spec.get("internal", False))
         if not sources:
             raise fail(where, "has no source state")
-        for state in (*sources, dest):
+        if internal and "dest" in spec:
+            raise fail(where, "an internal transition stays in its state: give no dest")
+        dest_list = list(sources) if internal else [str(spec.get("dest", ""))]
+        dest = dest_list[0]
+        for state in (*sources, *dest_list):
             if state not in states:
                 raise fail(f"state '{state}'", f"unknown state, named in {where}")
         for state in sources:
             if states[state].terminal:
                 raise fail(f"state '{state}'", f"terminal state is the source of {where}")
-            key = (trigger, state, dest)
+            key = (trigger, state, state if internal else dest)
             if key in seen_keys:
-                raise fail(where, f"duplicate transition from '{state}' to '{dest}'")
+                raise fail(where, f"duplicate transition from '{state}' to '{key[2]}'")
             seen_keys.add(key)
         roles = frozenset(str(r) for r in _as_list(spec.get("roles")))
         if not roles or not roles <= set(ROLES):
@@ -340,6 +364,12 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         for audience in notify:
             if audience not in AUDIENCES:
                 raise fail(where, f"unknown notify audience '{audience}'")
+        clock_action = spec.get("clock")
+        if clock_action is not None and clock_action not in CLOCK_ACTIONS:
+            raise fail(where, f"clock must be one of {', '.join(CLOCK_ACTIONS)}")
+        visible_to = frozenset(str(r) for r in _as_list(spec.get("visible_to")))
+        if not visible_to <= set(ROLES):
+            raise fail(where, f"visible_to must name roles among {', '.join(ROLES)}")
         transitions.append(
             TransitionDef(
                 trigger=trigger,
@@ -351,13 +381,17 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                 fields=tuple(fields),
                 set=sets,
                 notify=notify,
+                clock=clock_action,
+                internal=internal,
+                visible_to=visible_to,
             )
         )
 
     outgoing: dict[str, list[TransitionDef]] = {s: [] for s in states}
     for t in transitions:
         for s in t.sources:
-            outgoing[s].append(t)
+            if not t.internal:  # a note is no way out of a state
+                outgoing[s].append(t)
     for state in states.values():
         if state.terminal and state.clock:
             raise fail(f"state '{state.name}'", "a terminal state cannot have a clock")
@@ -375,6 +409,13 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                     f"expiry trigger '{state.clock.on_expiry}' does not exist from this state "
                     "(needs a transition with role system)",
                 )
+
+    paused_states = {s for t in transitions if t.clock == "pause" for s in t.sources}
+    for t in transitions:
+        if t.clock == "pause" and any(states[s].clock is None for s in t.sources):
+            raise fail(where_of(t), "pauses a state that has no clock")
+        if t.clock == "resume" and t.dest not in paused_states:
+            raise fail(where_of(t), f"resumes '{t.dest}', which no transition pauses")
 
     reachable, queue = {initial}, deque([initial])
     while queue:

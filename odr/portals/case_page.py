@@ -32,6 +32,7 @@ STAFF_ROLES = ("enterprise", "regulator")
 EVENT_LABELS = {
     "submit": {"zh": "提交投诉", "en": "Complaint filed"},
     "remind": {"zh": "期限提醒", "en": "Deadline reminder"},
+    "recount_deadline": {"zh": "期限重新计算", "en": "Deadline recounted"},
 }
 ESCALATION_REASONS = {
     "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},
@@ -53,6 +54,8 @@ class Deadline:
     due_at: datetime
     working_days_left: int
     overdue: bool
+    # Counted across a year whose holiday notice is not known yet (Monday to Friday).
+    provisional: bool = False
 
 
 def load_case(session: Session, number: str, actor: Actor) -> Case:
@@ -70,6 +73,7 @@ def deadline_of(case: Case, rules: Rules, now: datetime) -> Deadline | None:
         due_at=case.due_at,
         working_days_left=rules.calendar.working_days_left(case.due_at, now),
         overdue=case.due_at < now,
+        provisional=case.deadline_provisional,
     )
 
 
@@ -94,21 +98,17 @@ def _details(workflow: Workflow, event: CaseEvent) -> list[tuple[Mapping[str, st
     return details
 
 
-def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
+def timeline(case: Case, workflow: Workflow, role: str) -> list[TimelineEntry]:
+    """The case's events as this role may see them (internal notes only for their authors)."""
     entries = []
     for event in case.events:
-        if event.trigger in EVENT_LABELS:
-            label: Mapping[str, str] = EVENT_LABELS[event.trigger]
+        transition = workflow.transition_for(event.trigger, event.from_state, event.to_state)
+        if transition is not None and transition.visible_to and role not in transition.visible_to:
+            continue
+        if transition is not None:
+            label: Mapping[str, str] = transition.label
         else:
-            transition = next(
-                (
-                    t
-                    for t in workflow.transitions
-                    if t.trigger == event.trigger and t.dest == event.to_state
-                ),
-                None,
-            )
-            label = transition.label if transition else {"zh": event.trigger, "en": event.trigger}
+            label = EVENT_LABELS.get(event.trigger, {"zh": event.trigger, "en": event.trigger})
         entries.append(
             TimelineEntry(event.occurred_at, event.actor_label, label, _details(workflow, event))
         )
@@ -146,7 +146,7 @@ def case_context(
         "workflow": workflow,
         "state": workflow.states[case.state],
         "deadline": deadline_of(case, rules, now),
-        "timeline": timeline(case, workflow),
+        "timeline": timeline(case, workflow, actor.role),
         "offer": latest_offer(case),
         "actions": actions,
         "errors": errors or {},
