@@ -60,7 +60,15 @@ PATH: tuple[Step, ...] = (
     ),
     Step("reject_offer", "consumer", {"reason": "The refund does not cover the delivery fee."}),
     Step("accept", "regulator", {"note": "Within our remit; mediation scheduled."}),
-    Step("record_agreement", "regulator", {"terms": "Full refund plus delivery fee in 7 days."}),
+    Step(
+        "record_agreement",
+        "regulator",
+        {
+            "terms": "Full refund plus delivery fee in 7 days.",
+            "consumer_confirmation": "confirmed",
+            "respondent_confirmation": "confirmed",
+        },
+    ),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from odr.auth.web import login_handlers
 from odr.background import running
-from odr.db.engine import make_engine, make_session_factory
+from odr.cases.workflow_versions import pin_versions
+from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.migrate import is_current
 from odr.engine.rules import Rules, load_rules
 from odr.intake.api import IntakeApi
@@ -58,7 +60,9 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    rules = load_rules(settings.workflows_dir.resolve())
+    rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
+    with transaction(factory) as session:
+        pin_versions(session, rules, datetime.now(UTC))
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
 
     @asynccontextmanager

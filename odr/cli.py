@@ -23,10 +23,18 @@ def _factory(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.database_url))
 
 
-def _rules(settings: Settings):  # type: ignore[no-untyped-def]
+def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-def]
+    """The rules; `pinned` also gives workflows their stored versions (needs the database)."""
+    from odr.cases.service import utcnow
+    from odr.cases.workflow_versions import pin_versions
+    from odr.db.engine import transaction
     from odr.engine.rules import load_rules
 
-    return load_rules(settings.workflows_dir.resolve())
+    rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
+    if pinned:
+        with transaction(_factory(settings)) as session:
+            pin_versions(session, rules, utcnow())
+    return rules
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -177,10 +185,10 @@ def workflow() -> None:
 @workflow.command("check", help="Validate workflow files (default: every file in workflows/).")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def workflow_check(files: tuple[Path, ...]) -> None:
-    from odr.engine.workflow import NON_WORKFLOW_FILES, WorkflowError, load_workflow
+    from odr.engine.workflow import WorkflowError, is_workflow_file, load_workflow
 
     paths = list(files) or sorted(
-        p for p in _settings().workflows_dir.glob("*.yaml") if p.name not in NON_WORKFLOW_FILES
+        p for p in _settings().workflows_dir.glob("*.yaml") if is_workflow_file(p)
     )
     failed = False
     for path in paths:
@@ -198,6 +206,45 @@ def workflow_check(files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@workflow.command("show", help="Print a workflow as a Mermaid state diagram or a text outline.")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "text"]),
+    default="mermaid",
+    show_default=True,
+)
+def workflow_show(name: str, fmt: str) -> None:
+    from odr.engine.diagram import mermaid, text
+
+    # A diagram needs no database: the workflows as the files define them.
+    workflows = _rules(_settings(), pinned=False).workflows
+    if name not in workflows:
+        raise click.BadParameter(
+            f"unknown workflow '{name}' (known: {', '.join(sorted(workflows))})",
+            param_hint="NAME",
+        )
+    click.echo((mermaid if fmt == "mermaid" else text)(workflows[name]), nl=False)
+
+
+@workflow.command("readme", help="Rewrite the workflow diagrams between the markers of README.md.")
+def workflow_readme() -> None:
+    from odr.engine.diagram import update_readme
+    from odr.engine.workflow import load_workflows
+    from odr.settings import SOURCE_ROOT
+
+    # The README documents the workflows of the source tree (what its test compares with).
+    readme = SOURCE_ROOT / "README.md"
+    if not readme.is_file():
+        raise click.ClickException(f"{readme}: not found (run from a source checkout)")
+    try:
+        changed = update_readme(readme, load_workflows(SOURCE_ROOT / "workflows").values())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{readme}: workflow diagrams {'updated' if changed else 'already current'}")
+
+
 @main.group(help="Notification templates.")
 def notifications() -> None:
     pass
@@ -212,7 +259,7 @@ def notifications_check() -> None:
     from odr.notify.templates import check
 
     settings = _settings()
-    problems = check(settings.notifications_dir, _rules(settings).workflows.values())
+    problems = check(settings.notifications_dir, _rules(settings, pinned=False).workflows.values())
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

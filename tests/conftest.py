@@ -21,6 +21,7 @@ from odr.app import create_app
 from odr.auth.models import User
 from odr.cases.models import Attachment, Case, CaseEvent
 from odr.cases.service import utcnow
+from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo
@@ -93,8 +94,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 
 @pytest.fixture(scope="session")
-def rules(settings: Settings) -> Rules:
-    return load_rules(settings.workflows_dir.resolve())
+def rules(settings: Settings, factory: sessionmaker[Session]) -> Rules:
+    rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
+    with transaction(factory) as session:
+        pin_versions(session, rules, utcnow())
+    return rules
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,10 @@ def test_workflow_check_accepts_the_shipped_rules():
 
 
 def test_workflow_check_names_file_state_and_problem(tmp_path: Path):
-    text = (SOURCE_ROOT / "workflows" / "odr_standard.yaml").read_text(encoding="utf-8")
-    broken = tmp_path / "broken.yaml"
+    workflows = tmp_path / "workflows"
+    shutil.copytree(SOURCE_ROOT / "workflows", workflows)
+    text = (workflows / "odr_standard.yaml").read_text(encoding="utf-8")
+    broken = workflows / "broken.yaml"
     broken.write_text(text.replace("on_expiry: expire}", "on_expiry: vanish}", 1), encoding="utf-8")
     result = CliRunner().invoke(main, ["workflow", "check", str(broken)])
     assert result.exit_code == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from odr.auth.actor import Actor
-from odr.cases.models import Case
+from odr.cases.models import REPORT_CLAIM, Case
 
 
 def enterprise_ids_of(case: Case) -> set[int]:
@@ -20,6 +20,8 @@ def may_view(actor: Actor, case: Case) -> bool:
     if actor.role == "consumer":
         return actor.case_id == case.id
     if actor.role == "enterprise":
+        if case.claim_type == REPORT_CLAIM:
+            return False  # a report and its reporter stay hidden from the enterprise
         return actor.enterprise_id is not None and actor.enterprise_id in enterprise_ids_of(case)
     if actor.role == "regulator":
         return case.office_id is not None and case.office_id in actor.office_ids

@@ -120,7 +120,9 @@ def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
             events[event.case_id].append(event)
         evidence: dict[int, list[str]] = {c.id: [] for c in cases}
         for case_id, sha in session.execute(
-            select(Attachment.case_id, Attachment.sha256).where(Attachment.case_id.in_(evidence))
+            select(Attachment.case_id, Attachment.sha256).where(
+                Attachment.case_id.in_(evidence), Attachment.event_seq.is_(None)
+            )
         ):
             evidence[case_id].append(sha)
         for case in cases:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,6 +70,39 @@ def evidence_path(evidence_dir: Path, sha256: str) -> Path:
     return evidence_dir / sha256[:2] / sha256
 
 
+def write_file(evidence_dir: Path, f: EvidenceFile) -> None:
+    """Keep the bytes, named by their SHA-256 (a retry rewrites the same file)."""
+    path = evidence_path(evidence_dir, f.sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.part")
+        tmp.write_bytes(f.data)
+        tmp.replace(path)
+
+
+def attach(
+    session: Session,
+    case: Case,
+    f: EvidenceFile,
+    uploaded_by: str,
+    now: datetime,
+    event_seq: int | None = None,
+) -> Attachment:
+    """The row of a file already written: with the complaint, or with an event."""
+    row = Attachment(
+        case_id=case.id,
+        filename=f.filename,
+        content_type=f.content_type,
+        size=len(f.data),
+        sha256=f.sha256,
+        uploaded_at=now,
+        uploaded_by=uploaded_by,
+        event_seq=event_seq,
+    )
+    session.add(row)
+    return row
+
+
 def store_evidence(
     session: Session,
     case: Case,
@@ -77,25 +111,7 @@ def store_evidence(
     uploaded_by: str,
     now: datetime,
 ) -> list[Attachment]:
-    """Write the bytes (content-addressed, so a retry rewrites the same file) and the rows."""
-    rows = []
+    """Write the files and their rows (the evidence filed with a complaint)."""
     for f in files:
-        path = evidence_path(evidence_dir, f.sha256)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(f.data)
-            tmp.replace(path)
-        rows.append(
-            Attachment(
-                case_id=case.id,
-                filename=f.filename,
-                content_type=f.content_type,
-                size=len(f.data),
-                sha256=f.sha256,
-                uploaded_at=now,
-                uploaded_by=uploaded_by,
-            )
-        )
-    session.add_all(rows)
-    return rows
+        write_file(evidence_dir, f)
+    return [attach(session, case, f, uploaded_by, now) for f in files]

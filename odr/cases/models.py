@@ -23,7 +23,8 @@ from odr.db.base import Base, Id, Json, UtcDateTime
 from odr.enterprises.models import Enterprise
 from odr.offices.models import Office
 
-CLAIM_TYPES = ("refund", "replacement", "repair", "compensation", "apology", "other")
+# The claim type of a report (举报) case: never shown to the enterprise it concerns.
+REPORT_CLAIM = "report"
 CHANNELS = ("web", "api", "12315")
 
 
@@ -88,6 +89,19 @@ class Case(Base):
     claim_type: Mapped[str] = mapped_column(String(20))
     facts: Mapped[str] = mapped_column(Text)
 
+    # The rules in force on the day the case was received (workflows/rulebooks.yaml): for life.
+    rulebook: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The consumer knew of the harm more than 3 years before: a ground for not accepting.
+    time_barred_flag: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A report (举报) filed with a complaint, or the complaint a report came with.
+    linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # A reporter who gave no name is not told the decision.
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The follow-up (回访): the consumer's rating of the outcome, once, after closure.
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
     # Why the case reached the regulator (overdue / declined / offer rejected): for scorecards.
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))
@@ -104,6 +118,9 @@ class Case(Base):
     )
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="case", order_by="Attachment.id", viewonly=True
+    )
+    parties: Mapped[list[CaseParty]] = relationship(
+        back_populates="case", order_by="CaseParty.id", viewonly=True
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -145,5 +162,38 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     uploaded_by: Mapped[str] = mapped_column(String(20))  # role
+    # The event that added the file (None: the evidence filed with the complaint).
+    event_seq: Mapped[int | None]
 
     case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class CaseParty(Base):
+    """A co-complainant of a joint complaint (共同投诉); at most 2 represent the others."""
+
+    __tablename__ = "case_parties"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300))
+    representative: Mapped[bool] = mapped_column(default=False)
+    # Each co-complainant's consent to the joint complaint (and its representatives).
+    consented_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class WorkflowVersion(Base):
+    """A workflow definition as it was: a case keeps the version it started with for life."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("name", "version"), UniqueConstraint("name", "sha256"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

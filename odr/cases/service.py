@@ -11,32 +11,35 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from odr.auth.access import may_act
+from odr.auth.access import may_act, may_view
 from odr.auth.actor import SYSTEM, Actor
 from odr.cases.chain import content_digest, event_hash
 from odr.cases.clocks import after_transition, recount
-from odr.cases.evidence import EvidenceFile, store_evidence
-from odr.cases.models import Case, CaseEvent
-from odr.engine.rules import DEFAULT_WORKFLOW, Rules
-from odr.engine.workflow import InvalidData, TransitionNotAllowed
+from odr.cases.evidence import EvidenceFile, attach, write_file
+from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
+from odr.engine.rules import STANDARD_TRACK, Rules
+from odr.engine.workflow import InvalidData, TransitionDef, TransitionNotAllowed, Workflow
 from odr.enterprises.service import match_respondent
-from odr.intake.complaint import ComplaintInput
+from odr.intake.complaint import SEVEN_DAY_RETURN, ComplaintInput
 from odr.notify.catalog import REMINDER
 from odr.notify.outbox import context_for, queue_notifications
 from odr.offices.service import by_code
-from odr.routing.service import route
+from odr.routing.service import Route, route
 
 # Access codes avoid look-alike characters (0/O, 1/I/L) since consumers copy them by hand.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10
+REPORT_TRACK = "report"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMIND_TRIGGER = "remind"
 RECOUNT_TRIGGER = "recount_deadline"
 # Who is reminded of a state's deadline, by the state's party.
@@ -55,6 +58,7 @@ class ConcurrentChange(Exception):
 class Submission:
     case: Case
     access_code: str  # shown once to the consumer, stored only as a hash
+    report: Submission | None = None  # the report (举报) filed with the complaint
 
 
 def utcnow() -> datetime:
@@ -107,6 +111,54 @@ def _append_event(
     return event
 
 
+SUPERVISOR_TRIGGERS = frozenset({"take_over"})
+
+
+def may_take_over(actor: Actor, case: Case) -> bool:
+    """A regulator of an office above the handling one."""
+    return (
+        actor.role == "regulator"
+        and case.office_id is not None
+        and case.office_id in actor.office_ids
+        and case.office_id != actor.office_id
+    )
+
+
+def _recorded(value: Any) -> Any:
+    """What an event keeps of a field's value (of a file: its name and hash)."""
+    if hasattr(value, "sha256"):
+        return {"filename": value.filename, "sha256": value.sha256}
+    return value
+
+
+def _assign_office(
+    session: Session,
+    case: Case,
+    transition: TransitionDef,
+    clean: Mapping[str, Any],
+    actor: Actor,
+    rules: Rules,
+) -> None:
+    """Change the handling office where a transition says so (triage, return, take-over)."""
+    code = None
+    for f in transition.fields:
+        if f.type == "office" and f.name in clean:
+            code = clean[f.name]
+            office = by_code(session, code)
+            if office is None:
+                raise InvalidData(
+                    {f.name: "没有该区划代码的部门 / no office with this region code"}
+                )
+            case.office_id = office.id
+    if transition.assign_office == "intake":
+        office = by_code(session, rules.intake_office_code)
+        if office is None:
+            raise InvalidData({"office": f"intake office {rules.intake_office_code} is missing"})
+        case.office_id = office.id
+    elif transition.assign_office == "actor":
+        case.office_id = actor.office_id
+
+
 def act(
     session: Session,
     case: Case,
@@ -121,22 +173,16 @@ def act(
     """Fire a trigger on a case: check, move, start the clock, chain an event, queue notices."""
     now = now or utcnow()
     number = case.number  # a failed flush expires the row: keep what the errors name
-    if not may_act(actor, case):
+    if not (may_act(actor, case) or may_view(actor, case) and trigger in SUPERVISOR_TRIGGERS):
         raise CaseForbidden(number)
-    workflow = rules.workflow(case.workflow)
+    workflow = rules.workflow(case.workflow, case.workflow_version)
     candidates = workflow.candidates(case.state, trigger)
     if not candidates or not any(actor.role in t.roles for t in candidates):
         raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
+    if candidates[0].assign_office == "actor" and not may_take_over(actor, case):
+        raise TransitionNotAllowed("only a supervising office may take a case over")
     clean = workflow.clean(candidates[0], data)
-
-    for f in candidates[0].fields:
-        if f.type == "office" and f.name in clean:
-            office = by_code(session, clean[f.name])
-            if office is None:
-                raise InvalidData(
-                    {f.name: "没有该区划代码的部门 / no office with this region code"}
-                )
-            case.office_id = office.id
+    _assign_office(session, case, candidates[0], clean, actor, rules)
 
     from_state = case.state
     transition = workflow.fire(case, trigger, actor.role, clean)
@@ -148,7 +194,10 @@ def act(
     if state.terminal:
         case.closed_at = now
 
-    payload = dict(clean)
+    payload = {k: _recorded(v) for k, v in clean.items()}
+    for f in transition.fields:
+        if f.type == "file" and f.name in clean:
+            attach(session, case, clean[f.name], actor.role, now, event_seq=case.event_count + 1)
     if case.due_at is not None:
         payload["due_at"] = case.due_at.isoformat()
     event = _append_event(session, case, trigger, actor, from_state, payload, now)
@@ -156,7 +205,7 @@ def act(
         session.flush()
     except StaleDataError as exc:
         raise ConcurrentChange(number) from exc
-    context = context_for(case, workflow, transition.fields, clean)
+    context = context_for(case, workflow, transition.fields, payload)
     queue_notifications(session, case, event, transition.notify, context, now, consumer_extra)
     session.flush()
     return event
@@ -165,7 +214,7 @@ def act(
 def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None = None) -> CaseEvent:
     """Remind the party of a state that its deadline is near: an event, no change of state."""
     now = now or utcnow()
-    workflow = rules.workflow(case.workflow)
+    workflow = rules.workflow(case.workflow, case.workflow_version)
     state = workflow.states[case.state]
     left = rules.calendar.working_days_left(case.due_at, now) if case.due_at else 0
     event = _append_event(
@@ -188,33 +237,10 @@ def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None =
     return event
 
 
-def submit(
-    session: Session,
-    complaint: ComplaintInput,
-    *,
-    rules: Rules,
-    intake_office_code: str,
-    evidence: list[EvidenceFile] = (),  # type: ignore[assignment]
-    evidence_dir: Path | None = None,
-    channel: str = "web",
-    external_id: str | None = None,
-    workflow_name: str = DEFAULT_WORKFLOW,
-    now: datetime | None = None,
-) -> Submission:
-    """Store a new complaint with its evidence and first event, then route it."""
-    now = now or utcnow()
-    workflow = rules.workflow(workflow_name)
-    respondent = match_respondent(
-        session, complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc
-    )
-    if respondent is None and not complaint.respondent_address:
-        # An unregistered business must be found by the regulator: its address is required.
-        raise InvalidData(
-            {
-                "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
-            }
-        )
-    routed = route(session, respondent, intake_office_code)
+def _new_case(
+    complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime
+) -> tuple[Case, str]:
+    """A case row in its workflow's initial state, and its access code (shown once)."""
     access_code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
     case = Case(
         number=_new_case_number(now),
@@ -223,7 +249,6 @@ def submit(
         workflow_version=workflow.version,
         state=workflow.initial,
         channel=channel,
-        external_id=external_id,
         received_at=now,
         updated_at=now,
         complainant_name=complaint.complainant_name,
@@ -233,13 +258,9 @@ def submit(
         locale=complaint.locale,
         notify_sms=complaint.notify_sms,
         notify_email=complaint.notify_email,
-        respondent_id=respondent.id if respondent else None,
-        respondent_name=respondent.name if respondent else complaint.respondent_name,
-        respondent_uscc=(respondent.uscc if respondent else None) or complaint.respondent_uscc,
-        respondent_address=complaint.respondent_address
-        or (respondent.address if respondent else ""),
-        enterprise_id=routed.enterprise.id if routed.enterprise else None,
-        office_id=routed.office.id if routed.office else None,
+        respondent_name=complaint.respondent_name,
+        respondent_uscc=complaint.respondent_uscc,
+        respondent_address=complaint.respondent_address,
         product=complaint.product,
         purchase_date=complaint.purchase_date,
         amount=complaint.amount,
@@ -249,22 +270,26 @@ def submit(
         event_count=0,
         last_event_hash="",
     )
-    session.add(case)
-    session.flush()
-    attachments = []
-    if evidence:
-        if evidence_dir is None:
-            raise ValueError("evidence_dir is required with evidence")
-        attachments = store_evidence(session, case, list(evidence), evidence_dir, "consumer", now)
-    # The first event fixes the complaint's content: altering it later breaks the chain.
+    return case, access_code
+
+
+def _start(
+    session: Session,
+    case: Case,
+    rules: Rules,
+    now: datetime,
+    attachments: list[Attachment],
+    access_code: str,
+) -> None:
+    """The first event (it fixes the complaint's content), then routing."""
     digest = content_digest(case, [a.sha256 for a in attachments])
     _append_event(
         session,
         case,
         "submit",
-        Actor(role="consumer", label=f"投诉人 {complaint.complainant_name}"),
+        Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
         None,
-        {"channel": channel, "content_sha256": digest},
+        {"channel": case.channel, "content_sha256": digest},
         now,
     )
     act(
@@ -277,6 +302,107 @@ def submit(
         now=now,
         consumer_extra={"access_code": access_code},
     )
+
+
+def submit(
+    session: Session,
+    complaint: ComplaintInput,
+    *,
+    rules: Rules,
+    intake_office_code: str | None = None,
+    evidence: list[EvidenceFile] = (),  # type: ignore[assignment]
+    evidence_dir: Path | None = None,
+    channel: str = "web",
+    external_id: str | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Store a new complaint (and the report filed with it) with its evidence and first event,
+    on the track and rulebook in force today, then route it."""
+    now = now or utcnow()
+    received = now.astimezone(SHANGHAI).date()
+    track = SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+    workflow = rules.workflow(rules.track_workflow(track, received))
+    rulebook = rules.rulebook_for(received)
+    respondent = match_respondent(
+        session, complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc
+    )
+    if respondent is None and not complaint.respondent_address:
+        # An unregistered business must be found by the regulator: its address is required.
+        raise InvalidData(
+            {
+                "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
+            }
+        )
+    routed = route(session, respondent, intake_office_code or rules.intake_office_code)
+    case, access_code = _new_case(complaint, workflow, channel, now)
+    case.external_id = external_id
+    case.rulebook = rulebook.code if rulebook else ""
+    case.time_barred_flag = complaint.time_barred(received)
+    if respondent is not None:
+        case.respondent_id = respondent.id
+        case.respondent_name = respondent.name
+        case.respondent_uscc = respondent.uscc or complaint.respondent_uscc
+        case.respondent_address = complaint.respondent_address or respondent.address
+    case.enterprise_id = routed.enterprise.id if routed.enterprise else None
+    case.office_id = routed.office.id if routed.office else None
+
+    session.add(case)
+    session.flush()
+    attachments = []
+    if evidence:
+        if evidence_dir is None:
+            raise ValueError("evidence_dir is required with evidence")
+        for f in evidence:
+            write_file(evidence_dir, f)
+        attachments = [attach(session, case, f, "consumer", now) for f in evidence]
+    _start(session, case, rules, now, attachments, access_code)
+    session.add_all(
+        CaseParty(
+            case_id=case.id,
+            name=p.name,
+            phone=p.phone,
+            address=p.address,
+            representative=p.representative,
+            consented_at=now,
+        )
+        for p in complaint.co_complainants
+    )
+    report = None
+    if complaint.report is not None:
+        report = _file_report(session, complaint, case, routed, rules, now)
+    session.flush()
+    return Submission(case=case, access_code=access_code, report=report)
+
+
+def _file_report(
+    session: Session,
+    complaint: ComplaintInput,
+    complaint_case: Case,
+    routed: Route,
+    rules: Rules,
+    now: datetime,
+) -> Submission:
+    """The report filed with a complaint: its own case on the report track, linked both ways,
+    at the office where the conduct happened, never shown to the enterprise."""
+    assert complaint.report is not None
+    received = now.astimezone(SHANGHAI).date()
+    workflow = rules.workflow(rules.track_workflow(REPORT_TRACK, received))
+    report = complaint.report
+    case, access_code = _new_case(
+        replace(complaint, facts=report.facts, claim_type=REPORT_CLAIM), workflow, "web", now
+    )
+    case.rulebook = complaint_case.rulebook
+    case.respondent_id = complaint_case.respondent_id
+    case.respondent_name = complaint_case.respondent_name
+    case.respondent_uscc = complaint_case.respondent_uscc
+    case.respondent_address = complaint_case.respondent_address
+    case.product = workflow.label("violation_types", report.violation_type)
+    case.office_id = routed.office.id if routed.office else complaint_case.office_id
+    case.linked_case_id = complaint_case.id
+    session.add(case)
+    session.flush()
+    _start(session, case, rules, now, [], access_code)
+    complaint_case.linked_case_id = case.id
     return Submission(case=case, access_code=access_code)
 
 
@@ -285,7 +411,7 @@ def recount_deadline(
 ) -> CaseEvent | None:
     """Count a provisional deadline again (the calendar now knows more); an event if it moved."""
     now = now or utcnow()
-    state = rules.workflow(case.workflow).states[case.state]
+    state = rules.workflow(case.workflow, case.workflow_version).states[case.state]
     if state.clock is None or case.clock_started_at is None:
         return None
     before, was_provisional = case.due_at, case.deadline_provisional

@@ -31,7 +31,7 @@ def _claim(
 
 
 def _expire(session: Session, case: Case, rules: Rules, now: datetime) -> bool:
-    clock = rules.workflow(case.workflow).states[case.state].clock
+    clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
     if clock is None:  # a definition changed under a running case: stop its clock
         log.warning("case %s: state %s has no clock now", case.number, case.state)
         case.due_at = case.next_reminder_at = None

@@ -18,7 +18,19 @@ def competent_office_known(case: Any, data: Mapping[str, Any]) -> bool:
     return case.respondent_id is not None and case.office_id is not None
 
 
+def consent_refused(case: Any, data: Mapping[str, Any]) -> bool:
+    """A party said it does not consent to mediation."""
+    return data.get("decision") == "refuse"
+
+
+def reporter_named(case: Any, data: Mapping[str, Any]) -> bool:
+    """The reporter gave a name, so is told the decision (an anonymous one is not)."""
+    return not case.anonymous
+
+
 CONDITIONS: dict[str, Condition] = {
+    "reporter_named": reporter_named,
+    "consent_refused": consent_refused,
     "respondent_is_odr_enterprise": respondent_is_odr_enterprise,
     "competent_office_known": competent_office_known,
 }

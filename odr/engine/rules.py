@@ -1,25 +1,66 @@
-"""The rules in force: the workflows and the working-day calendar, loaded once per process."""
+"""The rules in force: workflows (and the older versions running cases keep), rulebooks by
+effective date, the working-day calendar. Loaded once per process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from odr.engine.calendar import WorkingCalendar
-from odr.engine.workflow import Clock, StateDef, Workflow, load_workflows
+from odr.engine.workflow import Clock, StateDef, Workflow, WorkflowError, load_workflows
 
 DEFAULT_WORKFLOW = "odr_standard"
+STANDARD_TRACK = "standard"
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A set of rules (e.g. SAMR Order 121) for complaints received in a period."""
+
+    code: str
+    title: Mapping[str, str]
+    effective_from: date | None  # inclusive
+    effective_until: date | None  # exclusive
+    tracks: Mapping[str, str]  # track -> workflow name
+
+    def applies_on(self, day: date) -> bool:
+        return (self.effective_from is None or day >= self.effective_from) and (
+            self.effective_until is None or day < self.effective_until
+        )
 
 
 @dataclass(frozen=True)
 class Rules:
-    workflows: dict[str, Workflow]
+    workflows: dict[str, Workflow]  # the current version of each, by name
     calendar: WorkingCalendar
+    rulebooks: tuple[Rulebook, ...] = ()
+    intake_office_code: str = "450100"
+    # Older versions that running cases keep: (name, version) -> Workflow.
+    versions: dict[tuple[str, int], Workflow] = field(default_factory=dict)
 
-    def workflow(self, name: str = DEFAULT_WORKFLOW) -> Workflow:
-        return self.workflows[name]
+    def workflow(self, name: str = DEFAULT_WORKFLOW, version: int | None = None) -> Workflow:
+        """A workflow as a case knows it: its own version, else the current one."""
+        current = self.workflows[name]
+        if version is None or version == current.version:
+            return current
+        return self.versions[(name, version)]
+
+    def rulebook_for(self, day: date) -> Rulebook | None:
+        """The rulebook in force on a (Beijing) date."""
+        return next((r for r in self.rulebooks if r.applies_on(day)), None)
+
+    def track_workflow(self, track: str, day: date) -> str:
+        """The workflow a track runs on for a complaint received on `day`."""
+        rulebook = self.rulebook_for(day)
+        if rulebook is not None and track in rulebook.tracks:
+            return rulebook.tracks[track]
+        return DEFAULT_WORKFLOW if track == STANDARD_TRACK else track
 
     def due(self, clock: Clock, start: datetime, days: int) -> datetime:
         """When a clock of `days` started at `start` runs out (0 days: the end of today)."""
@@ -43,11 +84,52 @@ class Rules:
         return min(ahead, default=None)
 
 
+def _date(value: Any, where: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise WorkflowError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def load_rulebooks(path: Path, workflows: Mapping[str, Workflow]) -> tuple[Rulebook, ...]:
+    """workflows/rulebooks.yaml: each rulebook's period and the workflow of each track."""
+    if not path.exists():
+        return ()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rulebooks = []
+    for index, spec in enumerate(raw.get("rulebooks") or [], start=1):
+        where = f"{path}: rulebook #{index}"
+        if not isinstance(spec, Mapping) or not spec.get("code"):
+            raise WorkflowError(f"{where}: needs a code")
+        tracks = {str(k): str(v) for k, v in (spec.get("tracks") or {}).items()}
+        for track, name in tracks.items():
+            if name not in workflows:
+                raise WorkflowError(f"{where}: track '{track}' names unknown workflow '{name}'")
+        rulebooks.append(
+            Rulebook(
+                code=str(spec["code"]),
+                title=dict(spec.get("title") or {}),
+                effective_from=_date(spec.get("from"), where),
+                effective_until=_date(spec.get("until"), where),
+                tracks=tracks,
+            )
+        )
+    return tuple(rulebooks)
+
+
 @cache
-def load_rules(workflows_dir: Path) -> Rules:
-    """Workflows and calendar from a workflows/ folder (cached: one Machine per workflow)."""
+def load_rules(workflows_dir: Path, intake_office_code: str = "450100") -> Rules:
+    """Workflows, rulebooks and calendar from a workflows/ folder (cached: one Machine each)."""
     calendar_file = workflows_dir / "calendar.yaml"
     calendar = (
         WorkingCalendar.from_file(calendar_file) if calendar_file.exists() else WorkingCalendar()
     )
-    return Rules(workflows=load_workflows(workflows_dir), calendar=calendar)
+    workflows = load_workflows(workflows_dir)
+    return Rules(
+        workflows=workflows,
+        calendar=calendar,
+        rulebooks=load_rulebooks(workflows_dir / "rulebooks.yaml", workflows),
+        intake_office_code=intake_office_code,
+    )

@@ -24,10 +24,13 @@ from odr.engine.fields import parse_amount
 ROLES = ("consumer", "enterprise", "regulator", "system")
 # office: the competent office; supervisor: the office above it (overdue alerts up the ladder).
 AUDIENCES = ("consumer", "enterprise", "office", "supervisor")
-FIELD_TYPES = ("text", "choice", "amount", "office")
+FIELD_TYPES = ("text", "choice", "amount", "office", "file")
+# Who becomes the handling office: the intake office (return to intake), or the acting
+# regulator's own office (a superior office taking the case over).
+ASSIGN_OFFICE = ("intake", "actor")
 SETTABLE = ("escalation_reason", "outcome")
 CLOCK_ACTIONS = ("pause", "resume")
-NON_WORKFLOW_FILES = {"calendar.yaml"}
+NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml"}
 # transitions logs every state change at INFO; the case events are our record.
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
@@ -98,6 +101,7 @@ class TransitionDef:
     internal: bool = False
     # Roles that see this event in the timeline (all when empty), e.g. internal notes.
     visible_to: frozenset[str] = frozenset()
+    assign_office: str | None = None
 
 
 class Workflow:
@@ -113,6 +117,7 @@ class Workflow:
         transitions: list[TransitionDef],
         lists: dict[str, dict[str, Mapping[str, str]]],
         source: str = "<memory>",
+        definition: Mapping[str, Any] | None = None,
     ):
         self.name = name
         self.version = version
@@ -122,6 +127,8 @@ class Workflow:
         self.transitions = transitions
         self.lists = lists
         self.source = source
+        # The parsed file with its fragments merged in: what a stored version keeps.
+        self.definition = dict(definition or {})
         self._by_key = {
             (t.trigger, s, s if t.internal else t.dest): t for t in transitions for s in t.sources
         }
@@ -174,6 +181,13 @@ class Workflow:
                 if f.required:
                     errors[f.name] = "必填 / required"
                 continue
+            if f.type == "file":
+                # A checked upload (odr.cases.evidence.EvidenceFile); the service stores it.
+                if not hasattr(value, "sha256"):
+                    errors[f.name] = "应为上传的文件 / must be an uploaded file"
+                else:
+                    clean[f.name] = value
+                continue
             if f.type in ("text", "office"):
                 if not isinstance(value, str):
                     errors[f.name] = "应为文本 / must be text"
@@ -225,6 +239,13 @@ def _condition(name: str):  # type: ignore[no-untyped-def]
 
 def _label(raw: Any, fallback: str) -> Mapping[str, str]:
     if isinstance(raw, Mapping):
+        unknown = set(raw) - {"zh", "en"}
+        if unknown:
+            # YAML reads `{zh: 甲, en: Closed, settled}` as en "Closed" and a key "settled".
+            raise WorkflowError(
+                f"label {dict(raw)}: unknown keys {sorted(map(str, unknown))} "
+                "(quote an English label that contains a comma)"
+            )
         return {str(k): str(v) for k, v in raw.items()}
     return {"zh": fallback, "en": fallback}
 
@@ -367,6 +388,11 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         clock_action = spec.get("clock")
         if clock_action is not None and clock_action not in CLOCK_ACTIONS:
             raise fail(where, f"clock must be one of {', '.join(CLOCK_ACTIONS)}")
+        assign_office = spec.get("assign_office")
+        if assign_office is not None and assign_office not in ASSIGN_OFFICE:
+            raise fail(where, f"assign_office must be one of {', '.join(ASSIGN_OFFICE)}")
+        if assign_office == "actor" and roles != {"regulator"}:
+            raise fail(where, "assign_office: actor is for regulators only")
         visible_to = frozenset(str(r) for r in _as_list(spec.get("visible_to")))
         if not visible_to <= set(ROLES):
             raise fail(where, f"visible_to must name roles among {', '.join(ROLES)}")
@@ -384,6 +410,7 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                 clock=clock_action,
                 internal=internal,
                 visible_to=visible_to,
+                assign_office=assign_office,
             )
         )
 
@@ -439,16 +466,47 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         transitions=transitions,
         lists=lists,
         source=source,
+        definition=raw,
     )
 
 
-def load_workflow(path: Path) -> Workflow:
-    """Load and validate one workflow file."""
+def is_workflow_file(path: Path) -> bool:
+    """Workflow files, not fragments (`_*.yaml`) nor the calendar and rulebook files."""
+    return (
+        path.suffix == ".yaml"
+        and not path.name.startswith("_")
+        and (path.name not in NON_WORKFLOW_FILES)
+    )
+
+
+def read_definition(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A workflow file as data, with the fragments it `include`s merged in (states, lists and
+    transitions; the including file's transitions come first)."""
+    if path in _seen:
+        raise WorkflowError(f"{path}: file: includes itself")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise WorkflowError(f"{path}: file: not valid YAML: {exc}") from exc
-    return parse_workflow(raw, str(path))
+    except OSError as exc:
+        raise WorkflowError(f"{path}: file: cannot be read: {exc.strerror}") from exc
+    if not isinstance(raw, dict):
+        raise WorkflowError(f"{path}: file: expected a mapping")
+    for name in _as_list(raw.pop("include", None)):
+        part = read_definition(path.parent / str(name), (*_seen, path))
+        for section in ("states", "lists"):
+            mine, theirs = raw.setdefault(section, {}) or {}, part.get(section) or {}
+            for key in theirs:
+                if key in mine:
+                    raise WorkflowError(f"{path}: {section[:-1]} '{key}': also defined in {name}")
+            raw[section] = {**mine, **theirs}
+        raw["transitions"] = _as_list(raw.get("transitions")) + _as_list(part.get("transitions"))
+    return raw
+
+
+def load_workflow(path: Path) -> Workflow:
+    """Load and validate one workflow file (with its included fragments)."""
+    return parse_workflow(read_definition(path), str(path))
 
 
 @cache
@@ -456,7 +514,7 @@ def load_workflows(directory: Path) -> dict[str, Workflow]:
     """Every workflow in a folder, by name; cached, since Machines are built once per process."""
     workflows: dict[str, Workflow] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name in NON_WORKFLOW_FILES:
+        if not is_workflow_file(path):
             continue
         workflow = load_workflow(path)
         if workflow.name in workflows:

@@ -122,7 +122,7 @@ class IntakeApi(Controller):
         case = db_session.scalar(select(Case).where(Case.number == number))
         if case is None or not check_access_code(case, access_code):
             raise NotFoundException("no such case, or wrong access code")
-        workflow = rules.workflow(case.workflow)
+        workflow = rules.workflow(case.workflow, case.workflow_version)
         return CaseOut(
             number=case.number,
             state=case.state,

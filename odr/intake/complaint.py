@@ -41,6 +41,19 @@ FIELDS = (
     "locale",
     "notify_sms",
     "notify_email",
+    "harm_date",
+    "delivery_date",
+    "goods_category",
+    "goods_intact",
+    "complainant_representative",
+    "also_report",
+    "violation_type",
+    "report_facts",
+    *(
+        f"party_{k}_{i}"
+        for i in range(1, 6)
+        for k in ("name", "phone", "address", "representative", "consent")
+    ),
 )
 
 
@@ -63,6 +76,17 @@ class ComplaintInput:
     locale: str = "zh-CN"
     notify_sms: bool = True
     notify_email: bool = True
+    # When the consumer knew of the harm (defaults to the purchase date): the 3-year limit.
+    harm_date: date | None = None
+    delivery_date: date | None = None  # seven-day return
+    co_complainants: tuple[PartyInput, ...] = ()
+    representative: bool = True  # the filer represents the joint complaint
+    report: ReportInput | None = None
+
+    def time_barred(self, received: date) -> bool:
+        """More than 3 years since the consumer knew of the harm: a ground for not accepting."""
+        known = self.harm_date or self.purchase_date
+        return known is not None and known < years_before(received, 3)
 
     def content(self) -> dict[str, Any]:
         """The complaint as JSON-able data (its digest goes into the first event's hash)."""
@@ -79,6 +103,65 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else str(value).strip()
 
 
+MAX_CO_COMPLAINANTS = 5
+MAX_REPRESENTATIVES = 2
+SEVEN_DAY_RETURN = "seven_day_return"
+RETURN_WINDOW_DAYS = 7
+# Goods the seven-day return does not cover (CRPL art. 25); "general" goods are covered.
+RETURNABLE_CATEGORY = "general"
+GOODS_CATEGORIES = {
+    "general": {"zh": "普通商品", "en": "Ordinary goods"},
+    "custom_made": {"zh": "消费者定作的商品", "en": "Made to order"},
+    "fresh": {"zh": "鲜活易腐的商品", "en": "Fresh or perishable"},
+    "digital_opened": {
+        "zh": "在线下载或已拆封的音像制品、计算机软件等数字化商品",
+        "en": "Downloaded or unsealed digital goods",
+    },
+    "periodicals": {"zh": "交付的报纸、期刊", "en": "Delivered newspapers or periodicals"},
+    "confirmed_nonreturnable": {
+        "zh": "购买时已确认不宜退货的商品",
+        "en": "Confirmed non-returnable at purchase",
+    },
+}
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    """A co-complainant of a joint complaint."""
+
+    name: str
+    phone: str
+    address: str
+    representative: bool
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """A report (举报) filed with the complaint."""
+
+    violation_type: str
+    facts: str
+
+
+def parse_phone(value: str) -> str:
+    """A Chinese phone number in E.164 form; ValueError if it is not one."""
+    try:
+        parsed = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueError("电话号码无效 / not a valid phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("电话号码无效 / not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _flag(raw: Mapping[str, Any], name: str) -> bool:
     """A yes/no choice: JSON booleans, or form values; absent means yes."""
     value = raw.get(name)
@@ -88,11 +171,15 @@ def _flag(raw: Mapping[str, Any], name: str) -> bool:
 
 
 def parse_complaint(
-    raw: Mapping[str, Any], claim_types: Mapping[str, Any], today: date | None = None
+    raw: Mapping[str, Any],
+    claim_types: Mapping[str, Any],
+    today: date | None = None,
+    violation_types: Mapping[str, Any] | None = None,
 ) -> ComplaintInput:
     """Validate raw form or JSON data; raise InvalidData mapping each bad field to its problem."""
     errors: dict[str, str] = {}
     today = today or datetime.now(SHANGHAI).date()
+    violation_types = violation_types or {}
 
     def text(name: str, max_length: int, required: bool, min_length: int = 0) -> str:
         value = _text(raw, name)
@@ -119,12 +206,9 @@ def parse_complaint(
         errors["complainant_phone"] = "必填 / required"
     else:
         try:
-            parsed = phonenumbers.parse(raw_phone, "CN")
-            if not phonenumbers.is_valid_number(parsed):
-                raise phonenumbers.NumberParseException(0, "invalid")
-            phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        except phonenumbers.NumberParseException:
-            errors["complainant_phone"] = "电话号码无效 / not a valid phone number"
+            phone = parse_phone(raw_phone)
+        except ValueError as exc:
+            errors["complainant_phone"] = str(exc)
 
     email = _text(raw, "complainant_email") or None
     if email and (len(email) > 200 or not EMAIL.match(email)):
@@ -175,6 +259,55 @@ def parse_complaint(
     if locale not in LOCALES:
         errors["locale"] = "zh-CN 或 en / zh-CN or en"
 
+    def a_date(name: str) -> date | None:
+        value = _text(raw, name)
+        if not value:
+            return None
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            errors[name] = "日期格式应为 YYYY-MM-DD / date as YYYY-MM-DD"
+            return None
+        if parsed > today:
+            errors[name] = "不能晚于今天 / cannot be in the future"
+        return parsed
+
+    harm_date = a_date("harm_date")
+    delivery_date = a_date("delivery_date")
+    if claim_type == SEVEN_DAY_RETURN:
+        if delivery_date is None:
+            errors.setdefault(
+                "delivery_date", "七日无理由退货须填写收货日期 / the delivery date is required"
+            )
+        elif (today - delivery_date).days > RETURN_WINDOW_DAYS:
+            errors["delivery_date"] = (
+                "收货已超过7日，不适用七日无理由退货 / more than 7 days since delivery"
+            )
+        category = _text(raw, "goods_category")
+        if category not in GOODS_CATEGORIES:
+            errors["goods_category"] = "请选择商品类别 / choose the kind of goods"
+        elif category != RETURNABLE_CATEGORY:
+            errors["goods_category"] = (
+                "该类商品不适用七日无理由退货 / these goods are excluded from no-reason returns"
+            )
+        if not _flag(raw, "goods_intact") or raw.get("goods_intact") is None:
+            errors["goods_intact"] = "商品须完好方可无理由退货 / the goods must be intact"
+
+    co_complainants = _parties(raw, errors)
+    representative = _flag(raw, "complainant_representative")
+    if representative + sum(p.representative for p in co_complainants) > MAX_REPRESENTATIVES:
+        errors["co_complainants"] = (
+            f"最多推选{MAX_REPRESENTATIVES}名代表 / at most {MAX_REPRESENTATIVES} representatives"
+        )
+
+    report = None
+    if raw.get("also_report") is not None and _flag(raw, "also_report"):
+        violation = _text(raw, "violation_type")
+        if violation not in violation_types:
+            errors["violation_type"] = "请选择违法行为类型 / choose the kind of violation"
+        report_facts = text("report_facts", 5000, True, min_length=10)
+        report = ReportInput(violation_type=violation, facts=report_facts)
+
     notify_sms, notify_email = _flag(raw, "notify_sms"), _flag(raw, "notify_email")
     if not notify_sms and not (notify_email and email):
         errors["notify_sms"] = (
@@ -201,4 +334,55 @@ def parse_complaint(
         locale=locale,
         notify_sms=notify_sms,
         notify_email=notify_email,
+        harm_date=harm_date,
+        delivery_date=delivery_date,
+        co_complainants=co_complainants,
+        representative=representative,
+        report=report,
     )
+
+
+def _parties(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[PartyInput, ...]:
+    """Co-complainants: a JSON list `co_complainants`, or the form's numbered fields
+    party_name_1, party_phone_1, party_address_1, party_representative_1, party_consent_1."""
+    listed = raw.get("co_complainants")
+    if isinstance(listed, list):
+        rows = [r if isinstance(r, Mapping) else {} for r in listed]
+        keyed = [{f"party_{k}_{i}": v for k, v in r.items()} for i, r in enumerate(rows, 1)]
+        entries = {k: v for row in keyed for k, v in row.items()}
+        count = len(rows)
+    else:
+        entries, count = raw, MAX_CO_COMPLAINANTS
+    parties = []
+    for i in range(1, count + 1):
+        name = _text(entries, f"party_name_{i}")
+        phone = _text(entries, f"party_phone_{i}")
+        address = _text(entries, f"party_address_{i}")
+        if not (name or phone or address):
+            continue
+        if i > MAX_CO_COMPLAINANTS:
+            errors["co_complainants"] = (
+                f"最多{MAX_CO_COMPLAINANTS}名共同投诉人 / at most {MAX_CO_COMPLAINANTS}"
+            )
+            break
+        if not name or len(name) > 50:
+            errors[f"party_name_{i}"] = "必填，不超过50字 / required, at most 50 characters"
+        if not address or len(address) > 300:
+            errors[f"party_address_{i}"] = "必填，不超过300字 / required, at most 300 characters"
+        try:
+            phone = parse_phone(phone)
+        except ValueError as exc:
+            errors[f"party_phone_{i}"] = str(exc)
+        consent = entries.get(f"party_consent_{i}")
+        if consent is None or not _flag(entries, f"party_consent_{i}"):
+            errors[f"party_consent_{i}"] = "须经本人同意共同投诉 / each co-complainant must consent"
+        parties.append(
+            PartyInput(
+                name,
+                phone,
+                address,
+                entries.get(f"party_representative_{i}") is not None
+                and _flag(entries, f"party_representative_{i}"),
+            )
+        )
+    return tuple(parties)

@@ -135,7 +135,7 @@ def case_context(
     message: str | None = None,
 ) -> dict[str, Any]:
     """Everything a case page shows, with the actions this actor may take now."""
-    workflow = rules.workflow(case.workflow)
+    workflow = rules.workflow(case.workflow, case.workflow_version)
     now = utcnow()
     actions: list[TransitionDef] = (
         workflow.available(case.state, actor.role) if may_act(actor, case) else []

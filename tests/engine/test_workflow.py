@@ -7,7 +7,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from odr.engine.workflow import (
     ConditionsNotMet,
@@ -16,6 +15,7 @@ from odr.engine.workflow import (
     WorkflowError,
     load_workflow,
     parse_workflow,
+    read_definition,
 )
 from odr.settings import SOURCE_ROOT
 
@@ -24,7 +24,7 @@ STANDARD = SOURCE_ROOT / "workflows" / "odr_standard.yaml"
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    return yaml.safe_load(STANDARD.read_text(encoding="utf-8"))
+    return read_definition(STANDARD)  # with the included _regulator.yaml merged in
 
 
 def broken(raw: dict, change) -> dict:  # type: ignore[no-untyped-def]

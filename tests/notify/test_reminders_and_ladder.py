@@ -56,18 +56,34 @@ def test_a_late_sweep_sends_only_the_nearest_reminder(file_complaint, factory, r
     assert [e.payload["working_days_left"] for e in events] == [1]
 
 
-def test_overdue_acceptance_alerts_the_supervising_office(file_complaint, factory, rules):
+def test_overdue_acceptance_climbs_the_ladder(file_complaint, factory, rules):
     number, _ = file_complaint(respondent_name="南宁市兴宁区好又多便利店")
     case, _, _ = reminders(factory, number)
-    sweep(factory, rules, now=case.due_at + timedelta(seconds=1))
-    with factory() as session:
-        case = session.scalar(select(Case).where(Case.number == number))
-        alerts = session.scalars(
-            select(Notification).where(
-                Notification.case_id == case.id, Notification.kind == "overdue"
+
+    def alerts() -> tuple[str, set[tuple[str, str]], int, int | None]:
+        with factory() as session:
+            case = session.scalar(select(Case).where(Case.number == number))
+            rows = session.scalars(
+                select(Notification).where(
+                    Notification.case_id == case.id, Notification.kind == "overdue"
+                )
+            ).all()
+            return (
+                case.state,
+                {(n.audience, n.recipient) for n in rows},
+                case.office.id,
+                case.office.parent_id,
             )
-        ).all()
-        recipients = {(n.audience, n.recipient) for n in alerts}
-        district, city = case.office.id, case.office.parent_id
-    assert case.state == "acceptance_overdue"
-    assert recipients == {("office", f"office:{district}"), ("supervisor", f"office:{city}")}
+
+    sweep(factory, rules, now=case.due_at + timedelta(seconds=1))
+    state, recipients, district, city = alerts()
+    # First the handler's office ...
+    assert state == "acceptance_overdue"
+    assert recipients == {("office", f"office:{district}")}
+    # ... two working days later the supervising office too.
+    case, _, _ = reminders(factory, number)
+    assert case.due_at == rules.calendar.add_working_days(case.updated_at, 2)
+    sweep(factory, rules, now=case.due_at + timedelta(seconds=1))
+    state, recipients, district, city = alerts()
+    assert state == "acceptance_escalated"
+    assert ("supervisor", f"office:{city}") in recipients

@@ -22,7 +22,7 @@ from odr.portals.staff_controller import StaffController
 INBOX_LIMIT = 200
 
 
-def inbox(session: Session, enterprise_id: int, open_states: list[str], show_closed: bool):
+def inbox(session: Session, enterprise_id: int, show_closed: bool) -> list[Case]:
     """The enterprise's cases (a platform's include its merchants'), nearest deadline first."""
     merchants = select(Enterprise.id).where(Enterprise.platform_id == enterprise_id)
     statement = select(Case).where(
@@ -33,7 +33,7 @@ def inbox(session: Session, enterprise_id: int, open_states: list[str], show_clo
         )
     )
     if not show_closed:
-        statement = statement.where(Case.state.in_(open_states))
+        statement = statement.where(Case.closed_at.is_(None))
     statement = statement.order_by(Case.due_at.is_(None), Case.due_at, Case.id.desc())
     return list(session.scalars(statement.limit(INBOX_LIMIT)))
 
@@ -50,11 +50,16 @@ class EnterpriseController(StaffController):
         actor: NamedDependency[Actor],
         show: FromQuery[str] = "open",
     ) -> Template:
-        workflow = rules.workflow()
-        open_states = [s.name for s in workflow.states.values() if not s.terminal]
-        cases = inbox(db_session, actor.enterprise_id or 0, open_states, show == "all")
+        cases = inbox(db_session, actor.enterprise_id or 0, show == "all")
         now = utcnow()
-        rows = [(c, workflow.states[c.state], deadline_of(c, rules, now)) for c in cases]
+        rows = [
+            (
+                c,
+                rules.workflow(c.workflow, c.workflow_version).states[c.state],
+                deadline_of(c, rules, now),
+            )
+            for c in cases
+        ]
         return Template(
             "enterprise/inbox.html",
             context={

@@ -23,7 +23,7 @@ from odr.portals.case_page import (
 from odr.portals.staff_controller import StaffController
 
 QUEUE_LIMIT = 200
-ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue")
+ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue", "acceptance_escalated")
 
 # Each queue: its label and which cases it holds.
 QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
@@ -36,7 +36,10 @@ QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
         Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_(None),
     ),
     "triage": ({"zh": "待分派", "en": "Triage"}, Case.state == "triage"),
-    "mediation": ({"zh": "调解中", "en": "In mediation"}, Case.state == "mediation"),
+    "mediation": (
+        {"zh": "调解中", "en": "In mediation"},
+        Case.state.in_(("mediation", "testing", "recusal_pending", "mediation_ending")),
+    ),
 }
 
 
@@ -64,12 +67,11 @@ class RegulatorController(StaffController):
             .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
             .limit(QUEUE_LIMIT)
         ).all()
-        workflow = rules.workflow()
         now = utcnow()
         rows = [
             (
                 c,
-                workflow.states[c.state],
+                rules.workflow(c.workflow, c.workflow_version).states[c.state],
                 deadline_of(c, rules, now),
                 ESCALATION_REASONS.get(c.escalation_reason or ""),
             )
