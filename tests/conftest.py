@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.app import create_app
 from odr.auth.models import User
-from odr.cases.models import Attachment, Case, CaseEvent
+from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.service import utcnow
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
@@ -116,7 +116,8 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
     factory: sessionmaker[Session] = request.getfixturevalue("factory")
     request.getfixturevalue("demo_logins")
     with transaction(factory) as session:
-        for model in (Notification, NotificationRecipient, Attachment, CaseEvent, Case):
+        session.execute(update(Case).values(linked_case_id=None))
+        for model in (Notification, NotificationRecipient, Attachment, CaseParty, CaseEvent, Case):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))
         session.execute(update(Enterprise).values(webhook_url=None, webhook_secret=None))

@@ -81,7 +81,7 @@ def _new_case_number(now: datetime) -> str:
     return f"ODR{now:%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def _append_event(
+def append_event(
     session: Session,
     case: Case,
     trigger: str,
@@ -200,7 +200,7 @@ def act(
             attach(session, case, clean[f.name], actor.role, now, event_seq=case.event_count + 1)
     if case.due_at is not None:
         payload["due_at"] = case.due_at.isoformat()
-    event = _append_event(session, case, trigger, actor, from_state, payload, now)
+    event = append_event(session, case, trigger, actor, from_state, payload, now)
     try:
         session.flush()
     except StaleDataError as exc:
@@ -217,7 +217,7 @@ def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None =
     workflow = rules.workflow(case.workflow, case.workflow_version)
     state = workflow.states[case.state]
     left = rules.calendar.working_days_left(case.due_at, now) if case.due_at else 0
-    event = _append_event(
+    event = append_event(
         session,
         case,
         REMIND_TRIGGER,
@@ -283,7 +283,7 @@ def _start(
 ) -> None:
     """The first event (it fixes the complaint's content), then routing."""
     digest = content_digest(case, [a.sha256 for a in attachments])
-    _append_event(
+    append_event(
         session,
         case,
         "submit",
@@ -419,7 +419,7 @@ def recount_deadline(
     if case.due_at == before and case.deadline_provisional == was_provisional:
         return None
     case.updated_at = now
-    event = _append_event(
+    event = append_event(
         session,
         case,
         RECOUNT_TRIGGER,

@@ -21,6 +21,16 @@ from odr.intake.complaint import parse_complaint
 from odr.settings import Settings
 
 
+class CoComplainantIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A co-complainant of a joint complaint; `consent` must be true."""
+
+    name: str
+    phone: str
+    address: str
+    representative: bool = False
+    consent: bool = False
+
+
 class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     """A complaint as a partner system submits it; every field is checked after decoding."""
 
@@ -41,6 +51,23 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: str = "zh-CN"
     notify_sms: bool = True
     notify_email: bool = True
+    harm_date: str | None = None
+    # Seven-day no-reason return (claim_type "seven_day_return").
+    delivery_date: str | None = None
+    goods_category: str | None = None
+    goods_intact: bool | None = None
+    # A joint complaint: the filer (a representative unless said otherwise) and others.
+    complainant_representative: bool = True
+    co_complainants: list[CoComplainantIn] = []
+    # A report (举报) filed with the complaint.
+    also_report: bool = False
+    violation_type: str | None = None
+    report_facts: str | None = None
+
+
+class ReportCreated(msgspec.Struct):
+    number: str
+    access_code: str
 
 
 class ComplaintCreated(msgspec.Struct):
@@ -48,6 +75,7 @@ class ComplaintCreated(msgspec.Struct):
     access_code: str
     state: str
     due_at: datetime | None
+    report: ReportCreated | None = None
 
 
 class TimelineItem(msgspec.Struct):
@@ -92,8 +120,12 @@ class IntakeApi(Controller):
         data: JSONBody[ComplaintIn],
     ) -> ComplaintCreated:
         """File a complaint; 400 lists each invalid field."""
-        raw: dict[str, Any] = msgspec.structs.asdict(data)
-        complaint = parse_complaint(raw, rules.workflow().lists["claim_types"])
+        raw: dict[str, Any] = msgspec.to_builtins(data)
+        complaint = parse_complaint(
+            raw,
+            rules.workflow().lists["claim_types"],
+            violation_types=rules.workflow("report").lists["violation_types"],
+        )
         result = submit(
             db_session,
             complaint,
@@ -106,6 +138,9 @@ class IntakeApi(Controller):
             access_code=result.access_code,
             state=result.case.state,
             due_at=result.case.due_at,
+            report=ReportCreated(result.report.case.number, result.report.access_code)
+            if result.report
+            else None,
         )
 
     @get("/cases/{number:str}", sync_to_thread=True)

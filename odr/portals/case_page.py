@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -14,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from odr.auth.access import may_act, may_view
 from odr.auth.actor import Actor
+from odr.cases.evidence import check_evidence, write_file
+from odr.cases.followup import can_rate
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import CaseForbidden, ConcurrentChange, act, utcnow
+from odr.cases.service import CaseForbidden, ConcurrentChange, act, may_take_over, utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import (
     ConditionsNotMet,
@@ -26,6 +30,7 @@ from odr.engine.workflow import (
 )
 from odr.notify.service import unread_count
 from odr.offices.models import Office
+from odr.settings import Settings
 
 STAFF_ROLES = ("enterprise", "regulator")
 
@@ -137,9 +142,14 @@ def case_context(
     """Everything a case page shows, with the actions this actor may take now."""
     workflow = rules.workflow(case.workflow, case.workflow_version)
     now = utcnow()
-    actions: list[TransitionDef] = (
-        workflow.available(case.state, actor.role) if may_act(actor, case) else []
-    )
+    if may_act(actor, case):
+        actions: list[TransitionDef] = workflow.available(case.state, actor.role)
+    elif may_take_over(actor, case):  # a supervising office sees what it may do: take over
+        actions = [
+            t for t in workflow.available(case.state, actor.role) if t.assign_office == "actor"
+        ]
+    else:
+        actions = []
     needs_offices = any(f.type == "office" for t in actions for f in t.fields)
     return {
         "case": case,
@@ -159,7 +169,30 @@ def case_context(
         else [],
         "actor": actor,
         "unread": unread_count(session, actor) if actor.role in STAFF_ROLES else 0,
+        "rulebook": next((r for r in rules.rulebooks if r.code == case.rulebook), None),
+        "linked_report": case.linked_case_id if actor.role != "enterprise" else None,
+        "can_rate": can_rate(case, now) and actor.role == "consumer",
     }
+
+
+def uploaded_files(
+    transition: TransitionDef,
+    data: Mapping[str, Any],
+    evidence_dir: Path,
+    max_bytes: int,
+) -> dict[str, Any]:
+    """The form's data with each file field's upload checked, written, and ready for act()."""
+    values = {k: v for k, v in data.items() if not isinstance(v, UploadFile | list)}
+    for f in transition.fields:
+        upload = data.get(f.name)
+        if f.type != "file" or not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        for checked in check_evidence(
+            [(upload.filename, upload.file.read())], 1, max_bytes, field=f.name
+        ):
+            write_file(evidence_dir, checked)
+            values[f.name] = checked
+    return values
 
 
 def perform_action(
@@ -169,25 +202,32 @@ def perform_action(
     actor: Actor,
     data: Mapping[str, Any],
     rules: Rules,
+    settings: Settings,
     *,
     template: str,
     page_url: str,
-    extra: Mapping[str, Any] | None = None,
 ) -> Redirect | Template:
     """Fire a trigger from a portal form: back to the page, or the page again with the errors."""
+    workflow = rules.workflow(case.workflow, case.workflow_version)
+    candidates = workflow.candidates(case.state, trigger)
     try:
+        if candidates:
+            data = uploaded_files(
+                candidates[0], data, settings.evidence_dir, settings.evidence_max_bytes
+            )
         act(session, case, trigger, actor, data, rules=rules)
     except CaseForbidden:
         raise NotFoundException("案件不存在 / no such case") from None
     except InvalidData as exc:
+        shown = {k: v for k, v in data.items() if isinstance(v, str)}
         context = case_context(
-            session, case, actor, rules, errors=exc.errors, values=data, open_action=trigger
+            session, case, actor, rules, errors=exc.errors, values=shown, open_action=trigger
         )
-        return Template(template, context={**context, **(extra or {})}, status_code=400)
+        return Template(template, context=context, status_code=400)
     except (TransitionNotAllowed, ConditionsNotMet, ConcurrentChange):
         session.rollback()
         session.refresh(case)
         message = "该操作当前不可用，案件状态可能已变化 / this action is not available now"
         context = case_context(session, case, actor, rules, message=message)
-        return Template(template, context={**context, **(extra or {})}, status_code=409)
+        return Template(template, context=context, status_code=409)
     return Redirect(page_url, status_code=303)

@@ -14,7 +14,8 @@ from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import in_app_messages, mark_all_read, unread_count
 from odr.portals.case_page import case_context, load_case, perform_action
-from odr.portals.forms import UrlForm
+from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm
+from odr.settings import Settings
 
 
 class StaffController(Controller):
@@ -36,7 +37,11 @@ class StaffController(Controller):
         context = case_context(db_session, case, actor, rules)
         return Template(f"{self.portal}/case.html", context=context)
 
-    @post("/cases/{number:str}/act/{trigger:str}", sync_to_thread=True)
+    @post(
+        "/cases/{number:str}/act/{trigger:str}",
+        sync_to_thread=True,
+        request_max_body_size=MAX_ACTION_BYTES,
+    )
     def case_action(
         self,
         db_session: NamedDependency[Session],
@@ -44,7 +49,8 @@ class StaffController(Controller):
         actor: NamedDependency[Actor],
         number: FromPath[str],
         trigger: FromPath[str],
-        data: UrlForm,
+        settings: NamedDependency[Settings],
+        data: MultipartForm,
     ) -> Template | Redirect:
         case = load_case(db_session, number, actor)
         return perform_action(
@@ -54,6 +60,7 @@ class StaffController(Controller):
             actor,
             data,
             rules,
+            settings,
             template=f"{self.portal}/case.html",
             page_url=f"{self.path}/cases/{number}",
         )

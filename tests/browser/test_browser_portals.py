@@ -282,7 +282,8 @@ def test_enterprise_offers_and_consumer_accepts(new_context, factory, demo_login
     expect(offer).to_contain_text("¥39.90")
     action_form(page, "accept_offer").get_by_role("button").click()
     expect(state_badge(page)).to_have_text(re.compile("已和解办结"))
-    expect(page.locator("section.actions")).to_have_count(0)  # nothing left to do
+    expect(page.locator("details.action")).to_have_count(0)  # no workflow action is left
+    expect(page.locator("input[name=rating]")).to_have_count(5)  # only the follow-up rating
 
     case = load_case(factory, number)
     assert (case.state, case.outcome, case.due_at) == ("settled", "settled", None)

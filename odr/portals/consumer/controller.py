@@ -14,13 +14,19 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor, consumer_actor
 from odr.cases.evidence import check_evidence
+from odr.cases.followup import rate
 from odr.cases.models import Case
-from odr.cases.service import check_access_code, submit
+from odr.cases.service import check_access_code, submit, utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
-from odr.intake.complaint import FIELDS, parse_complaint
+from odr.intake.complaint import (
+    FIELDS,
+    GOODS_CATEGORIES,
+    MAX_CO_COMPLAINANTS,
+    parse_complaint,
+)
 from odr.portals.case_page import case_context, load_case, perform_action
-from odr.portals.forms import MultipartForm, UrlForm
+from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
 from odr.settings import Settings
 
 # Ten files of 10 MB and the text fields.
@@ -32,6 +38,16 @@ def uploads_of(data: dict[str, Any], name: str = "evidence") -> list[tuple[str, 
     value = data.get(name)
     files = value if isinstance(value, list) else [value]
     return [(f.filename or "evidence", f.file.read()) for f in files if isinstance(f, UploadFile)]
+
+
+# The form's checkboxes: an unticked one is absent from the post, so it is set to "0" here.
+CHECKBOXES = (
+    "notify_sms",
+    "notify_email",
+    "goods_intact",
+    "also_report",
+    "complainant_representative",
+)
 
 
 def tracked_cases(request: Request) -> list[int]:
@@ -61,7 +77,14 @@ def _form_page(
     workflow = rules.workflow()
     return Template(
         "consumer/complaint_form.html",
-        context={"values": values, "errors": errors, "claim_types": workflow.lists["claim_types"]},
+        context={
+            "values": values,
+            "errors": errors,
+            "claim_types": workflow.lists["claim_types"],
+            "goods_categories": GOODS_CATEGORIES,
+            "violation_types": rules.workflow("report").lists["violation_types"],
+            "party_slots": range(1, MAX_CO_COMPLAINANTS + 1),
+        },
         status_code=status_code,
     )
 
@@ -83,11 +106,15 @@ class ConsumerController(Controller):
         data: MultipartForm,
     ) -> Template | Redirect:
         values = {k: data[k] for k in FIELDS if isinstance(data.get(k), str)}
-        for flag in ("notify_sms", "notify_email"):  # an unticked box sends nothing
+        for flag in CHECKBOXES:  # an unticked box sends nothing
             values[flag] = "1" if str(data.get(flag, "")).lower() in ("1", "on", "true") else "0"
         errors: dict[str, str] = {}
         try:
-            complaint = parse_complaint(values, rules.workflow().lists["claim_types"])
+            complaint = parse_complaint(
+                values,
+                rules.workflow().lists["claim_types"],
+                violation_types=rules.workflow("report").lists["violation_types"],
+            )
         except InvalidData as exc:
             errors.update(exc.errors)
         try:
@@ -110,20 +137,27 @@ class ConsumerController(Controller):
         except InvalidData as exc:
             return _form_page(rules, values, exc.errors, status_code=400)
         remember_case(request, submission.case.id)
-        request.set_session(
-            {**request.session, "receipt": [submission.case.number, submission.access_code]}
-        )
+        receipt = [submission.case.number, submission.access_code]
+        if submission.report is not None:
+            remember_case(request, submission.report.case.id)
+            receipt += [submission.report.case.number, submission.report.access_code]
+        request.set_session({**request.session, "receipt": receipt})
         return Redirect("/receipt", status_code=303)
 
     @get("/receipt", sync_to_thread=True)
     def receipt(
         self, request: Request, db_session: NamedDependency[Session]
     ) -> Template | Redirect:
-        number, code = (request.session or {}).get("receipt") or (None, None)
+        receipt = (request.session or {}).get("receipt") or []
+        number, code = (receipt + [None, None])[:2]
         case = db_session.scalar(select(Case).where(Case.number == number)) if number else None
         if case is None:
             return Redirect("/track", status_code=303)
-        return Template("consumer/receipt.html", context={"case": case, "access_code": code})
+        report = receipt[2:4] if len(receipt) >= 4 else None
+        return Template(
+            "consumer/receipt.html",
+            context={"case": case, "access_code": code, "report": report},
+        )
 
     @get("/track", sync_to_thread=False)
     def track_form(self) -> Template:
@@ -162,15 +196,20 @@ class ConsumerController(Controller):
         case = load_case(db_session, number, actor)
         return Template("consumer/case.html", context=case_context(db_session, case, actor, rules))
 
-    @post("/track/{number:str}/act/{trigger:str}", sync_to_thread=True)
+    @post(
+        "/track/{number:str}/act/{trigger:str}",
+        sync_to_thread=True,
+        request_max_body_size=MAX_ACTION_BYTES,
+    )
     def consumer_act(
         self,
         request: Request,
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
+        settings: NamedDependency[Settings],
         number: FromPath[str],
         trigger: FromPath[str],
-        data: UrlForm,
+        data: MultipartForm,
     ) -> Template | Redirect:
         actor = consumer_of(request, db_session, number)
         if actor is None:
@@ -183,6 +222,37 @@ class ConsumerController(Controller):
             actor,
             data,
             rules,
+            settings,
             template="consumer/case.html",
             page_url=f"/track/{number}",
         )
+
+    @post("/track/{number:str}/rating", sync_to_thread=True)
+    def rate_outcome(
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        number: FromPath[str],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        """The follow-up (回访): 1-5 stars and a comment, once, within 60 days of closure."""
+        actor = consumer_of(request, db_session, number)
+        if actor is None:
+            return Redirect("/track", status_code=303)
+        case = load_case(db_session, number, actor)
+        try:
+            rate(
+                db_session, case, actor, data.get("rating"), str(data.get("comment", "")), utcnow()
+            )
+        except InvalidData as exc:
+            context = case_context(
+                db_session,
+                case,
+                actor,
+                rules,
+                errors=exc.errors,
+                values={k: v for k, v in data.items() if isinstance(v, str)},
+            )
+            return Template("consumer/case.html", context=context, status_code=400)
+        return Redirect(f"/track/{number}", status_code=303)
