@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
@@ -51,6 +51,13 @@ def provide_enterprise_actor(request: Request, db_session: NamedDependency[Sessi
 
 def provide_regulator_actor(request: Request, db_session: NamedDependency[Session]) -> Actor:
     return _actor(request, db_session, "regulator")
+
+
+def provide_admin(actor: NamedDependency[Actor]) -> Actor:
+    """The logged-in user, if an enterprise manager or a regulator admin (else 403)."""
+    if not actor.is_admin:
+        raise PermissionDeniedException("只有管理员可以使用 / for administrators only")
+    return actor
 
 
 def _safe_next(portal: str, next_url: str | None) -> str:

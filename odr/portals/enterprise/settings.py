@@ -6,13 +6,12 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
-from odr.auth.web import provide_enterprise_actor
+from odr.auth.web import provide_admin, provide_enterprise_actor
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
 from odr.enterprises.models import Enterprise
@@ -22,17 +21,11 @@ from odr.notify.catalog import catalog
 from odr.portals.forms import UrlForm
 
 
-def provide_manager(actor: NamedDependency[Actor]) -> Actor:
-    if not actor.is_admin:
-        raise PermissionDeniedException("只有企业管理员可以修改设置 / managers only")
-    return actor
-
-
 class EnterpriseSettingsController(Controller):
     path = "/enterprise/settings"
     dependencies = {
         "actor": Provide(provide_enterprise_actor, sync_to_thread=True),
-        "manager": Provide(provide_manager, sync_to_thread=False),
+        "manager": Provide(provide_admin, sync_to_thread=False),
     }
 
     def _page(

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
-from odr.auth.web import provide_regulator_actor
+from odr.auth.web import provide_admin, provide_regulator_actor
 from odr.cases.service import utcnow
 from odr.notify import service as notifications
-
-
-def provide_admin(actor: NamedDependency[Actor]) -> Actor:
-    if not actor.is_admin:
-        raise PermissionDeniedException("只有管理员可以查看 / admins only")
-    return actor
 
 
 class DeadLetterController(Controller):
