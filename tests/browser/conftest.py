@@ -36,7 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are retaken with ODR_SCREENSHOTS=1; otherwise they go to a temporary
+# folder, so a test run never changes the work tree.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,
@@ -168,8 +170,8 @@ def new_context(
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Page, str], Path]:
-    """Save the visible part of a page as docs/screenshots/<name>.png for the README.
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
+    """Save the visible part of a page (docs/screenshots/<name>.png with ODR_SCREENSHOTS=1).
 
     Pages are taken at their device pixel ratio (crisp phone shots) unless that makes the PNG
     bigger than MAX_SCREENSHOT_BYTES, in which case they are retaken at CSS pixels.
@@ -178,8 +180,13 @@ def screenshot() -> Callable[[Page, str], Path]:
     def take(page: Page, name: str) -> Path:
         if not re.fullmatch(r"[a-z0-9-]+", name):
             raise ValueError(f"screenshot names are lower-case words and dashes: {name!r}")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder = (
+            DOCS_SCREENSHOTS
+            if os.environ.get("ODR_SCREENSHOTS") == "1"
+            else tmp_path_factory.getbasetemp() / "screenshots"
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         options: dict[str, Any] = {"path": path, "animations": "disabled", "caret": "hide"}
         page.screenshot(scale="device", **options)
         if path.stat().st_size > MAX_SCREENSHOT_BYTES:
