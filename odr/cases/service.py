@@ -111,9 +111,6 @@ def append_event(
     return event
 
 
-SUPERVISOR_TRIGGERS = frozenset({"take_over"})
-
-
 def may_take_over(actor: Actor, case: Case) -> bool:
     """A regulator of an office above the handling one."""
     return (
@@ -173,13 +170,14 @@ def act(
     """Fire a trigger on a case: check, move, start the clock, chain an event, queue notices."""
     now = now or utcnow()
     number = case.number  # a failed flush expires the row: keep what the errors name
-    if not (may_act(actor, case) or may_view(actor, case) and trigger in SUPERVISOR_TRIGGERS):
-        raise CaseForbidden(number)
     workflow = rules.workflow(case.workflow, case.workflow_version)
-    candidates = workflow.candidates(case.state, trigger)
-    if not candidates or not any(actor.role in t.roles for t in candidates):
+    candidates = workflow.candidates_for(case.state, trigger, actor.role)
+    takes_over = bool(candidates) and candidates[0].assign_office == "actor"
+    if not (may_act(actor, case) or takes_over and may_view(actor, case)):
+        raise CaseForbidden(number)
+    if not candidates:
         raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
-    if candidates[0].assign_office == "actor" and not may_take_over(actor, case):
+    if takes_over and not may_take_over(actor, case):
         raise TransitionNotAllowed("only a supervising office may take a case over")
     clean = workflow.clean(candidates[0], data)
     _assign_office(session, case, candidates[0], clean, actor, rules)

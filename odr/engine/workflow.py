@@ -19,7 +19,7 @@ import yaml
 from transitions import Machine, MachineError
 
 from odr.engine.conditions import CONDITIONS
-from odr.engine.fields import parse_amount
+from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
 
 ROLES = ("consumer", "enterprise", "regulator", "system")
 # office: the competent office; supervisor: the office above it (overdue alerts up the ladder).
@@ -148,7 +148,8 @@ class Workflow:
                 t.trigger,
                 list(t.sources),
                 None if t.internal else t.dest,
-                conditions=[_condition(name) for name in t.conditions],
+                # The role goes first: a transition another role may fire is never taken.
+                conditions=[_role_allowed(t.roles), *(_condition(name) for name in t.conditions)],
             )
         return machine
 
@@ -161,6 +162,10 @@ class Workflow:
     ) -> TransitionDef | None:
         """The transition an event records (None for events that are not transitions)."""
         return self._by_key.get((trigger, from_state or "", to_state))
+
+    def candidates_for(self, state: str, trigger: str, role: str) -> list[TransitionDef]:
+        """The transitions of a trigger from a state that this role may take, in order."""
+        return [t for t in self.candidates(state, trigger) if role in t.roles]
 
     def available(self, state: str, role: str) -> list[TransitionDef]:
         """The triggers this role may fire from this state (one entry per trigger)."""
@@ -191,6 +196,8 @@ class Workflow:
             if f.type in ("text", "office"):
                 if not isinstance(value, str):
                     errors[f.name] = "应为文本 / must be text"
+                elif has_control_characters(value):
+                    errors[f.name] = CONTROL_CHARACTERS_ERROR
                 elif len(value) > f.max_length:
                     errors[f.name] = f"不超过{f.max_length}字 / at most {f.max_length} characters"
                 else:
@@ -217,7 +224,7 @@ class Workflow:
         if not candidates or not any(role in t.roles for t in candidates):
             raise TransitionNotAllowed(f"'{trigger}' is not allowed from '{source}' for {role}")
         try:
-            fired = self.machine.events[trigger].trigger(case, data=data)
+            fired = self.machine.events[trigger].trigger(case, data=data, role=role)
         except MachineError as exc:  # pragma: no cover - candidates() already checked
             raise TransitionNotAllowed(str(exc)) from exc
         if not fired:
@@ -227,6 +234,10 @@ class Workflow:
     def label(self, choice_list: str, code: str, locale: str = "zh") -> str:
         entry = self.lists.get(choice_list, {}).get(code)
         return entry.get(locale, code) if entry else code
+
+
+def _role_allowed(roles: frozenset[str]):  # type: ignore[no-untyped-def]
+    return lambda event: event.kwargs.get("role") in roles
 
 
 def _condition(name: str):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ import phonenumbers
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from odr.engine.fields import parse_amount
+from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
 from odr.engine.workflow import InvalidData
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -177,7 +177,11 @@ def parse_complaint(
     violation_types: Mapping[str, Any] | None = None,
 ) -> ComplaintInput:
     """Validate raw form or JSON data; raise InvalidData mapping each bad field to its problem."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {
+        name: CONTROL_CHARACTERS_ERROR
+        for name, value in raw.items()
+        if isinstance(value, str) and has_control_characters(value)
+    }
     today = today or datetime.now(SHANGHAI).date()
     violation_types = violation_types or {}
 

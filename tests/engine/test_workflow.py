@@ -160,3 +160,32 @@ def test_conditions_not_met_when_no_transition_applies(raw):
     workflow = parse_workflow(broken(raw, change), "f.yaml")
     with pytest.raises(ConditionsNotMet):
         workflow.fire(case(), "route", "system", {})
+
+
+def test_a_transition_another_role_may_fire_is_never_taken(raw):
+    # From `negotiation`, `close` goes to `settled` for the system and to `withdrawn` for the
+    # consumer: the consumer must land in `withdrawn` although the system's comes first.
+    def change(d):  # type: ignore[no-untyped-def]
+        d["transitions"] += [
+            {"trigger": "close", "source": "negotiation", "dest": "settled", "roles": ["system"]},
+            {
+                "trigger": "close",
+                "source": "negotiation",
+                "dest": "withdrawn",
+                "roles": ["consumer"],
+            },
+        ]
+
+    workflow = parse_workflow(broken(raw, change), "f.yaml")
+    row = case("negotiation")
+    assert workflow.fire(row, "close", "consumer", {}).dest == "withdrawn"
+    assert row.state == "withdrawn"
+
+
+def test_text_fields_refuse_control_characters():
+    workflow = load_workflow(STANDARD)
+    [note] = workflow.candidates("negotiation", "add_note")
+    with pytest.raises(InvalidData) as caught:
+        workflow.clean(note, {"note": "a\x00b"})
+    assert "note" in caught.value.errors
+    assert workflow.clean(note, {"note": "第一行\n第二行\t完"}) == {"note": "第一行\n第二行\t完"}

@@ -92,3 +92,13 @@ def test_respondent_search(client):
     by_code = client.client.get("/api/v1/respondents", params={"q": found[0]["uscc"][:10]}).json()
     assert found[0]["id"] in {r["id"] for r in by_code}
     assert client.client.get("/api/v1/respondents", params={"q": "%"}).json() == []
+
+
+def test_control_characters_are_refused_not_stored(client):
+    response = client.client.post(
+        "/api/v1/complaints", json=api_complaint(facts="收到的苹果\x00全部腐烂，要求退款。")
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "facts", "message": "含有不可见的控制字符 / contains control characters"}
+    ]
