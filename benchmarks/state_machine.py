@@ -173,9 +173,9 @@ def run_shared_events(workflow: Workflow, cases: Sequence[BenchCase]) -> int:
     fired = 0
     for step in PATH:
         trigger = workflow.machine.events[step.trigger].trigger
-        data = step.data
+        data, role = step.data, step.role
         for case in cases:
-            fired += trigger(case, data=data)
+            fired += trigger(case, data=data, role=role)
     return fired
 
 
@@ -194,9 +194,9 @@ def run_per_case(machines: Sequence[Machine], cases: Sequence[BenchCase]) -> int
     """Fire the path on every case through its own machine's events; the count fired."""
     fired = 0
     for step in PATH:
-        data = step.data
+        data, role = step.data, step.role
         for case, machine in zip(cases, machines, strict=True):
-            fired += machine.events[step.trigger].trigger(case, data=data)
+            fired += machine.events[step.trigger].trigger(case, data=data, role=role)
     return fired
 
 
