@@ -271,3 +271,25 @@ def test_follow_up_rating_once_within_sixty_days(factory, rules):
         act(session, late, "withdraw", consumer, {"reason": "不再追究"}, rules=rules, now=FILED)
         with pytest.raises(InvalidData):
             rate(session, late, consumer, 5, "", FILED + timedelta(days=61))
+
+
+def test_anonymous_reporter_is_not_told(factory, rules):
+    with factory.begin() as session:
+        complaint = file(
+            session,
+            rules,
+            also_report="1",
+            violation_type="fake_reviews",
+            report_facts="组织刷单好评，评价严重不实。",
+        )
+        report = session.get(Case, complaint.linked_case_id)
+        report.anonymous = True
+        act(
+            session,
+            report,
+            "decide",
+            regulator(session, "450102"),
+            {"decision": "not_opened"},
+            rules=rules,
+        )
+        assert (report.state, report.due_at) == ("report_closed", None)
