@@ -90,6 +90,9 @@ def test_report_filed_with_a_complaint_is_linked_and_hidden_from_the_enterprise(
     page = other_client.get(f"/enterprise/cases/{complaint.number}")
     assert page.status_code == 200 and "关联举报" not in page.text
     assert client.get(f"/track/{report.number}").status_code == 200  # the reporter follows it
+    other_client.post("/logout", {})
+    other_client.login("regulator", "reg450103", demo_logins["reg450103"])
+    assert report.number in other_client.get("/regulator?queue=reports").text
 
 
 def test_joint_complaint_records_each_consent_and_at_most_two_representatives(client, factory):

@@ -40,6 +40,10 @@ QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
         {"zh": "调解中", "en": "In mediation"},
         Case.state.in_(("mediation", "testing", "recusal_pending", "mediation_ending")),
     ),
+    "reports": (
+        {"zh": "举报线索", "en": "Reports"},
+        Case.state.in_(("review", "review_extended", "review_overdue", "reporter_notice")),
+    ),
 }
 
 
