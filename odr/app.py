@@ -32,6 +32,7 @@ from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.migrate import is_current
 from odr.engine.rules import Rules, load_rules
 from odr.intake.api import IntakeApi
+from odr.intake.api12315 import TransferApi
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
@@ -87,6 +88,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             RegulatorController,
             DeadLetterController,
             IntakeApi,
+            TransferApi,
             download_evidence,
             *login_handlers,
             live,

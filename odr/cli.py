@@ -245,6 +245,53 @@ def workflow_readme() -> None:
     click.echo(f"{readme}: workflow diagrams {'updated' if changed else 'already current'}")
 
 
+@main.command(
+    "import-12315",
+    help="Import a 12315 transfer file (JSON, JSON Lines or CSV; UTF-8 "
+    "or GBK). Running it again, also after a crash half-way, creates nothing twice.",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jsonl", "csv"]),
+    help="Default: from the file name or content.",
+)
+@click.option(
+    "--rejected",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected records (CSV). Default: FILE.rejected.csv",
+)
+def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
+    import csv
+
+    from odr.cases.service import utcnow
+    from odr.intake.import12315 import RecordResult, import_records
+    from odr.intake.transfer12315 import read_records
+
+    settings = _settings()
+    records, problems = read_records(file.read_bytes(), format=fmt, filename=file.name)
+    if problems and problems[0].line == 0:
+        raise click.ClickException(f"{file}: {problems[0].reason}")
+    rules, factory = _rules(settings), _factory(settings)
+    with click.progressbar(length=len(records), label="importing", show_pos=True) as bar:
+        results = import_records(factory, records, rules, utcnow(), progress=bar.update)
+    results += [RecordResult(p.line, "", "rejected", reason=p.reason) for p in problems]
+    counts = {s: sum(r.status == s for r in results) for s in ("created", "duplicate", "rejected")}
+    click.echo(
+        f"{len(results)} record(s): {counts['created']} created, "
+        f"{counts['duplicate']} already imported, {counts['rejected']} rejected"
+    )
+    bad = sorted((r for r in results if r.status == "rejected"), key=lambda r: r.line)
+    if bad:
+        target = rejected or file.with_name(file.name + ".rejected.csv")
+        with open(target, "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["行号 line", "投诉编号", "字段 field", "原因 reason"])
+            writer.writerows([r.line, r.external_id, r.field or "", r.reason] for r in bad)
+        click.echo(f"rejected records: {target}")
+
+
 @main.group(help="Notification templates.")
 def notifications() -> None:
     pass

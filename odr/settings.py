@@ -59,6 +59,8 @@ class Settings:
     sms_signature: str = "odr"
     sms_token: str | None = None
     http_timeout_seconds: float = 10.0
+    # The bearer token the 12315 platform sends to /api/v1/intake/12315 (unset: intake closed).
+    transfer_token: str | None = None
     evidence_max_files: int = 10
     evidence_max_bytes: int = 10 * 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
@@ -95,6 +97,7 @@ class Settings:
             "sms_signature": env.get("ODR_SMS_SIGNATURE", "odr"),
             "sms_token": env.get("ODR_SMS_TOKEN") or None,
             "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
+            "transfer_token": env.get("ODR_12315_TOKEN") or None,
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),
         }

@@ -47,6 +47,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
     channel: Mapped[str] = mapped_column(String(10), default="web")
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # Cases transferred from 12315 come with the complainant's identity checked there.
+    identity_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

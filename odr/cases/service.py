@@ -32,6 +32,7 @@ from odr.enterprises.service import match_respondent
 from odr.intake.complaint import SEVEN_DAY_RETURN, ComplaintInput
 from odr.notify.catalog import REMINDER
 from odr.notify.outbox import context_for, queue_notifications
+from odr.offices.models import Office
 from odr.offices.service import by_code
 from odr.routing.service import Route, route
 
@@ -278,6 +279,7 @@ def _start(
     now: datetime,
     attachments: list[Attachment],
     access_code: str,
+    intake_payload: Mapping[str, Any] | None = None,
 ) -> None:
     """The first event (it fixes the complaint's content), then routing."""
     digest = content_digest(case, [a.sha256 for a in attachments])
@@ -287,7 +289,7 @@ def _start(
         "submit",
         Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
         None,
-        {"channel": case.channel, "content_sha256": digest},
+        {"channel": case.channel, "content_sha256": digest, **(intake_payload or {})},
         now,
     )
     act(
@@ -313,6 +315,10 @@ def submit(
     channel: str = "web",
     external_id: str | None = None,
     now: datetime | None = None,
+    identity_verified: bool = False,
+    prefer_odr: bool = True,
+    office: Office | None = None,
+    intake_payload: Mapping[str, Any] | None = None,
 ) -> Submission:
     """Store a new complaint (and the report filed with it) with its evidence and first event,
     on the track and rulebook in force today, then route it."""
@@ -332,8 +338,13 @@ def submit(
             }
         )
     routed = route(session, respondent, intake_office_code or rules.intake_office_code)
+    if not prefer_odr:  # the consumer did not choose the enterprise's ODR channel (12315)
+        routed = replace(routed, enterprise=None)
+    if office is not None:  # the handling office the transferring platform named
+        routed = replace(routed, office=office)
     case, access_code = _new_case(complaint, workflow, channel, now)
     case.external_id = external_id
+    case.identity_verified = identity_verified
     case.rulebook = rulebook.code if rulebook else ""
     case.time_barred_flag = complaint.time_barred(received)
     if respondent is not None:
@@ -353,7 +364,7 @@ def submit(
         for f in evidence:
             write_file(evidence_dir, f)
         attachments = [attach(session, case, f, "consumer", now) for f in evidence]
-    _start(session, case, rules, now, attachments, access_code)
+    _start(session, case, rules, now, attachments, access_code, intake_payload)
     session.add_all(
         CaseParty(
             case_id=case.id,

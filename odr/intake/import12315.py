@@ -1,0 +1,168 @@
+"""Import 12315 transfer records: each valid one becomes a case once, whatever is re-sent.
+
+Records are stored a batch per transaction and each in a savepoint, so a bad record never takes
+good ones with it; the 12315 number is unique per channel, so a re-run (after a crash half-way,
+or a resend) finds what is already there and creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from odr.cases.models import Case
+from odr.cases.service import SHANGHAI, submit
+from odr.engine.rules import Rules
+from odr.engine.workflow import InvalidData
+from odr.intake.complaint import parse_complaint
+from odr.intake.transfer12315 import CLAIMS, FIELD_HEADERS, TransferRecord
+from odr.offices.models import Office
+
+CHANNEL = "12315"
+MAX_RECORDS = 10_000
+YES = {"是", "y", "yes", "true", "1"}
+NO = {"否", "n", "no", "false", "0"}
+_DATE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    line: int
+    external_id: str
+    status: str  # created / duplicate / rejected
+    case_number: str | None = None
+    field: str | None = None  # the record's header of the field at fault
+    reason: str | None = None
+
+
+def _iso_date(value: str) -> str:
+    """2026-11-20, 2026/11/20, 2026年11月20日 or with a time: as YYYY-MM-DD (else as given)."""
+    match = _DATE.match(value)
+    if not match:
+        return value
+    year, month, day = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def complaint_fields(record: TransferRecord) -> dict[str, str]:
+    """The record as the complaint form's fields."""
+    f = {k: v.strip() for k, v in record.fields.items()}
+    raw = {
+        k: f.get(k, "")
+        for k in (
+            "complainant_name",
+            "complainant_phone",
+            "complainant_address",
+            "respondent_name",
+            "respondent_uscc",
+            "respondent_address",
+            "product",
+            "order_number",
+            "facts",
+        )
+    }
+    raw["claim_type"] = CLAIMS.get(f.get("claim_type", ""), f.get("claim_type", ""))
+    raw["purchase_date"] = _iso_date(f.get("purchase_date", ""))
+    raw["amount"] = re.sub(r"[元￥¥,，\s]", "", f.get("amount", ""))
+    raw["notify_sms"], raw["notify_email"] = "1", "0"
+    return raw
+
+
+def _chose_odr(record: TransferRecord) -> bool:
+    value = record.fields.get("chose_odr", "").strip().lower()
+    if value and value not in YES | NO:
+        raise InvalidData({"chose_odr": "应为“是”或“否” / must be 是 or 否"})
+    return value not in NO
+
+
+def _office(session: Session, record: TransferRecord) -> Office | None:
+    """The handling office 12315 named, by region code or by name."""
+    value = record.fields.get("handling_office", "").strip()
+    if not value:
+        return None
+    column = Office.region_code if value.isdigit() else Office.name
+    office = session.scalar(select(Office).where(column == value))
+    if office is None:
+        raise InvalidData({"handling_office": "没有该承办单位 / no such office"})
+    return office
+
+
+def _header(field: str) -> str:
+    return FIELD_HEADERS.get(field, field)
+
+
+def _existing(session: Session, external_id: str) -> str | None:
+    return session.scalar(
+        select(Case.number).where(Case.channel == CHANNEL, Case.external_id == external_id)
+    )
+
+
+def _import_one(
+    session: Session, record: TransferRecord, rules: Rules, now: datetime
+) -> RecordResult:
+    external_id = record.fields.get("external_id", "").strip()
+    if not external_id or len(external_id) > 64:
+        return RecordResult(
+            record.line,
+            external_id,
+            "rejected",
+            field="投诉编号",
+            reason="必填，不超过64字符 / required, at most 64 characters",
+        )
+    if number := _existing(session, external_id):
+        return RecordResult(record.line, external_id, "duplicate", case_number=number)
+    try:
+        complaint = parse_complaint(
+            complaint_fields(record),
+            rules.workflow().lists["claim_types"],
+            today=now.astimezone(SHANGHAI).date(),
+        )
+        with session.begin_nested():
+            submission = submit(
+                session,
+                complaint,
+                rules=rules,
+                channel=CHANNEL,
+                external_id=external_id,
+                now=now,
+                identity_verified=True,
+                prefer_odr=_chose_odr(record),
+                office=_office(session, record),
+                intake_payload={"registered_at": record.fields.get("registered_at", "")},
+            )
+    except InvalidData as exc:
+        field, reason = next(iter(exc.errors.items()))
+        return RecordResult(
+            record.line, external_id, "rejected", field=_header(field), reason=reason
+        )
+    except IntegrityError:  # another import stored the same 12315 number meanwhile
+        return RecordResult(
+            record.line, external_id, "duplicate", case_number=_existing(session, external_id)
+        )
+    return RecordResult(record.line, external_id, "created", case_number=submission.case.number)
+
+
+def import_records(
+    factory: sessionmaker[Session],
+    records: Iterable[TransferRecord],
+    rules: Rules,
+    now: datetime,
+    batch: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> list[RecordResult]:
+    """Import records, a batch per transaction; each record's result, in order."""
+    results: list[RecordResult] = []
+    pending = list(records)
+    for start in range(0, len(pending), batch):
+        chunk = pending[start : start + batch]
+        with factory() as session, session.begin():
+            results.extend(_import_one(session, record, rules, now) for record in chunk)
+        if progress:
+            progress(len(chunk))
+    return results
