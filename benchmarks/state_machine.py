@@ -143,9 +143,7 @@ def machine_definition(workflow: Workflow) -> Definition:
         dest = None if t.internal else t.dest  # internal transitions stay in their state
         for source in t.sources:
             shared = next(
-                x
-                for x in workflow.machine.events[t.trigger].transitions[source]
-                if x.dest == dest
+                x for x in workflow.machine.events[t.trigger].transitions[source] if x.dest == dest
             )
             conditions = [c.func for c in shared.conditions]
             transitions.append(

@@ -33,6 +33,7 @@ from odr.db.migrate import is_current
 from odr.engine.rules import Rules, load_rules
 from odr.intake.api import IntakeApi
 from odr.intake.api12315 import TransferApi
+from odr.intake.idempotency import IdempotencyMiddleware
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
@@ -107,7 +108,8 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             secret=secret.hex(), cookie_name="odr_csrf", exclude=["/api/", "/health/", "/schema"]
         ),
         middleware=[
-            CookieBackendConfig(secret=secret, key="odr_session", max_age=8 * 3600).middleware
+            IdempotencyMiddleware,
+            CookieBackendConfig(secret=secret, key="odr_session", max_age=8 * 3600).middleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),

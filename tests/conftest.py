@@ -27,6 +27,7 @@ from odr.db.migrate import upgrade
 from odr.demo import load_demo
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.models import Enterprise
+from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification, NotificationRecipient
 from odr.settings import SOURCE_ROOT, Settings
 
@@ -117,7 +118,15 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("demo_logins")
     with transaction(factory) as session:
         session.execute(update(Case).values(linked_case_id=None))
-        for model in (Notification, NotificationRecipient, Attachment, CaseParty, CaseEvent, Case):
+        for model in (
+            Notification,
+            NotificationRecipient,
+            Attachment,
+            CaseParty,
+            CaseEvent,
+            Case,
+            IdempotencyKey,
+        ):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))
         session.execute(update(Enterprise).values(webhook_url=None, webhook_secret=None))

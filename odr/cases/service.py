@@ -12,11 +12,12 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,6 +41,8 @@ from odr.routing.service import Route, route
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ACCESS_CODE_LENGTH = 10
 REPORT_TRACK = "report"
+DUPLICATE_TRIGGER = "duplicate_received"
+DUPLICATE_WINDOW = timedelta(days=30)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMIND_TRIGGER = "remind"
 RECOUNT_TRIGGER = "recount_deadline"
@@ -58,8 +61,11 @@ class ConcurrentChange(Exception):
 @dataclass(frozen=True)
 class Submission:
     case: Case
-    access_code: str  # shown once to the consumer, stored only as a hash
+    access_code: str  # shown once to the consumer, stored only as a hash ("" for a duplicate)
     report: Submission | None = None  # the report (举报) filed with the complaint
+    # The complaint repeated an open case (same phone, business and order within 30 days):
+    # `case` is that case, and nothing new was created.
+    duplicate: bool = False
 
 
 def utcnow() -> datetime:
@@ -236,6 +242,28 @@ def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None =
     return event
 
 
+def _open_duplicate(
+    session: Session, complaint: ComplaintInput, respondent_id: int, now: datetime
+) -> Case | None:
+    """An open case of the same phone against the same business for the same order, filed in
+    the last 30 days: a repeat of it joins it instead of opening a second case."""
+    if not complaint.order_number:
+        return None
+    return session.scalar(
+        select(Case)
+        .where(
+            Case.complainant_phone == complaint.complainant_phone,
+            Case.respondent_id == respondent_id,
+            Case.order_number == complaint.order_number,
+            Case.closed_at.is_(None),
+            Case.received_at >= now - DUPLICATE_WINDOW,
+            Case.claim_type != REPORT_CLAIM,
+        )
+        .order_by(Case.id)
+        .limit(1)
+    )
+
+
 def _new_case(
     complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime
 ) -> tuple[Case, str]:
@@ -337,6 +365,21 @@ def submit(
                 "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
             }
         )
+    if respondent is not None and (
+        earlier := _open_duplicate(session, complaint, respondent.id, now)
+    ):
+        append_event(
+            session,
+            earlier,
+            DUPLICATE_TRIGGER,
+            SYSTEM,
+            earlier.state,
+            {"channel": channel, "external_id": external_id, **(intake_payload or {})},
+            now,
+        )
+        earlier.updated_at = now
+        session.flush()
+        return Submission(case=earlier, access_code="", duplicate=True)
     routed = route(session, respondent, intake_office_code or rules.intake_office_code)
     if not prefer_odr:  # the consumer did not choose the enterprise's ODR channel (12315)
         routed = replace(routed, enterprise=None)

@@ -71,22 +71,23 @@ class ReportCreated(msgspec.Struct):
 
 
 class ComplaintCreated(msgspec.Struct):
-    number: FromPath[str]
-    access_code: str
+    number: str
+    access_code: str | None  # None when the complaint joined an open case (duplicate_of)
     state: str
     due_at: datetime | None
     report: ReportCreated | None = None
+    duplicate_of: str | None = None
 
 
 class TimelineItem(msgspec.Struct):
     at: datetime
-    trigger: FromPath[str]
+    trigger: str
     to_state: str
     actor: str
 
 
 class CaseOut(msgspec.Struct):
-    number: FromPath[str]
+    number: str
     state: str
     state_label: dict[str, str]
     received_at: datetime
@@ -133,6 +134,14 @@ class IntakeApi(Controller):
             intake_office_code=settings.intake_office_code,
             channel="api",
         )
+        if result.duplicate:
+            return ComplaintCreated(
+                number=result.case.number,
+                access_code=None,
+                state=result.case.state,
+                due_at=result.case.due_at,
+                duplicate_of=result.case.number,
+            )
         return ComplaintCreated(
             number=result.case.number,
             access_code=result.access_code,

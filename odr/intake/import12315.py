@@ -145,7 +145,8 @@ def _import_one(
         return RecordResult(
             record.line, external_id, "duplicate", case_number=_existing(session, external_id)
         )
-    return RecordResult(record.line, external_id, "created", case_number=submission.case.number)
+    status = "duplicate" if submission.duplicate else "created"
+    return RecordResult(record.line, external_id, status, case_number=submission.case.number)
 
 
 def import_records(

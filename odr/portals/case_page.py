@@ -38,6 +38,11 @@ EVENT_LABELS = {
     "submit": {"zh": "提交投诉", "en": "Complaint filed"},
     "remind": {"zh": "期限提醒", "en": "Deadline reminder"},
     "recount_deadline": {"zh": "期限重新计算", "en": "Deadline recounted"},
+    "duplicate_received": {
+        "zh": "收到重复投诉，已并入本案",
+        "en": "A repeat complaint joined this case",
+    },
+    "follow_up": {"zh": "回访评价", "en": "Follow-up rating"},
 }
 ESCALATION_REASONS = {
     "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},

@@ -244,7 +244,10 @@ class WorkflowMachine(RuleBasedStateMachine):
                 "respondent_name": self.w.enterprises[respondent][0],
             }
         purchased = (today - timedelta(days=3)).isoformat()
-        form = complaint_form(purchase_date=purchased, **who) | extra
+        # A fresh order number each time: a repeat of an open case would join it (duplicate).
+        self.orders = getattr(self, "orders", 0) + 1
+        form = complaint_form(purchase_date=purchased, order_number=f"P-{self.orders}", **who)
+        form |= extra
         lists = [w.lists for w in self.w.rules.workflows.values()]
         return parse_complaint(
             form,

@@ -136,6 +136,16 @@ class ConsumerController(Controller):
             )
         except InvalidData as exc:
             return _form_page(rules, values, exc.errors, status_code=400)
+        if submission.duplicate:
+            return Template(
+                "consumer/receipt.html",
+                context={
+                    "case": submission.case,
+                    "access_code": None,
+                    "report": None,
+                    "duplicate": True,
+                },
+            )
         remember_case(request, submission.case.id)
         receipt = [submission.case.number, submission.access_code]
         if submission.report is not None:
