@@ -31,6 +31,7 @@ from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.migrate import is_current
 from odr.engine.rules import Rules, load_rules
+from odr.enterprises.api import EnterpriseApi
 from odr.intake.api import IntakeApi
 from odr.intake.api12315 import TransferApi
 from odr.intake.idempotency import IdempotencyMiddleware
@@ -90,6 +91,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             DeadLetterController,
             IntakeApi,
             TransferApi,
+            EnterpriseApi,
             download_evidence,
             *login_handlers,
             live,

@@ -26,7 +26,7 @@ from odr.db.engine import make_engine, make_session_factory, normalise_url, tran
 from odr.db.migrate import upgrade
 from odr.demo import load_demo
 from odr.engine.rules import Rules, load_rules
-from odr.enterprises.models import Enterprise
+from odr.enterprises.models import ApiToken, Enterprise
 from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification, NotificationRecipient
 from odr.settings import SOURCE_ROOT, Settings
@@ -112,7 +112,7 @@ def demo_logins(factory: sessionmaker[Session]) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def clean_cases(request: pytest.FixtureRequest) -> None:
     """Each test starts with no cases; demo offices, enterprises and users stay."""
-    if "factory" not in request.fixturenames and "client" not in request.fixturenames:
+    if not {"factory", "client", "other_client"} & set(request.fixturenames):
         return
     factory: sessionmaker[Session] = request.getfixturevalue("factory")
     request.getfixturevalue("demo_logins")
@@ -126,6 +126,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             CaseEvent,
             Case,
             IdempotencyKey,
+            ApiToken,
         ):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))

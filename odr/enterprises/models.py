@@ -42,3 +42,18 @@ class Enterprise(Base):
 
     def __repr__(self) -> str:
         return f"<Enterprise {self.id} {self.name}>"
+
+
+class ApiToken(Base):
+    """A token an enterprise's own system uses for the partner API (shown once, kept hashed)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in the portal to tell tokens apart
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from odr.engine.workflow import InvalidData
-from odr.enterprises.models import Enterprise
+from odr.enterprises.models import ApiToken, Enterprise
 
 
 def _escape_like(text: str) -> str:
@@ -66,3 +68,57 @@ def rotate_webhook_secret(enterprise: Enterprise) -> str:
     """A new signing secret; the old one stops working at once. Shown to the user only now."""
     enterprise.webhook_secret = "whsec_" + secrets.token_urlsafe(32)
     return enterprise.webhook_secret
+
+
+TOKEN_PREFIX = "odr_"
+
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 random bits: a plain SHA-256 is enough to keep them unreadable.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, enterprise_id: int, name: str, now: datetime) -> str:
+    """A new token for the enterprise's systems; returned once, stored only as a hash."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidData({"token_name": "必填，不超过100字 / required, at most 100 characters"})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            enterprise_id=enterprise_id,
+            name=name,
+            prefix=token[:12],
+            token_sha256=_token_hash(token),
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def api_tokens(session: Session, enterprise_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.enterprise_id == enterprise_id).order_by(ApiToken.id)
+        )
+    )
+
+
+def revoke_api_token(session: Session, enterprise_id: int, token_id: int, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None and token.enterprise_id == enterprise_id and token.revoked_at is None:
+        token.revoked_at = now
+
+
+def token_enterprise(
+    session: Session, token: str, now: datetime
+) -> tuple[ApiToken, Enterprise] | None:
+    """The live token and its enterprise, for a bearer token (None if unknown or revoked)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    found = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _token_hash(token)))
+    if found is None or found.revoked_at is not None:
+        return None
+    found.last_used_at = now
+    return found, session.get(Enterprise, found.enterprise_id)

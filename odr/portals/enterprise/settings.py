@@ -12,10 +12,17 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_admin, provide_enterprise_actor
+from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
 from odr.enterprises.models import Enterprise
-from odr.enterprises.service import rotate_webhook_secret, set_webhook_url
+from odr.enterprises.service import (
+    api_tokens,
+    create_api_token,
+    revoke_api_token,
+    rotate_webhook_secret,
+    set_webhook_url,
+)
 from odr.notify import service as notifications
 from odr.notify.catalog import catalog
 from odr.portals.forms import UrlForm
@@ -37,6 +44,7 @@ class EnterpriseSettingsController(Controller):
         values: dict[str, Any] | None = None,
         new_secret: str | None = None,
         status_code: int = 200,
+        new_token: str | None = None,
     ) -> Template:
         enterprise = session.get(Enterprise, manager.enterprise_id)
         kinds = catalog(rules.workflows.values())
@@ -50,6 +58,8 @@ class EnterpriseSettingsController(Controller):
                 "errors": errors or {},
                 "values": values or {},
                 "new_secret": new_secret,
+                "new_token": new_token,
+                "tokens": api_tokens(session, manager.enterprise_id or 0),
                 "unread": notifications.unread_count(session, manager),
             },
             status_code=status_code,
@@ -115,6 +125,33 @@ class EnterpriseSettingsController(Controller):
             )
         except InvalidData as exc:
             return self._page(db_session, rules, manager, exc.errors, data, status_code=400)
+        return Redirect("/enterprise/settings", status_code=303)
+
+    @post("/tokens", sync_to_thread=True)
+    def new_token(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        manager: NamedDependency[Actor],
+        data: UrlForm,
+    ) -> Template:
+        """A new API token for the enterprise's systems, shown this once."""
+        try:
+            token = create_api_token(
+                db_session, manager.enterprise_id or 0, str(data.get("token_name", "")), utcnow()
+            )
+        except InvalidData as exc:
+            return self._page(db_session, rules, manager, exc.errors, data, status_code=400)
+        return self._page(db_session, rules, manager, new_token=token)
+
+    @post("/tokens/{token_id:int}/revoke", sync_to_thread=True)
+    def revoke_token(
+        self,
+        db_session: NamedDependency[Session],
+        manager: NamedDependency[Actor],
+        token_id: FromPath[int],
+    ) -> Redirect:
+        revoke_api_token(db_session, manager.enterprise_id or 0, token_id, utcnow())
         return Redirect("/enterprise/settings", status_code=303)
 
     @post("/recipients/{recipient_id:int}/delete", sync_to_thread=True)

@@ -1,0 +1,188 @@
+"""The partner API for enterprise systems: their own cases (a platform's include its merchants'),
+read one, and fire the same actions as the enterprise portal. Authorised by an API token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from odr.auth.actor import Actor
+from odr.cases.models import Case
+from odr.cases.service import CaseForbidden, act, utcnow
+from odr.engine.rules import Rules
+from odr.enterprises.models import Enterprise
+from odr.enterprises.service import token_enterprise
+from odr.portals.case_page import load_case, timeline
+
+
+def provide_token_actor(request: Request, db_session: NamedDependency[Session]) -> Actor:
+    """The enterprise behind `Authorization: Bearer odr_...` (401 otherwise)."""
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    found = token_enterprise(db_session, given, utcnow()) if given else None
+    if found is None:
+        raise NotAuthorizedException("a valid enterprise API token is required")
+    token, enterprise = found
+    return Actor(
+        role="enterprise", label=f"{enterprise.name} API {token.name}", enterprise_id=enterprise.id
+    )
+
+
+class CaseSummary(msgspec.Struct):
+    number: str
+    state: str
+    state_label: dict[str, str]
+    respondent_name: str
+    product: str
+    claim_type: str
+    received_at: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+class CasePage(msgspec.Struct):
+    items: list[CaseSummary]
+    next_cursor: int | None  # pass as ?after= for the next page; None on the last
+
+
+class Action(msgspec.Struct):
+    trigger: str
+    label: dict[str, str]
+    fields: dict[str, dict[str, Any]]
+
+
+class Event(msgspec.Struct):
+    at: datetime
+    label: dict[str, str]
+    actor: str
+
+
+class CaseDetail(msgspec.Struct):
+    case: CaseSummary
+    facts: str
+    amount: str | None
+    order_number: str | None
+    timeline: list[Event]
+    actions: list[Action]
+
+
+def _summary(case: Case, rules: Rules, now: datetime) -> CaseSummary:
+    state = rules.workflow(case.workflow, case.workflow_version).states[case.state]
+    return CaseSummary(
+        number=case.number,
+        state=case.state,
+        state_label=dict(state.label),
+        respondent_name=case.respondent_name,
+        product=case.product,
+        claim_type=case.claim_type,
+        received_at=case.received_at,
+        due_at=case.due_at,
+        overdue=case.due_at is not None and case.due_at < now,
+    )
+
+
+class EnterpriseApi(Controller):
+    path = "/api/v1/enterprise"
+    tags = ["enterprise"]
+    dependencies = {"actor": Provide(provide_token_actor, sync_to_thread=True)}
+
+    @get("/cases", sync_to_thread=True)
+    def list_cases(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        # `state` is a reserved name in litestar handlers: the query parameter keeps it.
+        case_state: Annotated[str | None, QueryParameter(name="state", max_length=40)] = None,
+        overdue: Annotated[bool | None, QueryParameter()] = None,
+        open_only: Annotated[bool, QueryParameter(name="open")] = True,
+        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> CasePage:
+        """The enterprise's cases, oldest first, a page at a time (keyset: ?after=cursor)."""
+        now = utcnow()
+        merchants = select(Enterprise.id).where(Enterprise.platform_id == actor.enterprise_id)
+        statement = select(Case).where(
+            or_(
+                Case.enterprise_id == actor.enterprise_id,
+                Case.respondent_id == actor.enterprise_id,
+                Case.respondent_id.in_(merchants),
+            ),
+            Case.claim_type != "report",
+            Case.id > after,
+        )
+        if case_state:
+            statement = statement.where(Case.state == case_state)
+        if open_only:
+            statement = statement.where(Case.closed_at.is_(None))
+        if overdue is not None:
+            statement = statement.where(
+                Case.due_at < now if overdue else or_(Case.due_at.is_(None), Case.due_at >= now)
+            )
+        rows = list(db_session.scalars(statement.order_by(Case.id).limit(limit + 1)))
+        page = rows[:limit]
+        return CasePage(
+            items=[_summary(c, rules, now) for c in page],
+            next_cursor=page[-1].id if len(rows) > limit else None,
+        )
+
+    @get("/cases/{number:str}", sync_to_thread=True)
+    def read_case(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+    ) -> CaseDetail:
+        case = load_case(db_session, number, actor)
+        workflow = rules.workflow(case.workflow, case.workflow_version)
+        return CaseDetail(
+            case=_summary(case, rules, utcnow()),
+            facts=case.facts,
+            amount=str(case.amount) if case.amount is not None else None,
+            order_number=case.order_number,
+            timeline=[
+                Event(e.at, dict(e.label), e.actor) for e in timeline(case, workflow, actor.role)
+            ],
+            actions=[
+                Action(
+                    t.trigger,
+                    dict(t.label),
+                    {
+                        f.name: {
+                            "type": f.type,
+                            "required": f.required,
+                            "choices": sorted(workflow.lists[f.list]) if f.list else None,
+                        }
+                        for f in t.fields
+                        if f.type != "file"
+                    },
+                )
+                for t in workflow.available(case.state, actor.role)
+            ],
+        )
+
+    @post("/cases/{number:str}/actions/{trigger:str}", sync_to_thread=True, status_code=200)
+    def fire(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        number: FromPath[str],
+        trigger: FromPath[str],
+        data: JSONBody[dict[str, str]],
+    ) -> CaseSummary:
+        """Fire a trigger as the portal would; 400 names bad fields, 409 if not allowed now."""
+        case = load_case(db_session, number, actor)
+        try:
+            act(db_session, case, trigger, actor, data, rules=rules)
+        except CaseForbidden:
+            raise NotFoundException("no such case") from None
+        return _summary(case, rules, utcnow())
