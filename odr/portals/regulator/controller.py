@@ -12,6 +12,7 @@ from sqlalchemy.sql import ColumnElement
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_regulator_actor
+from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
 from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
@@ -90,5 +91,23 @@ class RegulatorController(StaffController):
                 "counts": counts,
                 "actor": actor,
                 "unread": unread_count(db_session, actor),
+            },
+        )
+
+    @get("/clusters", sync_to_thread=True)
+    def cluster_page(
+        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor]
+    ) -> Template:
+        """Bulk complaints against one business and product; possible professional claimants."""
+        now = utcnow()
+        return Template(
+            "regulator/clusters.html",
+            context={
+                "clusters": clusters(db_session, actor.office_ids, now),
+                "claimants": frequent_claimants(db_session, actor.office_ids, now),
+                "actor": actor,
+                "unread": unread_count(db_session, actor),
+                "cluster_days": CLUSTER_WINDOW.days,
+                "claimant_days": CLAIMANT_WINDOW.days,
             },
         )
