@@ -421,21 +421,34 @@ def submit(
     )
     report = None
     if complaint.report is not None:
-        report = _file_report(session, complaint, case, routed, rules, now)
+        report = _file_report(
+            session,
+            complaint,
+            routed,
+            rules,
+            now,
+            {column: getattr(case, column) for column in RESPONDENT_COLUMNS},
+            complaint_case=case,
+        )
     session.flush()
     return Submission(case=case, access_code=access_code, report=report)
+
+
+RESPONDENT_COLUMNS = ("respondent_id", "respondent_name", "respondent_uscc", "respondent_address")
 
 
 def _file_report(
     session: Session,
     complaint: ComplaintInput,
-    complaint_case: Case,
     routed: Route,
     rules: Rules,
     now: datetime,
+    respondent: Mapping[str, Any],
+    complaint_case: Case | None = None,
+    anonymous: bool = False,
 ) -> Submission:
-    """The report filed with a complaint: its own case on the report track, linked both ways,
-    at the office where the conduct happened, never shown to the enterprise."""
+    """A report (举报): its own case on the report track at the office where the conduct
+    happened, never shown to the enterprise; linked both ways to the complaint it came with."""
     assert complaint.report is not None
     received = now.astimezone(SHANGHAI).date()
     workflow = rules.workflow(rules.track_workflow(REPORT_TRACK, received))
@@ -443,19 +456,55 @@ def _file_report(
     case, access_code = _new_case(
         replace(complaint, facts=report.facts, claim_type=REPORT_CLAIM), workflow, "web", now
     )
-    case.rulebook = complaint_case.rulebook
-    case.respondent_id = complaint_case.respondent_id
-    case.respondent_name = complaint_case.respondent_name
-    case.respondent_uscc = complaint_case.respondent_uscc
-    case.respondent_address = complaint_case.respondent_address
+    rulebook = rules.rulebook_for(received)
+    case.rulebook = rulebook.code if rulebook else ""
+    case.anonymous = anonymous
+    for column in RESPONDENT_COLUMNS:
+        setattr(case, column, respondent.get(column))
+    case.respondent_address = case.respondent_address or ""
     case.product = workflow.label("violation_types", report.violation_type)
-    case.office_id = routed.office.id if routed.office else complaint_case.office_id
-    case.linked_case_id = complaint_case.id
+    case.office_id = routed.office.id if routed.office else None
+    case.linked_case_id = complaint_case.id if complaint_case else None
     session.add(case)
     session.flush()
     _start(session, case, rules, now, [], access_code)
-    complaint_case.linked_case_id = case.id
+    if complaint_case is not None:
+        complaint_case.linked_case_id = case.id
     return Submission(case=case, access_code=access_code)
+
+
+def submit_report(
+    session: Session, report: ComplaintInput, *, rules: Rules, now: datetime | None = None
+) -> Submission:
+    """A report on its own (no complaint): anonymous when the reporter gives no phone."""
+    now = now or utcnow()
+    respondent = match_respondent(session, None, report.respondent_name, report.respondent_uscc)
+    if respondent is None and not report.respondent_address:
+        raise InvalidData(
+            {
+                "respondent_address": "未找到已登记企业时必填 / required when the "
+                "business is not registered"
+            }
+        )
+    routed = route(session, respondent, rules.intake_office_code)
+    if respondent is not None:
+        found = {
+            "respondent_id": respondent.id,
+            "respondent_name": respondent.name,
+            "respondent_uscc": respondent.uscc,
+            "respondent_address": report.respondent_address or respondent.address,
+        }
+    else:
+        found = {
+            "respondent_name": report.respondent_name,
+            "respondent_uscc": report.respondent_uscc,
+            "respondent_address": report.respondent_address,
+        }
+    submission = _file_report(
+        session, report, routed, rules, now, found, anonymous=not report.complainant_phone
+    )
+    session.flush()
+    return submission
 
 
 def recount_deadline(

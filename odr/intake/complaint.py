@@ -390,3 +390,68 @@ def _parties(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[PartyInput
             )
         )
     return tuple(parties)
+
+
+def parse_report(
+    raw: Mapping[str, Any], violation_types: Mapping[str, Any], today: date | None = None
+) -> ComplaintInput:
+    """A report (举报) on its own: the reporter may stay anonymous (no name and phone)."""
+    errors: dict[str, str] = {
+        name: CONTROL_CHARACTERS_ERROR
+        for name, value in raw.items()
+        if isinstance(value, str) and has_control_characters(value)
+    }
+    name, phone, address = (
+        _text(raw, k) for k in ("reporter_name", "reporter_phone", "reporter_address")
+    )
+    if phone:
+        try:
+            phone = parse_phone(phone)
+        except ValueError as exc:
+            errors["reporter_phone"] = str(exc)
+        if not name:
+            errors["reporter_name"] = "留电话的举报人须留姓名 / a name with the phone, please"
+    elif name:
+        errors["reporter_phone"] = (
+            "实名举报须留电话以便告知处理结果 / a phone to tell you the decision"
+        )
+    respondent = _text(raw, "respondent_name")
+    if not respondent or len(respondent) > 200:
+        errors["respondent_name"] = "必填，不超过200字 / required, at most 200 characters"
+    respondent_uscc = None
+    if raw_uscc := _text(raw, "respondent_uscc"):
+        try:
+            respondent_uscc = uscc.validate(raw_uscc.upper())
+        except StdnumError:
+            errors["respondent_uscc"] = (
+                "统一社会信用代码无效 / not a valid unified social credit code"
+            )
+    violation = _text(raw, "violation_type")
+    if violation not in violation_types:
+        errors["violation_type"] = "请选择违法行为类型 / choose the kind of violation"
+    facts = _text(raw, "report_facts")
+    if not 10 <= len(facts) <= 5000:
+        errors["report_facts"] = "10至5000字 / 10 to 5000 characters"
+    if len(name) > 50 or len(address) > 300:
+        errors["reporter_address" if len(address) > 300 else "reporter_name"] = "过长 / too long"
+    if errors:
+        raise InvalidData(errors)
+    return ComplaintInput(
+        complainant_name=name or "匿名举报人",
+        complainant_phone=phone,
+        complainant_address=address,
+        complainant_email=None,
+        respondent_id=None,
+        respondent_name=respondent,
+        respondent_uscc=respondent_uscc,
+        respondent_address=_text(raw, "respondent_address")[:300],
+        product="",
+        purchase_date=None,
+        amount=None,
+        order_number=None,
+        claim_type="report",
+        facts=facts,
+        notify_sms=bool(phone),
+        notify_email=False,
+        report=ReportInput(violation_type=violation, facts=facts),
+    )

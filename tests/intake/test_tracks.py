@@ -9,6 +9,7 @@ import pytest
 from complaints import complaint_form
 from sqlalchemy import select
 
+from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseParty
 from odr.cases.service import submit, utcnow
 from odr.engine.workflow import InvalidData
@@ -171,3 +172,51 @@ def test_api_takes_the_same_tracks(client):
     refused = client.client.post("/api/v1/complaints", json=body)
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "party_consent_1"
+
+
+def test_report_on_its_own_named_or_anonymous(client, other_client, demo_logins, factory, rules):
+    bad = client.post(
+        "/report",
+        {
+            "respondent_name": "青秀区鲜果坊",
+            "reporter_name": "张三",
+            "violation_type": "price_fraud",
+            "report_facts": "短",
+        },
+    )
+    assert bad.status_code == 400
+    assert 'id="reporter_phone-error"' in bad.text and 'id="report_facts-error"' in bad.text
+    named = client.post(
+        "/report",
+        {
+            "respondent_name": "青秀区鲜果坊",
+            "violation_type": "price_fraud",
+            "report_facts": "标价9.9元，结算时按19.9元收取。",
+            "reporter_name": "张三",
+            "reporter_phone": "13800138000",
+        },
+    )
+    assert named.status_code == 200 and 'id="access-code"' in named.text
+    anonymous = other_client.post(
+        "/report",
+        {
+            "respondent_name": "某无名小店",
+            "respondent_address": "南宁市兴宁区民生路1号",
+            "violation_type": "food_safety",
+            "report_facts": "后厨卫生极差，使用过期原料。",
+        },
+    )
+    assert anonymous.status_code == 200
+    with factory() as session:
+        named_case, anonymous_case = session.scalars(select(Case).order_by(Case.id)).all()
+        assert (named_case.workflow, named_case.state, named_case.anonymous) == (
+            "report",
+            "review",
+            False,
+        )
+        assert named_case.respondent_name == "青秀区鲜果坊" and named_case.office_id
+        assert anonymous_case.anonymous and anonymous_case.complainant_name == "匿名举报人"
+        assert not anonymous_case.notify_sms  # nobody to tell
+        assert list(verify_all(session)) == []
+    other_client.login("enterprise", "meituan", demo_logins["meituan"])
+    assert other_client.get(f"/enterprise/cases/{named_case.number}").status_code == 404

@@ -16,7 +16,7 @@ from odr.auth.actor import Actor, consumer_actor
 from odr.cases.evidence import check_evidence
 from odr.cases.followup import rate
 from odr.cases.models import Case
-from odr.cases.service import check_access_code, submit, utcnow
+from odr.cases.service import check_access_code, submit, submit_report, utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
 from odr.intake.complaint import (
@@ -24,6 +24,7 @@ from odr.intake.complaint import (
     GOODS_CATEGORIES,
     MAX_CO_COMPLAINANTS,
     parse_complaint,
+    parse_report,
 )
 from odr.portals.case_page import case_context, load_case, perform_action
 from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
@@ -66,6 +67,20 @@ def consumer_of(request: Request, session: Session, number: str) -> Actor | None
     if case is None or case.id not in tracked_cases(request):
         return None
     return consumer_actor(case.id, case.complainant_name)
+
+
+def _report_page(
+    rules: Rules, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    return Template(
+        "consumer/report_form.html",
+        context={
+            "values": values,
+            "errors": errors,
+            "violation_types": rules.workflow("report").lists["violation_types"],
+        },
+        status_code=status_code,
+    )
 
 
 def _form_page(
@@ -152,6 +167,32 @@ class ConsumerController(Controller):
             remember_case(request, submission.report.case.id)
             receipt += [submission.report.case.number, submission.report.access_code]
         request.set_session({**request.session, "receipt": receipt})
+        return Redirect("/receipt", status_code=303)
+
+    @get("/report", sync_to_thread=False)
+    def report_form(self, rules: NamedDependency[Rules]) -> Template:
+        return _report_page(rules, {}, {})
+
+    @post("/report", sync_to_thread=True)
+    def file_report(
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        """A report (举报) on its own; anonymous when no name and phone are given."""
+        values = {k: v for k, v in data.items() if isinstance(v, str)}
+        violation_types = rules.workflow("report").lists["violation_types"]
+        try:
+            report = parse_report(values, violation_types)
+            submission = submit_report(db_session, report, rules=rules)
+        except InvalidData as exc:
+            return _report_page(rules, values, exc.errors, status_code=400)
+        remember_case(request, submission.case.id)
+        request.set_session(
+            {**request.session, "receipt": [submission.case.number, submission.access_code]}
+        )
         return Redirect("/receipt", status_code=303)
 
     @get("/receipt", sync_to_thread=True)
