@@ -162,6 +162,15 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def control_character_errors(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Every text field holding control characters (PostgreSQL refuses NUL; none belongs)."""
+    return {
+        name: CONTROL_CHARACTERS_ERROR
+        for name, value in raw.items()
+        if isinstance(value, str) and has_control_characters(value)
+    }
+
+
 def _flag(raw: Mapping[str, Any], name: str) -> bool:
     """A yes/no choice: JSON booleans, or form values; absent means yes."""
     value = raw.get(name)
@@ -177,11 +186,7 @@ def parse_complaint(
     violation_types: Mapping[str, Any] | None = None,
 ) -> ComplaintInput:
     """Validate raw form or JSON data; raise InvalidData mapping each bad field to its problem."""
-    errors: dict[str, str] = {
-        name: CONTROL_CHARACTERS_ERROR
-        for name, value in raw.items()
-        if isinstance(value, str) and has_control_characters(value)
-    }
+    errors = control_character_errors(raw)
     today = today or datetime.now(SHANGHAI).date()
     violation_types = violation_types or {}
 
@@ -396,11 +401,7 @@ def parse_report(
     raw: Mapping[str, Any], violation_types: Mapping[str, Any], today: date | None = None
 ) -> ComplaintInput:
     """A report (举报) on its own: the reporter may stay anonymous (no name and phone)."""
-    errors: dict[str, str] = {
-        name: CONTROL_CHARACTERS_ERROR
-        for name, value in raw.items()
-        if isinstance(value, str) and has_control_characters(value)
-    }
+    errors = control_character_errors(raw)
     name, phone, address = (
         _text(raw, k) for k in ("reporter_name", "reporter_phone", "reporter_address")
     )
