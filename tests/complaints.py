@@ -26,3 +26,17 @@ def complaint_form(**overrides: str) -> dict[str, str]:
     }
     form.update(overrides)
     return form
+
+
+def submit_form(session, rules, now, **overrides: str):  # type: ignore[no-untyped-def]
+    """Validate the form as of `now` (Beijing date) and submit it; the Submission."""
+    from odr.cases.service import SHANGHAI, submit
+    from odr.intake.complaint import parse_complaint
+
+    complaint = parse_complaint(
+        complaint_form(**overrides),
+        rules.workflow().lists["claim_types"],
+        today=now.astimezone(SHANGHAI).date(),
+        violation_types=rules.workflow("report").lists["violation_types"],
+    )
+    return submit(session, complaint, rules=rules, now=now)

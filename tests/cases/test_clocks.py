@@ -6,25 +6,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from complaints import complaint_form
+from complaints import submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import SYSTEM, Actor, consumer_actor
 from odr.cases.chain import verify_all
 from odr.cases.models import Case
-from odr.cases.service import act, recount_deadline, submit
+from odr.cases.service import act, recount_deadline
 from odr.cases.sweeper import recount_provisional, sweep
 from odr.engine.calendar import WorkingCalendar
 from odr.engine.rules import Rules
 from odr.engine.workflow import TransitionNotAllowed
-from odr.intake.complaint import parse_complaint
 
 
 def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]
-    complaint = parse_complaint(
-        complaint_form(**overrides), rules.workflow().lists["claim_types"], today=now.date()
-    )
-    return submit(session, complaint, rules=rules, intake_office_code="450100", now=now).case
+    return submit_form(session, rules, now, **overrides).case
 
 
 def agent(case: Case) -> Actor:

@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from complaints import complaint_form
+from complaints import submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import Actor, consumer_actor
 from odr.cases.followup import rate
 from odr.cases.models import Attachment, Case
-from odr.cases.service import act, submit
+from odr.cases.service import act
 from odr.cases.sweeper import sweep
 from odr.engine.workflow import InvalidData, TransitionNotAllowed
-from odr.intake.complaint import parse_complaint
 from odr.offices.service import by_code, supervised_ids
 
 FILED = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday
@@ -35,14 +34,9 @@ def regulator(session, code: str) -> Actor:  # type: ignore[no-untyped-def]
 
 
 def file(session, rules, **overrides) -> Case:  # type: ignore[no-untyped-def]
-    form = complaint_form(respondent_name=SHOP, purchase_date="2026-10-30", **overrides)
-    complaint = parse_complaint(
-        form,
-        rules.workflow().lists["claim_types"],
-        today=FILED.date(),
-        violation_types=rules.workflow("report").lists["violation_types"],
-    )
-    return submit(session, complaint, rules=rules, now=FILED).case
+    return submit_form(
+        session, rules, FILED, respondent_name=SHOP, purchase_date="2026-10-30", **overrides
+    ).case
 
 
 def accepted(session, rules) -> tuple[Case, Actor]:  # type: ignore[no-untyped-def]

@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from complaints import complaint_form
+from complaints import submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, act, submit
-from odr.intake.complaint import parse_complaint
+from odr.cases.service import ConcurrentChange, act
 
 
 def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]
-    complaint = parse_complaint(
-        complaint_form(**overrides), rules.workflow().lists["claim_types"], today=now.date()
-    )
-    return submit(session, complaint, rules=rules, intake_office_code="450100", now=now).case
+    return submit_form(session, rules, now, **overrides).case
 
 
 def test_deadline_across_spring_festival(factory, rules):

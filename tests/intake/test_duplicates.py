@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from complaints import complaint_form
+from complaints import complaint_form, submit_form
 from sqlalchemy import func, select
 
 from odr.cases.models import Case
-from odr.cases.service import submit
-from odr.intake.complaint import parse_complaint
 
 FILED = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]
-    form = complaint_form(purchase_date="2026-10-30", **overrides)
-    complaint = parse_complaint(form, rules.workflow().lists["claim_types"], today=now.date())
-    return submit(session, complaint, rules=rules, now=now)
+    return submit_form(session, rules, now, purchase_date="2026-10-30", **overrides)
 
 
 def test_repeat_joins_the_open_case(factory, rules):
