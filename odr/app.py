@@ -40,6 +40,7 @@ from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
 from odr.portals.errors import EXCEPTION_HANDLERS
 from odr.portals.evidence import download_evidence
+from odr.portals.i18n import switch_language
 from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.templating import PORTALS_DIR, make_environment
@@ -93,6 +94,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             TransferApi,
             EnterpriseApi,
             download_evidence,
+            switch_language,
             *login_handlers,
             live,
             ready,

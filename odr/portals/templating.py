@@ -12,6 +12,7 @@ import phonenumbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from odr.engine.rules import Rules
+from odr.portals import i18n
 
 PORTALS_DIR = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,13 +64,19 @@ def make_environment(rules: Rules) -> Environment:
             FileSystemLoader(PORTALS_DIR / "regulator" / "templates"),
         ]
     )
-    env = Environment(loader=loader, autoescape=select_autoescape(default=True))
+    env = Environment(
+        loader=loader, autoescape=select_autoescape(default=True), extensions=["jinja2.ext.i18n"]
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         local_datetime=local_datetime,
         local_date=local_date,
         money=money,
         bilingual=bilingual,
         phone=phone,
+        localized=i18n.localized,
     )
-    env.globals["calendar"] = rules.calendar
+    env.globals.update(
+        calendar=rules.calendar, languages=i18n.LANGUAGES, current_language=i18n.current_language
+    )
     return env

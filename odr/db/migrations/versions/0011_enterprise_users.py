@@ -1,0 +1,21 @@
+"""enterprise user roles (reserved: filled in by the change that needs it; empty until then)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02 04:05:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
