@@ -36,6 +36,8 @@ class Case(Base):
         UniqueConstraint("channel", "external_id"),
         Index("ix_cases_enterprise_queue", "enterprise_id", "state", "due_at"),
         Index("ix_cases_office_queue", "office_id", "state", "due_at"),
+        # The regulator dashboard's weekly trends and top respondents, by office and period.
+        Index("ix_cases_office_received", "office_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -111,6 +113,13 @@ class Case(Base):
     # Head of the hash chain, so appending an event needs no read of the previous one.
     event_count: Mapped[int] = mapped_column(default=0)
     last_event_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    # The regulator's desk (odr/cases/campaigns.py, odr/cases/handlers.py): written only right
+    # after act() chained the tag_campaign / untag_campaign / assign_handler event that says so.
+    # Special campaigns (专项行动) the case belongs to, as ",code,code," (workflows/campaigns.yaml).
+    campaign_tags: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The regulator user of the handling office who handles it (承办人).
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     respondent: Mapped[Enterprise | None] = relationship(foreign_keys=[respondent_id])
     enterprise: Mapped[Enterprise | None] = relationship(foreign_keys=[enterprise_id])

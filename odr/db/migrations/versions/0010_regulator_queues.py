@@ -7,6 +7,11 @@ Create Date: 2026-12-02 04:05:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+import odr.db.base
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +19,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("campaign_tags", sa.String(length=300), server_default="", nullable=False)
+        )
+        batch_op.add_column(sa.Column("handler_id", odr.db.base.Id, nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_cases_handler_id_users"), "users", ["handler_id"], ["id"]
+        )
+        batch_op.create_index(batch_op.f("ix_cases_handler_id"), ["handler_id"], unique=False)
+        batch_op.create_index(
+            "ix_cases_office_received", ["office_id", "received_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_office_received")
+        batch_op.drop_index(batch_op.f("ix_cases_handler_id"))
+        batch_op.drop_constraint(batch_op.f("fk_cases_handler_id_users"), type_="foreignkey")
+        batch_op.drop_column("handler_id")
+        batch_op.drop_column("campaign_tags")
