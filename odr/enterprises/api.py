@@ -11,14 +11,13 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case
 from odr.cases.service import CaseForbidden, act, utcnow
 from odr.engine.rules import Rules
-from odr.enterprises.models import Enterprise
+from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
 from odr.portals.case_page import load_case, timeline
 
@@ -103,34 +102,32 @@ class EnterpriseApi(Controller):
         case_state: Annotated[str | None, QueryParameter(name="state", max_length=40)] = None,
         overdue: Annotated[bool | None, QueryParameter()] = None,
         open_only: Annotated[bool, QueryParameter(name="open")] = True,
+        respondent_id: Annotated[int | None, QueryParameter(name="respondent", ge=1)] = None,
+        claim_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
         after: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> CasePage:
         """The enterprise's cases, oldest first, a page at a time (keyset: ?after=cursor)."""
         now = utcnow()
-        merchants = select(Enterprise.id).where(Enterprise.platform_id == actor.enterprise_id)
-        statement = select(Case).where(
-            or_(
-                Case.enterprise_id == actor.enterprise_id,
-                Case.respondent_id == actor.enterprise_id,
-                Case.respondent_id.in_(merchants),
-            ),
-            Case.claim_type != "report",
-            Case.id > after,
+        filters = CaseFilter(
+            open_only=open_only,
+            state=case_state,
+            overdue=overdue,
+            respondent_id=respondent_id,
+            claim_type=claim_type,
         )
-        if case_state:
-            statement = statement.where(Case.state == case_state)
-        if open_only:
-            statement = statement.where(Case.closed_at.is_(None))
-        if overdue is not None:
-            statement = statement.where(
-                Case.due_at < now if overdue else or_(Case.due_at.is_(None), Case.due_at >= now)
-            )
-        rows = list(db_session.scalars(statement.order_by(Case.id).limit(limit + 1)))
-        page = rows[:limit]
+        page = enterprise_cases(
+            db_session,
+            actor.enterprise_id or 0,
+            filters,
+            now,
+            order="received",
+            after=after,
+            limit=limit,
+        )
         return CasePage(
-            items=[_summary(c, rules, now) for c in page],
-            next_cursor=page[-1].id if len(rows) > limit else None,
+            items=[_summary(c, rules, now) for c in page.cases],
+            next_cursor=page.next_key if isinstance(page.next_key, int) else None,
         )
 
     @get("/cases/{number:str}", sync_to_thread=True)
