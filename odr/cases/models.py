@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     ForeignKey,
     Index,
@@ -156,6 +157,10 @@ class CaseEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The 12315 updates feed's order on PostgreSQL: numbered after commit, in commit order, by
+    # the feed itself (odr.intake.feed12315); NULL until then, and always on SQLite, whose
+    # serialised writes make id order the commit order. Not part of the hash.
+    feed_position: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True)
 
     case: Mapped[Case] = relationship(back_populates="events")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -12,20 +12,16 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import QueryParameter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from odr.cases.models import Case, CaseEvent
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
-from odr.intake.import12315 import CHANNEL, MAX_RECORDS, RecordResult, import_records
+from odr.intake.feed12315 import read_updates
+from odr.intake.import12315 import MAX_RECORDS, RecordResult, import_records
 from odr.intake.transfer12315 import read_records
 from odr.settings import Settings
 
-# A feed entry is shown once its transaction has surely committed, so that a reader never
-# passes an event id that a slower transaction commits later (a gap).
-SETTLE = timedelta(seconds=5)
 FORMATS_BY_MEDIA_TYPE = {
     "application/json": "json",
     "application/x-ndjson": "jsonl",
@@ -107,26 +103,16 @@ class TransferApi(Controller):
     ) -> UpdatesPage:
         """Status changes of transferred cases after `cursor`, in order and without gaps."""
         check_token(request, settings)
-        rows = db_session.execute(
-            select(CaseEvent, Case.external_id, Case.number)
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(
-                Case.channel == CHANNEL,
-                CaseEvent.id > cursor,
-                CaseEvent.occurred_at <= utcnow() - SETTLE,
-            )
-            .order_by(CaseEvent.id)
-            .limit(limit)
-        ).all()
+        rows = read_updates(db_session, request.app.state["session_factory"], cursor, limit)
         updates = [
             Update(
-                event.id,
+                position,
                 external_id or "",
                 number,
                 event.trigger,
                 event.to_state,
                 event.occurred_at,
             )
-            for event, external_id, number in rows
+            for position, event, external_id, number in rows
         ]
         return UpdatesPage(cursor=updates[-1].cursor if updates else cursor, updates=updates)

@@ -163,13 +163,17 @@ def test_api_batch_and_updates_feed(settings, factory, rules, demo_logins):
         )
         assert again.json()["summary"] == {"created": 0, "duplicate": 2, "rejected": 0}
 
-        # Earlier transfers, whose events have settled, show in the feed in order.
+        # Committed transfers show in the feed at once, in order (tests/intake/test_12315_feed.py).
         records, _ = read_records(as_csv([record("E1"), record("E2")]))
         import_records(factory, records, rules, utcnow() - timedelta(minutes=1))
         page = client.get("/api/v1/intake/12315/updates", params={"cursor": 0}, headers=auth)
         assert page.status_code == 200
         updates = page.json()["updates"]
         assert [(u["number"], u["event"]) for u in updates] == [
+            ("D1", "submit"),
+            ("D1", "route"),
+            ("D2", "submit"),
+            ("D2", "route"),
             ("E1", "submit"),
             ("E1", "route"),
             ("E2", "submit"),

@@ -1,0 +1,79 @@
+"""The 12315 updates feed: status changes of transferred cases after a cursor, in commit order
+and without gaps.
+
+A reader that has passed cursor N must never later meet an event below N. Event ids can't give
+that on PostgreSQL: ids come from a sequence when the row is written, so a transaction that took
+id 10 may commit after one that took id 11. Hiding events whose transaction is younger than the
+oldest running one (the xmin of a snapshot) is not enough either while the feed is ordered by
+id: the younger transaction's event may have the lower id. Ordering by transaction id instead
+would put two events of one case in the wrong order when the older transaction writes last.
+
+So the feed numbers events itself, after they commit: one numbering at a time (an advisory lock
+held to its commit) gives every committed, unnumbered event the next position, in id order. A
+transaction still running is invisible to it, and its events get higher positions once it has
+committed. Positions become visible in order, and a reader sees only committed positions; every
+position given later is higher. The write path is untouched (the column stays NULL when rows are
+written, by the ORM or by bulk inserts).
+
+SQLite serialises writers (BEGIN IMMEDIATE) and gives a new row the next rowid, so the id order
+there is the commit order: the feed reads by id and numbers nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from odr.cases.models import Case, CaseEvent
+from odr.db.engine import is_sqlite
+from odr.intake.import12315 import CHANNEL
+
+# The advisory lock key of the numbering (any constant unique to it).
+NUMBERING_LOCK = 12315_0008
+# Events numbered per pass: a feed left unread for long catches up over a few reads.
+NUMBERING_BATCH = 10_000
+
+
+def number_committed_events(factory: sessionmaker[Session], batch: int = NUMBERING_BATCH) -> int:
+    """Give committed events without a feed position the next positions, in id order; the count."""
+    with factory() as session, session.begin():
+        session.execute(select(func.pg_advisory_xact_lock(NUMBERING_LOCK)))
+        # Read after the lock: every earlier numbering has committed and is seen here.
+        last = session.scalar(select(func.coalesce(func.max(CaseEvent.feed_position), 0)))
+        unnumbered = (
+            select(
+                CaseEvent.id,
+                func.row_number().over(order_by=CaseEvent.id).label("offset"),
+            )
+            .where(CaseEvent.feed_position.is_(None))
+            .order_by(CaseEvent.id)
+            .limit(batch)
+            .subquery()
+        )
+        result = session.execute(
+            update(CaseEvent)
+            .where(CaseEvent.id == unnumbered.c.id)
+            .values(feed_position=last + unnumbered.c.offset)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
+
+
+def read_updates(
+    session: Session, factory: sessionmaker[Session], cursor: int, limit: int
+) -> list[Row[tuple[int, CaseEvent, str | None, str]]]:
+    """(position, event, 12315 number, case number) of transferred cases after `cursor`."""
+    if is_sqlite(session.get_bind()):
+        position = CaseEvent.id
+    else:
+        number_committed_events(factory)
+        position = CaseEvent.feed_position
+    return list(
+        session.execute(
+            select(position, CaseEvent, Case.external_id, Case.number)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(Case.channel == CHANNEL, position > cursor)
+            .order_by(position)
+            .limit(limit)
+        )
+    )
