@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from odr.db.base import Base, Id, UtcDateTime
+from odr.db.base import Base, Id, Json, UtcDateTime
 
 KINDS = ("platform", "merchant", "group_leader", "shop")
 ODR_STATUSES = ("none", "active", "suspended", "removed")
@@ -57,3 +58,108 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# Supervision of ODR enterprises by the regulator offices (监管): enrolment, 动态退出, lists.
+APPLICATION_STATUSES = ("pending", "approved", "refused")
+APPLICATION_SOURCES = ("enterprise", "office")  # applied from the portal, or entered by an office
+# 放心消费示范单位 (trusted-consumption demonstration unit), 经营异常名录 (abnormal operations).
+MARK_KINDS = ("demonstration", "abnormal")
+# What a platform removed at an office's request.
+TAKEDOWN_KINDS = ("deleted_post", "delisted_product", "merchant_offline")
+
+
+class EnrolmentApplication(Base):
+    """An application to enrol as an ODR enterprise, with the commitment (承诺书) as signed."""
+
+    __tablename__ = "enrolment_applications"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    # The office that decides: the competent office of the enterprise's region.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    applied_by: Mapped[str] = mapped_column(String(200))  # the user's label
+    # Who signed for the enterprise (name and title), and the exact text signed.
+    signatory: Mapped[str] = mapped_column(String(100))
+    commitment_text: Mapped[str] = mapped_column(Text)
+    commitment_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    enterprise: Mapped[Enterprise] = relationship()
+
+
+class EnterpriseMark(Base):
+    """A listing with dates and reason: demonstration unit or abnormal operations list."""
+
+    __tablename__ = "enterprise_marks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)  # None: until lifted
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+    def in_force(self, today: date) -> bool:
+        return (
+            self.lifted_at is None
+            and self.starts_on <= today
+            and (self.ends_on is None or today <= self.ends_on)
+        )
+
+
+class Takedown(Base):
+    """What a platform took down at an office's request, and the cases that led to it."""
+
+    __tablename__ = "takedowns"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # The platform that took it down.
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))  # requested by
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))  # the post, product or merchant
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    requested_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    case_numbers: Mapped[list[str]] = mapped_column(Json, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class SupervisionRecord(Base):
+    """One supervision decision, append-only: who, when, what, why, and the evidence."""
+
+    __tablename__ = "supervision_records"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    odr_status_before: Mapped[str] = mapped_column(String(20))
+    odr_status_after: Mapped[str] = mapped_column(String(20))
+    # The application, mark or takedown the decision is about.
+    subject_id: Mapped[int | None]
+    # The scorecard figures at that moment (suspension, removal), or the decision's details.
+    evidence: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+@event.listens_for(SupervisionRecord, "before_update")
+@event.listens_for(SupervisionRecord, "before_delete")
+def _append_only(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+    raise ValueError("supervision records are append-only")
