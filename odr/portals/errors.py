@@ -1,12 +1,17 @@
-"""Errors as the client expects them: problem+json under /api (RFC 9457), pages elsewhere."""
+"""Errors as the client expects them: problem+json under /api (RFC 9457), pages elsewhere.
+
+A page says what went wrong and what the reader can do next, in the reader's language; it never
+shows a stack trace. Messages from the domain come as "中文 / English" and are shown in one.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -14,34 +19,99 @@ from odr.auth.web import LoginRequired, redirect_to_login
 from odr.engine.workflow import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
 log = logging.getLogger("odr.errors")
-TITLES = {
-    400: ("请求有误", "Bad request"),
-    403: ("无权访问", "Forbidden"),
-    404: ("页面不存在", "Not found"),
-    405: ("不支持的请求方式", "Method not allowed"),
-    409: ("操作冲突", "Conflict"),
-    413: ("上传内容过大", "Request too large"),
-    500: ("服务器内部错误", "Internal server error"),
+Label = Mapping[str, str]
+
+TITLES: dict[int, Label] = {
+    400: {"zh": "请求有误", "en": "Bad request"},
+    403: {"zh": "无权访问", "en": "Forbidden"},
+    404: {"zh": "页面不存在", "en": "Not found"},
+    405: {"zh": "不支持的请求方式", "en": "Method not allowed"},
+    409: {"zh": "操作冲突", "en": "Conflict"},
+    413: {"zh": "上传内容过大", "en": "Request too large"},
+    429: {"zh": "请求过于频繁", "en": "Too many requests"},
+    500: {"zh": "服务器内部错误", "en": "Internal server error"},
 }
+# What a person can do about it.
+ADVICE: dict[int, Label] = {
+    400: {
+        "zh": "请返回上一页，检查填写的内容后重试。",
+        "en": "Go back, check what you entered and try again.",
+    },
+    403: {
+        "zh": "页面可能已过期（例如长时间未操作）。请返回上一页，刷新后重新提交。",
+        "en": "The page may have expired (for example after a long pause). Go back, reload it and send it again.",
+    },
+    404: {
+        "zh": "请检查网址；查询投诉请使用“查询”页面，输入案件编号和查询码。",
+        "en": "Check the address; to follow a complaint use the Track page with its case number and access code.",
+    },
+    405: {
+        "zh": "请从页面上的链接或按钮进入。",
+        "en": "Please use the links and buttons on the pages.",
+    },
+    409: {
+        "zh": "案件状态可能已经变化。请返回案件页面，刷新后查看现在可以执行的操作。",
+        "en": "The case may have changed meanwhile. Go back to the case, reload it and see what can be done now.",
+    },
+    413: {
+        "zh": "每个文件不超过10MB，最多10个文件。请压缩或减少文件后重试。",
+        "en": "Each file may be up to 10 MB, at most 10 files. Make them smaller or fewer and try again.",
+    },
+    429: {"zh": "请稍等片刻再试。", "en": "Please wait a moment and try again."},
+    500: {
+        "zh": "请稍后重试；如问题持续，可拨打12315热线。",
+        "en": "Please try again later; if it persists, call the 12315 hotline.",
+    },
+}
+CSRF_FAILED = {"zh": "页面已过期，表单未能提交。", "en": "The page expired: the form was not sent."}
+NOT_AVAILABLE = {"zh": "该操作当前不可用。", "en": "This action is not available now."}
+TRY_LATER = {"zh": "服务暂时出错。", "en": "Something went wrong on our side."}
+
+
+def as_label(text: str | Label | None) -> Label:
+    """A {zh, en} label from a domain message "中文 / English" (or either alone)."""
+    if isinstance(text, Mapping):
+        return text
+    zh, sep, en = (text or "").partition(" / ")
+    return {"zh": zh.strip(), "en": en.strip()} if sep else {"zh": zh, "en": zh}
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _back(request: Request) -> str | None:
+    """Where the reader came from, if it is a page of this site."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    if referer.startswith(base + "/"):
+        return referer[len(base) :]
+    return None
+
+
 def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> Response:
-    zh, en = TITLES.get(status, ("错误", "Error"))
-    body: dict[str, Any] = {"type": "about:blank", "title": en, "status": status, "detail": detail}
+    title = TITLES.get(status, {"zh": "错误", "en": "Error"})
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title["en"],
+        "status": status,
+        "detail": detail,
+    }
     if errors is not None:
         body["errors"] = errors
     return Response(body, status_code=status, media_type="application/problem+json")
 
 
-def error_page(status: int, detail: str) -> Template:
-    zh, en = TITLES.get(status, ("错误", "Error"))
+def error_page(status: int, detail: str | Label | None, request: Request | None = None) -> Template:
     return Template(
         "error.html",
-        context={"status": status, "title_zh": zh, "title_en": en, "detail": detail},
+        context={
+            "status": status,
+            "title": TITLES.get(status, {"zh": "错误", "en": "Error"}),
+            "detail": as_label(detail) if detail else None,
+            "advice": ADVICE.get(status),
+            "back": _back(request) if request is not None else None,
+        },
         status_code=status,
         media_type=MediaType.HTML,
     )
@@ -51,7 +121,8 @@ def handle_invalid_data(request: Request, exc: InvalidData) -> Response | Templa
     if _is_api(request):
         errors = [{"field": k, "message": v} for k, v in exc.errors.items()]
         return problem(400, "Validation failed: " + ", ".join(exc.errors), errors)
-    return error_page(400, str(exc))
+    first = next(iter(exc.errors.values()), "")
+    return error_page(400, first, request)
 
 
 def handle_validation(request: Request, exc: ValidationException) -> Response | Template:
@@ -66,26 +137,31 @@ def handle_validation(request: Request, exc: ValidationException) -> Response | 
     ]
     if _is_api(request):
         return problem(400, str(exc.detail), errors)
-    return error_page(400, str(exc.detail))
+    return error_page(400, None, request)
 
 
 def handle_not_allowed(request: Request, exc: Exception) -> Response | Template:
     if _is_api(request):
         return problem(409, str(exc))
-    return error_page(409, "该操作当前不可用 / this action is not available now")
+    return error_page(409, NOT_AVAILABLE, request)
 
 
 def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     if _is_api(request):
         return problem(exc.status_code, str(exc.detail))
-    return error_page(exc.status_code, str(exc.detail))
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        return error_page(403, CSRF_FAILED, request)
+    detail = str(exc.detail)
+    # litestar's own English details ("Not Found", ...) add nothing to the title.
+    shown = detail if " / " in detail else None
+    return error_page(exc.status_code, shown, request)
 
 
 def handle_internal(request: Request, exc: Exception) -> Response | Template:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     if _is_api(request):
         return problem(500, "internal error")
-    return error_page(HTTP_500_INTERNAL_SERVER_ERROR, "请稍后重试 / please try again later")
+    return error_page(HTTP_500_INTERNAL_SERVER_ERROR, TRY_LATER, request)
 
 
 EXCEPTION_HANDLERS = {

@@ -26,10 +26,12 @@ from odr.intake.complaint import (
     parse_complaint,
     parse_report,
 )
+from odr.ops.ratelimit import tracking_limit
 from odr.portals.case_page import case_context, load_case, perform_action
 from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
 from odr.settings import Settings
 
+WRONG_CODE = {"zh": "案件编号或查询码不正确", "en": "Wrong case number or access code"}
 # Ten files of 10 MB and the text fields.
 MAX_FORM_BYTES = 105 * 1024 * 1024
 
@@ -84,7 +86,8 @@ def _report_page(
 
 
 def _form_page(
-    rules: NamedDependency[Rules],
+    rules: Rules,
+    settings: Settings,
     values: dict[str, Any],
     errors: dict[str, str],
     status_code: int = 200,
@@ -99,6 +102,8 @@ def _form_page(
             "goods_categories": GOODS_CATEGORIES,
             "violation_types": rules.workflow("report").lists["violation_types"],
             "party_slots": range(1, MAX_CO_COMPLAINANTS + 1),
+            "max_files": settings.evidence_max_files,
+            "max_bytes": settings.evidence_max_bytes,
         },
         status_code=status_code,
     )
@@ -108,8 +113,10 @@ class ConsumerController(Controller):
     path = "/"
 
     @get("/", sync_to_thread=False)
-    def complaint_form(self, rules: NamedDependency[Rules]) -> Template:
-        return _form_page(rules, {}, {})
+    def complaint_form(
+        self, rules: NamedDependency[Rules], settings: NamedDependency[Settings]
+    ) -> Template:
+        return _form_page(rules, settings, {}, {})
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_FORM_BYTES)
     def file_complaint(
@@ -139,7 +146,7 @@ class ConsumerController(Controller):
         except InvalidData as exc:
             errors.update(exc.errors)
         if errors:
-            return _form_page(rules, values, errors, status_code=400)
+            return _form_page(rules, settings, values, errors, status_code=400)
         try:
             submission = submit(
                 db_session,
@@ -150,7 +157,7 @@ class ConsumerController(Controller):
                 evidence_dir=settings.evidence_dir,
             )
         except InvalidData as exc:
-            return _form_page(rules, values, exc.errors, status_code=400)
+            return _form_page(rules, settings, values, exc.errors, status_code=400)
         if submission.duplicate:
             return Template(
                 "consumer/receipt.html",
@@ -214,7 +221,7 @@ class ConsumerController(Controller):
     def track_form(self) -> Template:
         return Template("consumer/track_form.html", context={"values": {}, "error": None})
 
-    @post("/track", sync_to_thread=True)
+    @post("/track", sync_to_thread=True, middleware=[tracking_limit])
     def track_lookup(
         self, request: Request, db_session: NamedDependency[Session], data: UrlForm
     ) -> Any:
@@ -226,7 +233,7 @@ class ConsumerController(Controller):
                 "consumer/track_form.html",
                 context={
                     "values": {"number": number},
-                    "error": "案件编号或查询码不正确 / wrong case number or access code",
+                    "error": WRONG_CODE,
                 },
                 status_code=400,
             )
