@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,12 +27,20 @@ from odr.cases.chain import content_digest, event_hash
 from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, attach, write_file
 from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
-from odr.engine.rules import STANDARD_TRACK, Rules
+from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
 from odr.engine.workflow import InvalidData, TransitionDef, TransitionNotAllowed, Workflow
+from odr.enterprises.models import Enterprise
 from odr.enterprises.service import match_respondent
 from odr.intake.complaint import SEVEN_DAY_RETURN, ComplaintInput
 from odr.notify.catalog import REMINDER
-from odr.notify.outbox import context_for, queue_notifications
+from odr.notify.models import Notification
+from odr.notify.outbox import (
+    Recipients,
+    context_for,
+    notification_rows,
+    queue_notifications,
+    recipients_of,
+)
 from odr.offices.models import Office
 from odr.offices.service import by_code
 from odr.routing.service import Route, route
@@ -88,17 +96,47 @@ def _new_case_number(now: datetime) -> str:
     return f"ODR{now:%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def append_event(
-    session: Session,
-    case: Case,
+def new_case_numbers(session: Session, count: int, now: datetime) -> list[str]:
+    """`count` case numbers of today that no case has yet (8 random digits a day collide
+    within tens of thousands of cases: the ones taken are drawn again)."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        drawn = set()
+        while len(drawn) < count - len(numbers):
+            if (number := _new_case_number(now)) not in numbers:
+                drawn.add(number)
+        taken = set(session.scalars(select(Case.number).where(Case.number.in_(drawn))))
+        numbers |= drawn - taken
+    return list(numbers)
+
+
+@dataclass
+class EventRow:
+    """A case event before it is stored (CaseEvent's columns but case_id and id)."""
+
+    seq: int
+    occurred_at: datetime
+    actor_role: str
+    actor_id: int | None
+    actor_label: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str = ""
+
+
+def chain_event(
+    case: Any,
     trigger: str,
     actor: Actor,
     from_state: str | None,
     payload: Mapping[str, Any],
     now: datetime,
-) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case.id,
+) -> EventRow:
+    """The case's next event, hashed onto its chain; the case's chain head moves to it."""
+    event = EventRow(
         seq=case.event_count + 1,
         occurred_at=now,
         actor_role=actor.role,
@@ -109,11 +147,25 @@ def append_event(
         to_state=case.state,
         payload=dict(payload),
         prev_hash=case.last_event_hash,
-        hash="",
     )
-    event.hash = event_hash(case.number, event)
+    event.hash = event_hash(case.number, event)  # type: ignore[arg-type]
     case.event_count = event.seq
     case.last_event_hash = event.hash
+    return event
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    from_state: str | None,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id, **vars(chain_event(case, trigger, actor, from_state, payload, now))
+    )
     session.add(event)
     return event
 
@@ -163,6 +215,32 @@ def _assign_office(
         case.office_id = actor.office_id
 
 
+def _move(
+    case: Any,
+    workflow: Workflow,
+    trigger: str,
+    actor: Actor,
+    clean: Mapping[str, Any],
+    rules: Rules,
+    now: datetime,
+) -> tuple[TransitionDef, dict[str, Any]]:
+    """Fire the trigger on the case (a row, or one about to be stored): its new state, what
+    the transition sets, its clock; the transition and what its event records."""
+    from_state = case.state
+    transition = workflow.fire(case, trigger, actor.role, clean)
+    for attribute, value in transition.set.items():
+        setattr(case, attribute, value)
+    state = workflow.states[case.state]
+    after_transition(case, transition, from_state, state, now, rules)
+    case.updated_at = now
+    if state.terminal:
+        case.closed_at = now
+    payload = {k: _recorded(v) for k, v in clean.items()}
+    if case.due_at is not None:
+        payload["due_at"] = case.due_at.isoformat()
+    return transition, payload
+
+
 def act(
     session: Session,
     case: Case,
@@ -190,21 +268,10 @@ def act(
     _assign_office(session, case, candidates[0], clean, actor, rules)
 
     from_state = case.state
-    transition = workflow.fire(case, trigger, actor.role, clean)
-    for attribute, value in transition.set.items():
-        setattr(case, attribute, value)
-    state = workflow.states[case.state]
-    after_transition(case, transition, from_state, state, now, rules)
-    case.updated_at = now
-    if state.terminal:
-        case.closed_at = now
-
-    payload = {k: _recorded(v) for k, v in clean.items()}
+    transition, payload = _move(case, workflow, trigger, actor, clean, rules, now)
     for f in transition.fields:
         if f.type == "file" and f.name in clean:
             attach(session, case, clean[f.name], actor.role, now, event_seq=case.event_count + 1)
-    if case.due_at is not None:
-        payload["due_at"] = case.due_at.isoformat()
     event = append_event(session, case, trigger, actor, from_state, payload, now)
     try:
         session.flush()
@@ -242,62 +309,207 @@ def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None =
     return event
 
 
+def duplicate_key(
+    complaint: ComplaintInput, respondent_id: int | None
+) -> tuple[str, int, str] | None:
+    """What makes a complaint a repeat: the same phone against the same business for the same
+    order (no order number, no repeat)."""
+    if respondent_id is None or not complaint.order_number:
+        return None
+    return (complaint.complainant_phone, respondent_id, complaint.order_number)
+
+
+DUPLICATE_KEY_COLUMNS = (Case.complainant_phone, Case.respondent_id, Case.order_number)
+
+
+def joinable(now: datetime) -> tuple[Any, ...]:
+    """The cases a repeat joins: open, filed in the last 30 days, not reports."""
+    return (
+        Case.closed_at.is_(None),
+        Case.received_at >= now - DUPLICATE_WINDOW,
+        Case.claim_type != REPORT_CLAIM,
+    )
+
+
 def _open_duplicate(
     session: Session, complaint: ComplaintInput, respondent_id: int, now: datetime
 ) -> Case | None:
     """An open case of the same phone against the same business for the same order, filed in
     the last 30 days: a repeat of it joins it instead of opening a second case."""
-    if not complaint.order_number:
+    key = duplicate_key(complaint, respondent_id)
+    if key is None:
         return None
     return session.scalar(
         select(Case)
-        .where(
-            Case.complainant_phone == complaint.complainant_phone,
-            Case.respondent_id == respondent_id,
-            Case.order_number == complaint.order_number,
-            Case.closed_at.is_(None),
-            Case.received_at >= now - DUPLICATE_WINDOW,
-            Case.claim_type != REPORT_CLAIM,
-        )
+        .where(*(column == value for column, value in zip(DUPLICATE_KEY_COLUMNS, key, strict=True)))
+        .where(*joinable(now))
         .order_by(Case.id)
         .limit(1)
     )
 
 
+def duplicate_event(
+    case: Any,
+    channel: str,
+    external_id: str | None,
+    intake_payload: Mapping[str, Any] | None,
+    now: datetime,
+) -> EventRow:
+    """A repeat joining an open case: an event on that case's chain, nothing new created."""
+    event = chain_event(
+        case,
+        DUPLICATE_TRIGGER,
+        SYSTEM,
+        case.state,
+        {"channel": channel, "external_id": external_id, **(intake_payload or {})},
+        now,
+    )
+    case.updated_at = now
+    return event
+
+
+def intake_rules(
+    complaint: ComplaintInput, rules: Rules, received: date
+) -> tuple[Workflow, Rulebook | None]:
+    """The workflow of the complaint's track and the rulebook in force on the day received."""
+    track = SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+    return rules.workflow(rules.track_workflow(track, received)), rules.rulebook_for(received)
+
+
+def require_findable(complaint: ComplaintInput, respondent: Enterprise | None) -> None:
+    """An unregistered business must be found by the regulator: its address is required."""
+    if respondent is None and not complaint.respondent_address:
+        raise InvalidData(
+            {
+                "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
+            }
+        )
+
+
+def routed_for(routed: Route, prefer_odr: bool, office: Office | None) -> Route:
+    """The route as the transferring platform asked: without the enterprise when the consumer
+    did not choose its ODR channel (12315), at the handling office it named."""
+    if not prefer_odr:
+        routed = replace(routed, enterprise=None)
+    if office is not None:
+        routed = replace(routed, office=office)
+    return routed
+
+
+def case_values(
+    complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime, number: str
+) -> tuple[dict[str, Any], str]:
+    """A new case's columns in its workflow's initial state, and its access code (shown once)."""
+    access_code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    values = {
+        "number": number,
+        "access_code_hash": hash_access_code(access_code),
+        "workflow": workflow.name,
+        "workflow_version": workflow.version,
+        "state": workflow.initial,
+        "channel": channel,
+        "received_at": now,
+        "updated_at": now,
+        "complainant_name": complaint.complainant_name,
+        "complainant_phone": complaint.complainant_phone,
+        "complainant_address": complaint.complainant_address,
+        "complainant_email": complaint.complainant_email,
+        "locale": complaint.locale,
+        "notify_sms": complaint.notify_sms,
+        "notify_email": complaint.notify_email,
+        "respondent_name": complaint.respondent_name,
+        "respondent_uscc": complaint.respondent_uscc,
+        "respondent_address": complaint.respondent_address,
+        "product": complaint.product,
+        "purchase_date": complaint.purchase_date,
+        "amount": complaint.amount,
+        "order_number": complaint.order_number,
+        "claim_type": complaint.claim_type,
+        "facts": complaint.facts,
+        "event_count": 0,
+        "last_event_hash": "",
+    }
+    return values, access_code
+
+
 def _new_case(
-    complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime
+    complaint: ComplaintInput,
+    workflow: Workflow,
+    channel: str,
+    now: datetime,
+    number: str | None = None,
 ) -> tuple[Case, str]:
     """A case row in its workflow's initial state, and its access code (shown once)."""
-    access_code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
-    case = Case(
-        number=_new_case_number(now),
-        access_code_hash=hash_access_code(access_code),
-        workflow=workflow.name,
-        workflow_version=workflow.version,
-        state=workflow.initial,
-        channel=channel,
-        received_at=now,
-        updated_at=now,
-        complainant_name=complaint.complainant_name,
-        complainant_phone=complaint.complainant_phone,
-        complainant_address=complaint.complainant_address,
-        complainant_email=complaint.complainant_email,
-        locale=complaint.locale,
-        notify_sms=complaint.notify_sms,
-        notify_email=complaint.notify_email,
-        respondent_name=complaint.respondent_name,
-        respondent_uscc=complaint.respondent_uscc,
-        respondent_address=complaint.respondent_address,
-        product=complaint.product,
-        purchase_date=complaint.purchase_date,
-        amount=complaint.amount,
-        order_number=complaint.order_number,
-        claim_type=complaint.claim_type,
-        facts=complaint.facts,
-        event_count=0,
-        last_event_hash="",
+    values, access_code = case_values(
+        complaint, workflow, channel, now, number or _new_case_number(now)
     )
-    return case, access_code
+    return Case(**values), access_code
+
+
+def fill_intake(
+    case: Any,
+    complaint: ComplaintInput,
+    respondent: Enterprise | None,
+    routed: Route,
+    rulebook: Rulebook | None,
+    received: date,
+    *,
+    external_id: str | None,
+    identity_verified: bool,
+) -> None:
+    """What intake decided, on the new case: its rules, the business found, who negotiates
+    and which office is competent."""
+    case.external_id = external_id
+    case.identity_verified = identity_verified
+    case.rulebook = rulebook.code if rulebook else ""
+    case.time_barred_flag = complaint.time_barred(received)
+    if respondent is not None:
+        case.respondent_id = respondent.id
+        case.respondent_name = respondent.name
+        case.respondent_uscc = respondent.uscc or complaint.respondent_uscc
+        case.respondent_address = complaint.respondent_address or respondent.address
+    case.enterprise_id = routed.enterprise.id if routed.enterprise else None
+    case.office_id = routed.office.id if routed.office else None
+
+
+@dataclass
+class Start:
+    """A new case's first events (submit, route) and the outbox rows of routing."""
+
+    events: list[EventRow]
+    # (index into events, outbox row without case_id and event_id)
+    notices: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def start_case(
+    case: Any,
+    rules: Rules,
+    now: datetime,
+    evidence_sha256: Sequence[str],
+    access_code: str,
+    intake_payload: Mapping[str, Any] | None,
+    recipients: Recipients,
+) -> Start:
+    """The first event (it fixes the complaint's content), then routing: the case (a row, or one
+    about to be stored) moves on; its events and the notices routing sends."""
+    digest = content_digest(case, list(evidence_sha256))
+    submitted = chain_event(
+        case,
+        "submit",
+        Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
+        None,
+        {"channel": case.channel, "content_sha256": digest, **(intake_payload or {})},
+        now,
+    )
+    workflow = rules.workflow(case.workflow, case.workflow_version)
+    from_state = case.state
+    transition, payload = _move(case, workflow, "route", SYSTEM, {}, rules, now)
+    routed = chain_event(case, "route", SYSTEM, from_state, payload, now)
+    context = context_for(case, workflow, transition.fields, payload)
+    rows = notification_rows(
+        case, transition.notify, context, now, {"access_code": access_code}, recipients
+    )
+    return Start(events=[submitted, routed], notices=[(1, row) for row in rows])
 
 
 def _start(
@@ -309,27 +521,25 @@ def _start(
     access_code: str,
     intake_payload: Mapping[str, Any] | None = None,
 ) -> None:
-    """The first event (it fixes the complaint's content), then routing."""
-    digest = content_digest(case, [a.sha256 for a in attachments])
-    append_event(
-        session,
+    """The first event (it fixes the complaint's content), then routing, stored for a case
+    row already flushed."""
+    start = start_case(
         case,
-        "submit",
-        Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
-        None,
-        {"channel": case.channel, "content_sha256": digest, **(intake_payload or {})},
+        rules,
         now,
+        [a.sha256 for a in attachments],
+        access_code,
+        intake_payload,
+        recipients_of(session),
     )
-    act(
-        session,
-        case,
-        "route",
-        SYSTEM,
-        {},
-        rules=rules,
-        now=now,
-        consumer_extra={"access_code": access_code},
+    events = [CaseEvent(case_id=case.id, **vars(event)) for event in start.events]
+    session.add_all(events)
+    session.flush()  # the events' ids; the case's new state, clock and chain head
+    session.add_all(
+        Notification(case_id=case.id, event_id=events[index].id, **row)
+        for index, row in start.notices
     )
+    session.flush()
 
 
 def submit(
@@ -352,51 +562,36 @@ def submit(
     on the track and rulebook in force today, then route it."""
     now = now or utcnow()
     received = now.astimezone(SHANGHAI).date()
-    track = SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
-    workflow = rules.workflow(rules.track_workflow(track, received))
-    rulebook = rules.rulebook_for(received)
+    workflow, rulebook = intake_rules(complaint, rules, received)
     respondent = match_respondent(
         session, complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc
     )
-    if respondent is None and not complaint.respondent_address:
-        # An unregistered business must be found by the regulator: its address is required.
-        raise InvalidData(
-            {
-                "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
-            }
-        )
+    require_findable(complaint, respondent)
     if respondent is not None and (
         earlier := _open_duplicate(session, complaint, respondent.id, now)
     ):
-        append_event(
-            session,
-            earlier,
-            DUPLICATE_TRIGGER,
-            SYSTEM,
-            earlier.state,
-            {"channel": channel, "external_id": external_id, **(intake_payload or {})},
-            now,
-        )
-        earlier.updated_at = now
+        event = duplicate_event(earlier, channel, external_id, intake_payload, now)
+        session.add(CaseEvent(case_id=earlier.id, **vars(event)))
         session.flush()
         return Submission(case=earlier, access_code="", duplicate=True)
-    routed = route(session, respondent, intake_office_code or rules.intake_office_code)
-    if not prefer_odr:  # the consumer did not choose the enterprise's ODR channel (12315)
-        routed = replace(routed, enterprise=None)
-    if office is not None:  # the handling office the transferring platform named
-        routed = replace(routed, office=office)
-    case, access_code = _new_case(complaint, workflow, channel, now)
-    case.external_id = external_id
-    case.identity_verified = identity_verified
-    case.rulebook = rulebook.code if rulebook else ""
-    case.time_barred_flag = complaint.time_barred(received)
-    if respondent is not None:
-        case.respondent_id = respondent.id
-        case.respondent_name = respondent.name
-        case.respondent_uscc = respondent.uscc or complaint.respondent_uscc
-        case.respondent_address = complaint.respondent_address or respondent.address
-    case.enterprise_id = routed.enterprise.id if routed.enterprise else None
-    case.office_id = routed.office.id if routed.office else None
+    routed = routed_for(
+        route(session, respondent, intake_office_code or rules.intake_office_code),
+        prefer_odr,
+        office,
+    )
+    case, access_code = _new_case(
+        complaint, workflow, channel, now, new_case_numbers(session, 1, now)[0]
+    )
+    fill_intake(
+        case,
+        complaint,
+        respondent,
+        routed,
+        rulebook,
+        received,
+        external_id=external_id,
+        identity_verified=identity_verified,
+    )
 
     session.add(case)
     session.flush()
@@ -454,7 +649,11 @@ def _file_report(
     workflow = rules.workflow(rules.track_workflow(REPORT_TRACK, received))
     report = complaint.report
     case, access_code = _new_case(
-        replace(complaint, facts=report.facts, claim_type=REPORT_CLAIM), workflow, "web", now
+        replace(complaint, facts=report.facts, claim_type=REPORT_CLAIM),
+        workflow,
+        "web",
+        now,
+        new_case_numbers(session, 1, now)[0],
     )
     rulebook = rules.rulebook_for(received)
     case.rulebook = rulebook.code if rulebook else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,8 @@ from odr.offices.models import Office
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF_LOCALE = "zh-CN"
+# (case, audience, kind) -> [(channel, recipient, audience_id)]
+Recipients = Callable[[Any, str, str], list[tuple[str, str, int | None]]]
 
 
 def context_for(
@@ -81,6 +83,62 @@ def _recipients(
     return [("in_app", f"office:{office_id}", office_id)]
 
 
+def recipients_of(session: Session) -> Recipients:
+    """Who hears of what, asked of this session each time (a case changing now)."""
+    return lambda case, audience, kind: _recipients(session, case, audience, kind)
+
+
+def remembered_recipients(session: Session) -> Recipients:
+    """Who hears of what, looked up once per enterprise or office (a batch of new cases)."""
+    known: dict[tuple[str, str, int | None, int | None], list[tuple[str, str, int | None]]] = {}
+
+    def recipients(case: Any, audience: str, kind: str) -> list[tuple[str, str, int | None]]:
+        if audience == "consumer":  # the case's own phone and address: nothing to look up
+            return _recipients(session, case, audience, kind)
+        key = (audience, kind, case.enterprise_id, case.office_id)
+        if key not in known:
+            known[key] = _recipients(session, case, audience, kind)
+        return known[key]
+
+    return recipients
+
+
+def notification_rows(
+    case: Any,
+    kinds: Mapping[str, str],
+    context: Mapping[str, Any],
+    now: datetime,
+    consumer_extra: Mapping[str, Any] | None,
+    recipients: Recipients,
+) -> list[dict[str, Any]]:
+    """The outbox rows of an event (without case and event ids): one per (channel, recipient);
+    a recipient named twice gets one."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for audience, kind in kinds.items():
+        locale = case.locale if audience == "consumer" else STAFF_LOCALE
+        row_context = dict(context)
+        if audience == "consumer" and consumer_extra:
+            row_context.update(consumer_extra)  # e.g. the access code: the consumer's alone
+        for channel, recipient, audience_id in recipients(case, audience, kind):
+            rows.setdefault(
+                (channel, recipient),
+                {
+                    "kind": kind,
+                    "audience": audience,
+                    "audience_id": audience_id,
+                    "channel": channel,
+                    "recipient": recipient,
+                    "locale": locale,
+                    "context": row_context,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
+            )
+    return list(rows.values())
+
+
 def queue_notifications(
     session: Session,
     case: Case,
@@ -91,30 +149,11 @@ def queue_notifications(
     consumer_extra: Mapping[str, Any] | None = None,
 ) -> list[Notification]:
     """One outbox row per (audience, channel, recipient); a recipient named twice gets one."""
-    rows: dict[tuple[str, str], Notification] = {}
-    for audience, kind in kinds.items():
-        locale = case.locale if audience == "consumer" else STAFF_LOCALE
-        row_context = dict(context)
-        if audience == "consumer" and consumer_extra:
-            row_context.update(consumer_extra)  # e.g. the access code: the consumer's alone
-        for channel, recipient, audience_id in _recipients(session, case, audience, kind):
-            rows.setdefault(
-                (channel, recipient),
-                Notification(
-                    case_id=case.id,
-                    event_id=event.id,
-                    kind=kind,
-                    audience=audience,
-                    audience_id=audience_id,
-                    channel=channel,
-                    recipient=recipient,
-                    locale=locale,
-                    context=row_context,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                ),
-            )
-    session.add_all(rows.values())
-    return list(rows.values())
+    rows = [
+        Notification(case_id=case.id, event_id=event.id, **row)
+        for row in notification_rows(
+            case, kinds, context, now, consumer_extra, recipients_of(session)
+        )
+    ]
+    session.add_all(rows)
+    return rows
