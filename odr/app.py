@@ -12,29 +12,28 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemySyncConfig,
     SyncSessionConfig,
 )
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from odr.auth.web import login_handlers
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, transaction
-from odr.db.migrate import is_current
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.api import EnterpriseApi
 from odr.intake.api import IntakeApi
 from odr.intake.api12315 import TransferApi
 from odr.intake.idempotency import IdempotencyMiddleware
+from odr.ops.health import live, ready
+from odr.ops.logging import AccessLogMiddleware
+from odr.ops.metrics import http_metrics, metrics
+from odr.ops.stores import make_stores
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
@@ -47,19 +46,6 @@ from odr.portals.templating import PORTALS_DIR, make_environment
 from odr.settings import Settings
 
 
-@get("/health/live", sync_to_thread=False, include_in_schema=False)
-def live() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@get("/health/ready", sync_to_thread=True, include_in_schema=False)
-def ready(db_session: NamedDependency[Session]) -> dict[str, str]:
-    db_session.execute(text("SELECT 1"))
-    if not is_current(db_session.connection()):
-        raise ServiceUnavailableException("database migrations are not current")
-    return {"status": "ready"}
-
-
 def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
@@ -68,6 +54,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     with transaction(factory) as session:
         pin_versions(session, rules, datetime.now(UTC))
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
+    ops = make_stores(settings, secret)  # sessions and rate limits: Redis or here
 
     @asynccontextmanager
     async def background(_app: Litestar) -> AsyncIterator[None]:
@@ -98,6 +85,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             *login_handlers,
             live,
             ready,
+            metrics,
             create_static_files_router("/static", directories=[PORTALS_DIR / "static"]),
         ],
         plugins=[SQLAlchemyPlugin(config=db)],
@@ -109,16 +97,28 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             engine=JinjaTemplateEngine.from_environment(make_environment(rules))
         ),
         csrf_config=CSRFConfig(
-            secret=secret.hex(), cookie_name="odr_csrf", exclude=["/api/", "/health/", "/schema"]
+            secret=secret.hex(),
+            cookie_name="odr_csrf",
+            exclude=["/api/", "/health/", "/schema", "/metrics"],
         ),
         middleware=[
+            AccessLogMiddleware,
+            http_metrics().middleware,
             IdempotencyMiddleware,
-            CookieBackendConfig(secret=secret, key="odr_session", max_age=8 * 3600).middleware,
+            ops.session_middleware,
         ],
+        stores=ops.stores,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),
-        lifespan=[background],
-        state=State({"settings": settings, "rules": rules, "session_factory": factory}),
+        lifespan=[ops.lifespan, background],
+        state=State(
+            {
+                "settings": settings,
+                "rules": rules,
+                "session_factory": factory,
+                "rate_limit_counters": ops.counters,
+            }
+        ),
         debug=settings.debug,
     )
 

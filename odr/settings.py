@@ -65,6 +65,14 @@ class Settings:
     evidence_max_bytes: int = 10 * 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
     debug: bool = False
+    # Operations (odr/ops/): logs, Redis for sessions and rate limits, the limits themselves.
+    log_format: str = "text"  # "json": one JSON object a line, without personal data
+    redis_url: str | None = None  # unset: cookie sessions and counters in this process
+    redis_prefix: str = "odr"  # key prefix, so several deployments can share one Redis
+    # Failed logins and tracking lookups allowed per window, per address and per account/case.
+    rate_limit_window_seconds: int = 600
+    rate_limit_per_address: int = 30
+    rate_limit_per_subject: int = 10
 
     @property
     def evidence_dir(self) -> Path:
@@ -100,6 +108,12 @@ class Settings:
             "transfer_token": env.get("ODR_12315_TOKEN") or None,
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),
+            "log_format": env.get("ODR_LOG_FORMAT", "text").strip().lower(),
+            "redis_url": env.get("ODR_REDIS_URL") or None,
+            "redis_prefix": env.get("ODR_REDIS_PREFIX", "odr"),
+            "rate_limit_window_seconds": int(env.get("ODR_RATE_LIMIT_WINDOW", "600")),
+            "rate_limit_per_address": int(env.get("ODR_RATE_LIMIT_PER_ADDRESS", "30")),
+            "rate_limit_per_subject": int(env.get("ODR_RATE_LIMIT_PER_SUBJECT", "10")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

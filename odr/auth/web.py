@@ -16,6 +16,7 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.service import LoginFailed, actor_for, authenticate
 from odr.cases.service import utcnow
+from odr.ops.ratelimit import login_limit
 from odr.portals.forms import UrlForm
 
 PORTAL_TITLES = {
@@ -107,7 +108,7 @@ def enterprise_login_page(next: FromQuery[str | None] = None) -> Template:
     return _login_page("enterprise", next)
 
 
-@post("/enterprise/login", sync_to_thread=True)
+@post("/enterprise/login", sync_to_thread=True, middleware=[login_limit])
 def enterprise_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
     return _login(request, db_session, "enterprise", data)
 
@@ -117,7 +118,7 @@ def regulator_login_page(next: FromQuery[str | None] = None) -> Template:
     return _login_page("regulator", next)
 
 
-@post("/regulator/login", sync_to_thread=True)
+@post("/regulator/login", sync_to_thread=True, middleware=[login_limit])
 def regulator_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
     return _login(request, db_session, "regulator", data)
 

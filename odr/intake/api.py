@@ -18,6 +18,7 @@ from odr.cases.service import check_access_code, submit
 from odr.engine.rules import Rules
 from odr.enterprises import service as enterprises
 from odr.intake.complaint import parse_complaint
+from odr.ops.ratelimit import tracking_limit
 from odr.settings import Settings
 
 
@@ -152,7 +153,7 @@ class IntakeApi(Controller):
             else None,
         )
 
-    @get("/cases/{number:str}", sync_to_thread=True)
+    @get("/cases/{number:str}", sync_to_thread=True, middleware=[tracking_limit])
     def read_case(
         self,
         db_session: NamedDependency[Session],

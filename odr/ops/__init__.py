@@ -1,0 +1,1 @@
+"""Operations: health, metrics, logs, and where sessions and rate-limit counters live."""

@@ -1,0 +1,161 @@
+"""/metrics in the Prometheus text format: HTTP requests, case and outbox gauges, background passes.
+
+One registry per process, scraped per process. `odr serve` is one uvicorn process and
+`odr worker` another (it serves its own /metrics on --metrics-port): Prometheus scrapes each as
+its own target and sums over `instance`. We do not use prometheus_client's multiprocess mode: it
+needs a shared directory wiped at every restart, and its gauges and histograms cost a file per
+process and metric; it is only needed when one port fronts several forked workers, which odr does
+not do. (If PROMETHEUS_MULTIPROC_DIR is set anyway, the endpoint reads that directory.)
+
+The case and outbox gauges are counted from the database when scraped (cached for a few
+seconds), so every process reports the same numbers: aggregate them with max(), not sum().
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from odr.cases.models import Case
+from odr.notify.models import Notification
+
+# A sweep or dispatch pass: usually well under a second, minutes when far behind.
+PASS_SECONDS = Histogram(
+    "odr_background_pass_seconds",
+    "Duration of one pass of a background job (sweeper, dispatcher)",
+    ["job"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+RATE_LIMITED = Counter("odr_rate_limited", "Attempts refused by a rate limit (429)", ["limit"])
+GAUGE_CACHE_SECONDS = 10.0
+
+
+def http_metrics() -> PrometheusConfig:
+    """Requests by route template (never the raw path: no case numbers as labels) and status."""
+    return PrometheusConfig(
+        app_name="odr",
+        prefix="odr_http",
+        group_path=True,
+        exclude=["^/metrics", "^/static/"],
+    )
+
+
+@contextmanager
+def timed_pass(job: str) -> Iterator[None]:
+    """Observe how long one pass of `job` takes, also when it fails."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        PASS_SECONDS.labels(job).observe(time.perf_counter() - start)
+
+
+class DatabaseCollector(Collector):
+    """Cases by state, overdue cases and the outbox, counted from the database when scraped."""
+
+    def __init__(self, factory: sessionmaker[Session]):
+        self.factory = factory
+        self._cached: tuple[float, list[Metric]] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > GAUGE_CACHE_SECONDS:
+            self._cached = (now, self._count())
+        yield from self._cached[1]
+
+    def _count(self) -> list[Metric]:
+        with self.factory() as session:
+            by_state = session.execute(
+                select(Case.workflow, Case.state, func.count()).group_by(Case.workflow, Case.state)
+            ).all()
+            overdue = session.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(Case.closed_at.is_(None), Case.due_at < datetime.now(UTC))
+            )
+            outbox = dict(
+                session.execute(
+                    select(Notification.status, func.count())
+                    .where(Notification.status.in_(("pending", "sending", "dead")))
+                    .group_by(Notification.status)
+                ).all()
+            )
+        cases = GaugeMetricFamily(
+            "odr_cases", "Cases by workflow and state", labels=["workflow", "state"]
+        )
+        for workflow, state, count in by_state:
+            cases.add_metric([workflow, state], count)
+        late = GaugeMetricFamily(
+            "odr_cases_overdue",
+            "Open cases whose deadline has passed and not yet fired (grows when the sweeper lags)",
+            value=overdue or 0,
+        )
+        backlog = GaugeMetricFamily(
+            "odr_outbox_backlog", "Notifications waiting to be delivered", labels=["status"]
+        )
+        for status in ("pending", "sending"):
+            backlog.add_metric([status], outbox.get(status, 0))
+        dead = GaugeMetricFamily(
+            "odr_outbox_dead",
+            "Notifications that failed every attempt (dead letters)",
+            value=outbox.get("dead", 0),
+        )
+        return [cases, late, backlog, dead]
+
+
+class _ProcessMetrics(Collector):
+    """This process's own metrics (or, in multiprocess mode, every process's)."""
+
+    def collect(self) -> Iterator[Metric]:
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            yield from registry.collect()
+        else:
+            yield from REGISTRY.collect()
+
+
+def registry_for(factory: sessionmaker[Session] | None) -> CollectorRegistry:
+    """The process's metrics, plus the database gauges when there is a database to count."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_ProcessMetrics())
+    if factory is not None:
+        registry.register(DatabaseCollector(factory))
+    return registry
+
+
+@get(
+    "/metrics",
+    sync_to_thread=True,
+    include_in_schema=False,
+    exclude_from_csrf=True,
+    skip_session=True,
+)
+def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Everything above in the Prometheus text format."""
+    registry = request.app.state.get("metrics_registry")
+    if registry is None:
+        registry = request.app.state["metrics_registry"] = registry_for(
+            request.app.state["session_factory"]
+        )
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
