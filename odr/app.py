@@ -37,6 +37,7 @@ from odr.ops.stores import make_stores
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
+from odr.portals.enterprise.users import EnterpriseUsersController, OwnPasswordController
 from odr.portals.errors import EXCEPTION_HANDLERS
 from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
@@ -75,6 +76,8 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             ConsumerController,
             EnterpriseController,
             EnterpriseSettingsController,
+            EnterpriseUsersController,
+            OwnPasswordController,
             RegulatorController,
             DeadLetterController,
             IntakeApi,

@@ -27,8 +27,14 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool] = mapped_column(default=True)
-    # An enterprise manager or a regulator admin: settings, webhooks, dead letters.
+    # An enterprise manager or a regulator admin: settings, webhooks, dead letters, users.
+    # The one source of an enterprise user's role: a manager has it, an agent does not.
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     office: Mapped[Office | None] = relationship(lazy="joined")
+
+    @property
+    def enterprise_role(self) -> str:
+        """An enterprise user's role: "manager" (is_admin) or "agent"."""
+        return "manager" if self.is_admin else "agent"

@@ -1,41 +1,106 @@
-"""The enterprise portal: an inbox sorted by deadline, the case page, and its actions."""
+"""The enterprise portal: the inbox (filters, deadline order, keyset pages, CSV export), the case
+page and its actions."""
 
 from __future__ import annotations
 
-from litestar import get
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
-from litestar.response import Template
-from sqlalchemy import or_, select
+from litestar.response import Response, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
-from odr.cases.models import Case
+from odr.cases.models import REPORT_CLAIM
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
+from odr.enterprises.cases import (
+    CaseFilter,
+    DeadlineKey,
+    all_enterprise_cases,
+    enterprise_cases,
+    merchants_of,
+)
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
 from odr.portals.case_page import deadline_of
+from odr.portals.enterprise.export import cases_csv
+from odr.portals.i18n import language_of
 from odr.portals.staff_controller import StaffController
 
-INBOX_LIMIT = 200
+PAGE_SIZE = 50
+# "Due soon": at most this many working days left (the enterprise's reminders start at 3 and 1).
+DUE_SOON_WORKING_DAYS = 2
+REPORT_WORKFLOW = "report"
 
 
-def inbox(session: Session, enterprise_id: int, show_closed: bool) -> list[Case]:
-    """The enterprise's cases (a platform's include its merchants'), nearest deadline first."""
-    merchants = select(Enterprise.id).where(Enterprise.platform_id == enterprise_id)
-    statement = select(Case).where(
-        or_(
-            Case.enterprise_id == enterprise_id,
-            Case.respondent_id == enterprise_id,
-            Case.respondent_id.in_(merchants),
+@dataclass(frozen=True)
+class InboxQuery:
+    """The inbox's filters as the form sends them (kept to show the choice and build links)."""
+
+    show: str = "open"  # open / all
+    state: str = ""
+    due: str = ""  # "" / overdue / soon
+    respondent: str = ""  # an enterprise id: the platform itself or one of its merchants
+    category: str = ""  # a claim type
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> InboxQuery:
+        """Read the query string, dropping values that are not choices."""
+        respondent = params.get("respondent", "").strip()
+        return cls(
+            show="all" if params.get("show") == "all" else "open",
+            state=params.get("state", "").strip()[:40],
+            due=params.get("due", "") if params.get("due") in ("overdue", "soon") else "",
+            respondent=respondent if respondent.isdigit() else "",
+            category=params.get("category", "").strip()[:40],
         )
-    )
-    if not show_closed:
-        statement = statement.where(Case.closed_at.is_(None))
-    statement = statement.order_by(Case.due_at.is_(None), Case.due_at, Case.id.desc())
-    return list(session.scalars(statement.limit(INBOX_LIMIT)))
+
+    def filters(self, rules: Rules, now: datetime) -> CaseFilter:
+        """The CaseFilter these choices mean at `now`."""
+        due_by = None
+        if self.due == "soon":
+            due_by = rules.calendar.add_working_days(now, DUE_SOON_WORKING_DAYS)
+        return CaseFilter(
+            open_only=self.show != "all",
+            state=self.state or None,
+            overdue=True if self.due == "overdue" else None,
+            due_by=due_by,
+            respondent_id=int(self.respondent) if self.respondent else None,
+            claim_type=self.category or None,
+        )
+
+    def query_string(self, **extra: str) -> str:
+        """These choices (only those made) as a query string, plus `extra`."""
+        chosen = {k: v for k, v in vars(self).items() if v and not (k == "show" and v == "open")}
+        return urlencode({**chosen, **extra})
+
+
+def state_choices(rules: Rules) -> list[tuple[str, Mapping[str, str]]]:
+    """Every state an enterprise's case can be in (the complaint workflows), in workflow order."""
+    seen: dict[str, Mapping[str, str]] = {}
+    for workflow in rules.workflows.values():
+        if workflow.name == REPORT_WORKFLOW:
+            continue
+        for name, state in workflow.states.items():
+            seen.setdefault(name, state.label)
+    return list(seen.items())
+
+
+def category_choices(rules: Rules) -> dict[str, Mapping[str, str]]:
+    """The claim types the complaint workflows list (`lists.claim_types`)."""
+    seen: dict[str, Mapping[str, str]] = {}
+    for workflow in rules.workflows.values():
+        for code, label in workflow.lists.get("claim_types", {}).items():
+            if code != REPORT_CLAIM:
+                seen.setdefault(code, label)
+    return seen
 
 
 class EnterpriseController(StaffController):
@@ -45,27 +110,75 @@ class EnterpriseController(StaffController):
     @get("/", sync_to_thread=True)
     def inbox_page(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
-        show: FromQuery[str] = "open",
+        after: FromQuery[str] = "",
     ) -> Template:
-        cases = inbox(db_session, actor.enterprise_id or 0, show == "all")
+        """One page of the inbox, nearest deadline first; `after` is the last row's key."""
+        query = InboxQuery.parse(request.query_params)
         now = utcnow()
+        enterprise_id = actor.enterprise_id or 0
+        page = enterprise_cases(
+            db_session,
+            enterprise_id,
+            query.filters(rules, now),
+            now,
+            after=DeadlineKey.decode(after) if after else None,
+            limit=PAGE_SIZE,
+        )
         rows = [
             (
                 c,
                 rules.workflow(c.workflow, c.workflow_version).states[c.state],
                 deadline_of(c, rules, now),
             )
-            for c in cases
+            for c in page.cases
         ]
+        merchants = merchants_of(db_session, enterprise_id)
+        next_url = None
+        if isinstance(page.next_key, DeadlineKey):
+            next_url = "/enterprise?" + query.query_string(after=page.next_key.encode())
         return Template(
             "enterprise/inbox.html",
             context={
                 "rows": rows,
                 "actor": actor,
-                "show": show,
+                "query": query,
+                "states": state_choices(rules),
+                "categories": category_choices(rules),
+                "enterprise": db_session.get(Enterprise, enterprise_id),
+                "merchants": merchants,
+                "next_url": next_url,
+                "first_url": "/enterprise?" + query.query_string() if after else None,
+                "csv_url": "/enterprise/export.csv?" + query.query_string(),
+                "due_soon_days": DUE_SOON_WORKING_DAYS,
                 "unread": unread_count(db_session, actor),
+            },
+        )
+
+    @get("/export.csv", sync_to_thread=True)
+    def export_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """Every case of the filtered inbox as CSV (UTF-8 with BOM; phones and addresses masked)."""
+        query = InboxQuery.parse(request.query_params)
+        now = utcnow()
+        cases = all_enterprise_cases(
+            db_session, actor.enterprise_id or 0, query.filters(rules, now), now
+        )
+        body = cases_csv(cases, rules, now, language_of(request))
+        stamp = now.strftime("%Y%m%d-%H%M")
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="odr-cases-{stamp}.csv"',
+                "Cache-Control": "no-store",
             },
         )
