@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from odr.cases.sweeper import sweep
 from odr.engine.rules import Rules
 from odr.notify.dispatcher import dispatch
+from odr.ops.metrics import timed_pass
 from odr.settings import Settings
 
 log = logging.getLogger("odr.background")
@@ -22,7 +23,8 @@ async def every(interval: float, job: Callable[[], int], name: str) -> None:
     """Run a blocking job in a thread every `interval` seconds; log and go on after failures."""
     while True:
         try:
-            done = await to_thread.run_sync(job)
+            with timed_pass(name):  # odr_background_pass_seconds{job=name}
+                done = await to_thread.run_sync(job)
             if done:
                 log.info("%s: %s done", name, done)
         except Exception:  # the database may be away for a while: try again next round

@@ -21,6 +21,9 @@ from odr.notify.templates import Message
 from odr.settings import Settings
 
 log = logging.getLogger("odr.notify")
+# The console channels print whole messages (access codes too): development only, kept out of
+# JSON logs (odr/ops/logging.py).
+console_log = logging.getLogger("odr.dev.console")
 SIGNATURE_HEADER = "X-ODR-Signature"
 TIMESTAMP_HEADER = "X-ODR-Timestamp"
 
@@ -38,7 +41,7 @@ def http_client() -> httpx.Client:
 def send_email(settings: Settings, to: str, message: Message, message_id: str) -> None:
     """A multipart mail (plain text and HTML) with UTF-8 headers, over SMTP."""
     if not settings.smtp_host:
-        log.info("email (no SMTP host set) to %s: %s", to, message.subject)
+        console_log.info("email (no SMTP host set) to %s: %s", to, message.subject)
         return
     mail = EmailMessage()
     mail["Subject"] = message.subject
@@ -74,7 +77,7 @@ def mask_phone(phone: str) -> str:
 def send_sms(settings: Settings, phone: str, text: str) -> None:
     """The console provider logs; the http provider posts to the configured gateway."""
     if settings.sms_provider == "console" or not settings.sms_url:
-        log.info("sms to %s: %s", mask_phone(phone), text)
+        console_log.info("sms to %s: %s", mask_phone(phone), text)
         return
     body = {
         "phone": phone,
