@@ -60,6 +60,8 @@ def test_evidence_is_stored_and_downloadable_only_by_viewers(
     ]
     download = client.get(f"/evidence/{files[0].id}")
     assert download.status_code == 200 and download.content == evidence_png
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-disposition"].startswith("attachment")
     assert other_client.get(f"/evidence/{files[0].id}").status_code == 404
 
 
@@ -89,3 +91,35 @@ def test_receipt_shows_number_and_code_once(client, file_complaint):
     assert len(code) == 10
     again = client.get("/receipt")
     assert number in again.text  # the same browser may reprint its receipt
+
+
+def test_a_file_named_as_an_image_keeps_the_type_of_its_content(
+    client, file_complaint, factory
+):
+    pdf = (Path(__file__).parent / "data" / "invoice.pdf").read_bytes()
+    file_complaint(files=[("evidence", ("截图.png", pdf, "image/png"))])
+    with factory() as session:
+        stored = session.scalars(select(Attachment)).one()
+    assert (stored.filename, stored.content_type) == ("截图.pdf", "application/pdf")
+
+
+def test_svg_and_html_are_refused_though_they_call_themselves_images(client, factory):
+    for name, data in (
+        ("a.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("b.png", b"<!doctype html><script>alert(1)</script>"),
+    ):
+        response = client.post(
+            "/", complaint_form(), files=[("evidence", (name, data, "image/svg+xml"))]
+        )
+        assert response.status_code == 400 and 'id="evidence-error"' in response.text
+    assert case_count(factory) == 0
+
+
+def test_the_form_says_the_limits_and_keeps_input_after_a_file_error(client, factory):
+    page = client.get("/")
+    assert "最多10个文件，每个不超过10MB" in page.text
+    assert 'data-max-files="10"' in page.text
+    fake = ("evidence", ("photo.png", b"MZ\x90\x00", "image/png"))
+    response = client.post("/", complaint_form(product="青提 1kg"), files=[fake])
+    assert response.status_code == 400 and 'value="青提 1kg"' in response.text
+    assert "出错后请重新选择文件" in response.text

@@ -18,6 +18,8 @@ from odr.cases.models import Attachment, Case
 from odr.portals.consumer.controller import tracked_cases
 from odr.settings import Settings
 
+NO_SUCH_FILE = "文件不存在 / no such file"
+
 
 def _viewers(request: Request, db_session: NamedDependency[Session], case: Case) -> list[Actor]:
     actors = []
@@ -40,13 +42,15 @@ def download_evidence(
     if attachment is None or not any(
         may_view(actor, attachment.case) for actor in _viewers(request, db_session, attachment.case)
     ):
-        raise NotFoundException("文件不存在 / no such file")
+        raise NotFoundException(NO_SUCH_FILE)
     path = evidence_path(settings.evidence_dir, attachment.sha256)
     if not path.exists():
-        raise NotFoundException("文件不存在 / no such file")
+        raise NotFoundException(NO_SUCH_FILE)
     return File(
         path=path,
         filename=attachment.filename,
         media_type=attachment.content_type,
         content_disposition_type="attachment",
+        # Checked by content on upload; the browser must not guess another type on download.
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )
