@@ -98,25 +98,48 @@ def db_upgrade() -> None:
 
 @main.command(help="Load demo data (Nanning's offices, platforms, users) and print the logins.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-def demo(if_empty: bool) -> None:
+@click.option(
+    "--cases",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also generate this many cases (all tracks and states, events, delivered notifications).",
+)
+@click.option(
+    "--overdue", type=click.IntRange(min=0), help="How many of them are overdue (default 2 %)."
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
+def demo(if_empty: bool, cases: int, overdue: int | None, seed: int) -> None:
     from odr.cases.service import utcnow
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
+    from odr.demo_cases import generate_cases
 
     settings = _settings()
-    with transaction(_factory(settings)) as session:
-        if not is_empty(session):
+    factory = _factory(settings)
+    with transaction(factory) as session:
+        empty = is_empty(session)
+        if not empty and not cases:
             if if_empty:
                 click.echo("demo data: the database already has data; nothing loaded")
                 return
             raise click.ClickException("the database already has data")
-        logins = load_demo(session, utcnow())
-    click.echo("Demo logins (passwords are shown only now) / 演示账号（密码只显示这一次）:")
-    for login in logins:
-        click.echo(f"  {login.portal:<10} {login.username:<12} {login.password:<14} {login.who}")
-    click.echo(
-        "Consumer form: http://127.0.0.1:8000/ · enterprise: /enterprise · regulator: /regulator"
-    )
+        logins = load_demo(session, utcnow()) if empty else []
+    if logins:
+        click.echo("Demo logins (passwords are shown only now) / 演示账号（密码只显示这一次）:")
+        for login in logins:
+            click.echo(
+                f"  {login.portal:<10} {login.username:<12} {login.password:<14} {login.who}"
+            )
+        click.echo(
+            "Consumer form: http://127.0.0.1:8000/ · enterprise: /enterprise · regulator: /regulator"
+        )
+    if cases:
+        rules = _rules(settings)
+        with click.progressbar(length=cases, label="generating cases", show_pos=True) as bar:
+            written = generate_cases(
+                factory, rules, cases, utcnow(), overdue=overdue, seed=seed, progress=bar.update
+            )
+        click.echo(f"{written} case(s) generated")
 
 
 @main.command(help="Fire every due deadline once (the same pass the server runs periodically).")
