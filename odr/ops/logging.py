@@ -82,19 +82,24 @@ class OdrJsonFormatter(JsonFormatter):
         }
 
 
-def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
-    """The root handler on stderr, as text or JSON lines; quiet chatty libraries."""
-    handler = logging.StreamHandler(sys.stderr)
+def make_handler(log_format: str = "text", stream: Any = None) -> logging.Handler:
+    """A handler writing text, or JSON lines without the development channels, to `stream`."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     if log_format == "json":
         handler.setFormatter(OdrJsonFormatter())
         handler.addFilter(DropDevelopment())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
+def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
+    """The root handler on stderr, as text or JSON lines; quiet chatty libraries."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(make_handler(log_format))
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)

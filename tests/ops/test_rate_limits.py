@@ -1,0 +1,81 @@
+"""Failed logins and tracking lookups are limited per address and per account/case (429)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def strict(make_app, open_client):
+    """A client on an app allowing 3 failures per address and 2 per account or case."""
+    return open_client(make_app(rate_limit_per_address=3, rate_limit_per_subject=2))
+
+
+def enterprise_user(demo_logins: dict[str, str]) -> str:
+    return next(u for u in demo_logins if not u.startswith("reg"))
+
+
+def login(client, username: str, password: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/enterprise/login",
+        {"username": username, "password": password},
+        follow_redirects=False,
+    )
+
+
+def test_logins_are_refused_after_failures_on_one_account(strict, demo_logins):
+    user = enterprise_user(demo_logins)
+    assert [login(strict, user, "wrong").status_code for _ in range(2)] == [400, 400]
+    refused = login(strict, user, demo_logins[user])  # the right password, too late
+    assert refused.status_code == 429, refused.text[:500]
+    assert int(refused.headers["retry-after"]) > 0
+    assert "尝试次数过多" in refused.text and "分钟后再试" in refused.text
+
+    strict.client.cookies.set("odr_lang", "en")
+    english = login(strict, user, "wrong")
+    assert english.status_code == 429
+    assert "Too many attempts" in english.text and "尝试次数过多" not in english.text
+
+
+def test_logins_are_refused_after_failures_from_one_address(strict):
+    assert [login(strict, f"nobody{i}", "wrong").status_code for i in range(3)] == [400] * 3
+    assert login(strict, "someone-else", "wrong").status_code == 429
+
+
+def test_successful_logins_do_not_count(strict, demo_logins):
+    user = enterprise_user(demo_logins)
+    for _ in range(5):  # colleagues behind one office address, all logging in
+        assert login(strict, user, demo_logins[user]).status_code == 303
+
+
+def test_tracking_form_is_refused_after_failures_on_one_case(strict, file_complaint):
+    number, code = file_complaint()
+    for _ in range(2):
+        wrong = strict.post("/track", {"number": number, "access_code": "WRONGCODE1"})
+        assert wrong.status_code == 400
+    refused = strict.post("/track", {"number": number, "access_code": code}, follow_redirects=False)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"].isdigit()
+    assert "尝试次数过多" in refused.text
+
+
+def test_tracking_api_answers_problem_json_with_retry_after(strict, file_complaint):
+    number, code = file_complaint()
+    url = f"/api/v1/cases/{number}"
+    for _ in range(2):
+        assert strict.get(url, headers={"X-Access-Code": "WRONGCODE1"}).status_code == 404
+    refused = strict.get(url, headers={"X-Access-Code": code})
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    body = refused.json()
+    assert body["status"] == 429 and body["retry_after"] == int(refused.headers["retry-after"])
+    assert re.search(r"[\u4e00-\u9fff]", body["detail"]) and "try again later" in body["detail"]
+
+
+def test_a_right_code_leaves_the_counters_alone(strict, file_complaint):
+    number, code = file_complaint()
+    for _ in range(4):
+        ok = strict.get(f"/api/v1/cases/{number}", headers={"X-Access-Code": code})
+        assert ok.status_code == 200
