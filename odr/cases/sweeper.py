@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 
 from odr.auth.actor import SYSTEM
 from odr.cases.models import Case
@@ -23,7 +23,15 @@ def _claim(
     session: Session, moment: InstrumentedAttribute, now: datetime, batch: int
 ) -> list[Case]:
     """Lock a batch of cases whose moment has come; other sweepers skip the locked ones."""
-    statement = select(Case).where(moment <= now).order_by(moment, Case.id).limit(batch)
+    statement = (
+        select(Case)
+        .where(moment <= now)
+        .order_by(moment, Case.id)
+        .limit(batch)
+        # The notifications read both; loaded once per batch, and held (the session's identity
+        # map is weak: an enterprise nobody holds would be read again for each case).
+        .options(selectinload(Case.enterprise), selectinload(Case.office))
+    )
     if not is_sqlite(session.get_bind()):
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the batch is already ours.
         statement = statement.with_for_update(skip_locked=True, of=Case)
@@ -57,14 +65,16 @@ def _pass(
 ) -> int:
     fired = 0
     while True:
-        with factory() as session, session.begin():
-            cases = _claim(session, moment, now, batch)
-            for case in cases:
-                try:
-                    with session.begin_nested():
-                        fired += fire(session, case, rules, now)
-                except ConcurrentChange:
-                    log.info("case %s changed meanwhile; left for the next pass", case.number)
+        # No savepoint per case: the claimed rows are ours until the commit (locked FOR UPDATE
+        # on PostgreSQL, the single writer on SQLite), so no one changes them meanwhile.
+        try:
+            with factory() as session, session.begin():
+                cases = _claim(session, moment, now, batch)
+                done = sum(fire(session, case, rules, now) for case in cases)
+        except ConcurrentChange as exc:
+            log.info("case %s changed meanwhile; its batch is left for the next pass", exc)
+            return fired
+        fired += done
         if len(cases) < batch:
             return fired
 
