@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
-from odr.cases.sweeper import sweep
+from odr.cases.sweeper import clock, sweep
 from odr.engine.rules import Rules
 from odr.notify.dispatcher import dispatch
 from odr.ops.metrics import timed_pass
@@ -34,9 +34,15 @@ async def every(interval: float, job: Callable[[], int], name: str) -> None:
 
 def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> list:
     return [
-        every(settings.sweep_interval_seconds, lambda: sum(sweep(factory, rules)), "sweeper"),
         every(
-            settings.dispatch_interval_seconds, lambda: dispatch(factory, settings), "dispatcher"
+            settings.sweep_interval_seconds,
+            lambda: sum(sweep(factory, rules, now=clock(settings))),
+            "sweeper",
+        ),
+        every(
+            settings.dispatch_interval_seconds,
+            lambda: dispatch(factory, settings, now=clock(settings)),
+            "dispatcher",
         ),
     ]
 

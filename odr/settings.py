@@ -65,6 +65,8 @@ class Settings:
     evidence_max_bytes: int = 10 * 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
     debug: bool = False
+    # Seconds added to the clock of the sweeper and dispatcher (drills and tests: "30 days on").
+    clock_offset_seconds: float = 0.0
     # Operations (odr/ops/): logs, Redis for sessions and rate limits, the limits themselves.
     log_format: str = "text"  # "json": one JSON object a line, without personal data
     redis_url: str | None = None  # unset: cookie sessions and counters in this process
@@ -108,6 +110,7 @@ class Settings:
             "transfer_token": env.get("ODR_12315_TOKEN") or None,
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),
+            "clock_offset_seconds": float(env.get("ODR_CLOCK_OFFSET", "0")),
             "log_format": env.get("ODR_LOG_FORMAT", "text").strip().lower(),
             "redis_url": env.get("ODR_REDIS_URL") or None,
             "redis_prefix": env.get("ODR_REDIS_PREFIX", "odr"),

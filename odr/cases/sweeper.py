@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from odr.cases.models import Case
 from odr.cases.service import ConcurrentChange, act, recount_deadline, remind, utcnow
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rules
+from odr.settings import Settings
 
 log = logging.getLogger("odr.sweeper")
 
@@ -77,6 +78,11 @@ def _pass(
         fired += done
         if len(cases) < batch:
             return fired
+
+
+def clock(settings: Settings) -> datetime:
+    """Now, moved by ODR_CLOCK_OFFSET (0 unless a drill or test moves time on)."""
+    return utcnow() + timedelta(seconds=settings.clock_offset_seconds)
 
 
 class SweepResult(NamedTuple):
