@@ -123,6 +123,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             }
         ),
         debug=settings.debug,
+        logging_config=None,  # odr/ops/logging.py sets up logging (text or JSON lines)
     )
 
 
