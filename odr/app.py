@@ -36,13 +36,17 @@ from odr.ops.metrics import http_metrics, metrics
 from odr.ops.stores import make_stores
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.enterprise.controller import EnterpriseController
+from odr.portals.enterprise.enrolment import EnterpriseEnrolmentController
+from odr.portals.enterprise.scorecard import EnterpriseScorecardController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
 from odr.portals.enterprise.users import EnterpriseUsersController, OwnPasswordController
 from odr.portals.errors import EXCEPTION_HANDLERS
 from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
+from odr.portals.public.controller import PublicEnterpriseController
 from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dead_letters import DeadLetterController
+from odr.portals.regulator.enterprises import RegulatorEnterprisesController
 from odr.portals.templating import PORTALS_DIR, make_environment
 from odr.settings import Settings
 
@@ -80,6 +84,10 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             OwnPasswordController,
             RegulatorController,
             DeadLetterController,
+            EnterpriseScorecardController,
+            EnterpriseEnrolmentController,
+            RegulatorEnterprisesController,
+            PublicEnterpriseController,
             IntakeApi,
             TransferApi,
             EnterpriseApi,

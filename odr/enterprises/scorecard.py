@@ -95,6 +95,16 @@ class Scorecard:
     weekly: list[WeekCount] = field(default_factory=list)
 
     @property
+    def first_day(self) -> date:
+        """The window's first Beijing date."""
+        return self.since.astimezone(SHANGHAI).date()
+
+    @property
+    def last_day(self) -> date:
+        """The window's last Beijing date (``until`` itself is excluded)."""
+        return (self.until - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
+
+    @property
     def finished(self) -> int:
         """Cases whose enterprise stage is over: closed there or escalated."""
         return self.closed + self.escalated
@@ -132,6 +142,8 @@ class Scorecard:
             "enterprise_id": self.enterprise_id,
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
             "received": self.received,
             "closed": self.closed,
             "settled": self.settled,

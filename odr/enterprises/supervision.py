@@ -535,3 +535,15 @@ def history(session: Session, enterprise_id: int) -> list[SupervisionRecord]:
             .order_by(SupervisionRecord.occurred_at.desc(), SupervisionRecord.id.desc())
         )
     )
+
+
+def public_enterprises(session: Session, limit: int = 500) -> list[Enterprise]:
+    """Enterprises that are or were ODR enterprises, active first, for the public list."""
+    return list(
+        session.scalars(
+            select(Enterprise)
+            .where(Enterprise.odr_status != "none")
+            .order_by((Enterprise.odr_status == "active").desc(), Enterprise.name)
+            .limit(limit)
+        )
+    )

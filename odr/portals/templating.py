@@ -62,6 +62,7 @@ def make_environment(rules: Rules) -> Environment:
             FileSystemLoader(PORTALS_DIR / "consumer" / "templates"),
             FileSystemLoader(PORTALS_DIR / "enterprise" / "templates"),
             FileSystemLoader(PORTALS_DIR / "regulator" / "templates"),
+            FileSystemLoader(PORTALS_DIR / "public" / "templates"),
         ]
     )
     env = Environment(

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from complaints import submit_form
-from sqlalchemy import select
 
 from odr.auth.actor import Actor
 from odr.cases.service import SHANGHAI
