@@ -1,0 +1,359 @@
+"""Many new complaints in one transaction: submit()'s rules, rows written a table at a time.
+
+Each complaint goes through the steps submit() takes (odr/cases/service.py): the track and
+rulebook of the day, the business it names, a repeat of an open case (also of one earlier in
+the same batch), the route, the case's columns, its submit and route events and the outbox
+rows of routing. What repeats across a batch is looked up once: businesses, routes,
+recipients, the calendar's answers for the batch's moment. The cases, their events and their
+notifications are then inserted with one executemany each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from odr.cases.models import Case, CaseEvent
+from odr.cases.service import (
+    DUPLICATE_KEY_COLUMNS,
+    SHANGHAI,
+    Start,
+    case_values,
+    duplicate_event,
+    duplicate_key,
+    fill_intake,
+    intake_rules,
+    joinable,
+    new_case_numbers,
+    require_findable,
+    routed_for,
+    start_case,
+)
+from odr.engine.rules import Rules
+from odr.engine.workflow import Clock, InvalidData, StateDef
+from odr.enterprises.models import Enterprise
+from odr.enterprises.service import match_respondent
+from odr.intake.complaint import ComplaintInput
+from odr.notify.models import Notification
+from odr.notify.outbox import remembered_recipients
+from odr.offices.models import Office
+from odr.routing.service import Route, route
+
+CASES = Case.__table__
+EVENTS = CaseEvent.__table__
+NOTIFICATIONS = Notification.__table__
+# Every column of a new case, with the model's default where it has one.
+CASE_DEFAULTS = {
+    column.key: column.default.arg if column.default is not None else None
+    for column in CASES.columns
+    if column.key != "id"
+}
+QUERY_CHUNK = 500  # keys per IN (...): well inside SQLite's limit of bound parameters
+
+
+@dataclass(frozen=True)
+class NewComplaint:
+    """One complaint of a batch, as submit() would be asked to file it."""
+
+    complaint: ComplaintInput
+    prefer_odr: bool = True
+    office: Office | None = None  # the handling office the transferring platform named
+    intake_payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    status: str  # created / duplicate / rejected
+    case_number: str | None = None
+    access_code: str = ""  # of a created case: shown once
+    errors: Mapping[str, str] | None = None  # of a rejected one
+
+
+class CaseDraft(SimpleNamespace):
+    """A new case before it is stored: Case's columns as attributes (and its office, which the
+    notices name)."""
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CASE_DEFAULTS}
+
+
+@dataclass
+class _Planned:
+    case: CaseDraft
+    start: Start
+
+
+class _RememberedCalendar:
+    """The working calendar, remembering whether a deadline is provisional."""
+
+    def __init__(self, calendar: Any):
+        self._calendar = calendar
+        self._provisional: dict[tuple[datetime, datetime], bool] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._calendar, name)
+
+    def is_provisional(self, start: datetime, deadline: datetime) -> bool:
+        key = (start, deadline)
+        if key not in self._provisional:
+            self._provisional[key] = self._calendar.is_provisional(start, deadline)
+        return self._provisional[key]
+
+
+class _RememberedRules:
+    """The rules, remembering the calendar's answers: every case of a batch starts its clock at
+    the same moment, so each deadline is counted once."""
+
+    def __init__(self, rules: Rules):
+        self._rules = rules
+        self.calendar = _RememberedCalendar(rules.calendar)
+        self._due: dict[tuple[Clock, datetime, int], datetime] = {}
+        self._reminders: dict[tuple[int, datetime | None, datetime], datetime | None] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rules, name)
+
+    def due(self, clock: Clock, start: datetime, days: int) -> datetime:
+        key = (clock, start, days)
+        if key not in self._due:
+            self._due[key] = self._rules.due(clock, start, days)
+        return self._due[key]
+
+    def next_reminder(
+        self, state: StateDef, due_at: datetime | None, now: datetime
+    ) -> datetime | None:
+        key = (id(state), due_at, now)  # states live as long as their workflow
+        if key not in self._reminders:
+            self._reminders[key] = self._rules.next_reminder(state, due_at, now)
+        return self._reminders[key]
+
+
+def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) -> dict[str, str]:
+    """external id -> case number, of the cases of a channel already stored."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), QUERY_CHUNK):
+        found.update(
+            session.execute(
+                select(Case.external_id, Case.number).where(
+                    Case.channel == channel,
+                    Case.external_id.in_(wanted[start : start + QUERY_CHUNK]),
+                )
+            ).all()
+        )
+    return found
+
+
+def _open_cases(
+    session: Session, keys: set[tuple[str, int, str]], now: datetime
+) -> dict[tuple[str, int, str], Case]:
+    """The earliest open case for each duplicate key (what _open_duplicate finds one by one)."""
+    wanted = sorted(keys)
+    found: dict[tuple[str, int, str], Case] = {}
+    for start in range(0, len(wanted), QUERY_CHUNK):
+        for case in session.scalars(
+            select(Case)
+            .where(tuple_(*DUPLICATE_KEY_COLUMNS).in_(wanted[start : start + QUERY_CHUNK]))
+            .where(*joinable(now))
+            .order_by(Case.id)
+        ):
+            found.setdefault((case.complainant_phone, case.respondent_id, case.order_number), case)
+    return found
+
+
+def submit_batch(
+    session: Session,
+    items: Sequence[tuple[str | None, NewComplaint | InvalidData]],
+    *,
+    rules: Rules,
+    now: datetime,
+    channel: str,
+    identity_verified: bool = False,
+) -> list[Filed]:
+    """File (external id, complaint) pairs as submit() would one by one, in the caller's
+    transaction: each one's outcome, in order. A complaint already refused (InvalidData) is
+    rejected, unless an earlier one of the batch with its external id was filed (a repeat).
+    Joint complaints and reports filed with a complaint go through submit()."""
+    received = now.astimezone(SHANGHAI).date()
+    remembered = _RememberedRules(rules)
+    recipients = remembered_recipients(session)
+    respondents: dict[tuple[int | None, str, str | None], Enterprise | None] = {}
+    routes: dict[int | None, Route] = {}
+
+    def respondent_of(complaint: ComplaintInput) -> Enterprise | None:
+        key = (complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc)
+        if key not in respondents:
+            respondents[key] = match_respondent(session, *key)
+        return respondents[key]
+
+    found: list[Enterprise | None | InvalidData] = []
+    for _, item in items:
+        if isinstance(item, InvalidData):
+            found.append(item)
+            continue
+        if item.complaint.co_complainants or item.complaint.report is not None:
+            raise ValueError("joint complaints and reports are filed by submit()")
+        respondent = respondent_of(item.complaint)
+        try:
+            require_findable(item.complaint, respondent)
+        except InvalidData as exc:
+            found.append(exc)
+            continue
+        found.append(respondent)
+    keys = {
+        key
+        for (_, item), respondent in zip(items, found, strict=True)
+        if isinstance(item, NewComplaint)
+        and isinstance(respondent, Enterprise)
+        and (key := duplicate_key(item.complaint, respondent.id))
+    }
+    open_cases = _open_cases(session, keys, now) if keys else {}
+    numbers = iter(
+        new_case_numbers(session, sum(isinstance(f, Enterprise | None) for f in found), now)
+    )
+
+    results: list[Filed] = []
+    planned: list[_Planned] = []
+    filed_here: dict[str, str] = {}  # external id -> number of a case created in this batch
+    open_here: dict[tuple[str, int, str], _Planned] = {}
+    for (external_id, item), respondent in zip(items, found, strict=True):
+        if external_id is not None and external_id in filed_here:
+            results.append(Filed("duplicate", filed_here[external_id]))
+            continue
+        if isinstance(respondent, InvalidData):
+            results.append(Filed("rejected", errors=respondent.errors))
+            continue
+        assert isinstance(item, NewComplaint)
+        key = duplicate_key(item.complaint, respondent.id if respondent else None)
+        if key is not None and key in open_cases:
+            earlier = open_cases[key]
+            event = duplicate_event(earlier, channel, external_id, item.intake_payload, now)
+            session.add(CaseEvent(case_id=earlier.id, **vars(event)))
+            results.append(Filed("duplicate", earlier.number))
+            continue
+        if key is not None and key in open_here:
+            joined = open_here[key]
+            joined.start.events.append(
+                duplicate_event(joined.case, channel, external_id, item.intake_payload, now)
+            )
+            results.append(Filed("duplicate", joined.case.number))
+            continue
+        workflow, rulebook = intake_rules(item.complaint, rules, received)
+        route_key = respondent.id if respondent else None
+        if route_key not in routes:
+            routes[route_key] = route(session, respondent, rules.intake_office_code)
+        routed = routed_for(routes[route_key], item.prefer_odr, item.office)
+        values, access_code = case_values(item.complaint, workflow, channel, now, next(numbers))
+        case = CaseDraft(**(CASE_DEFAULTS | values), office=routed.office)
+        fill_intake(
+            case,
+            item.complaint,
+            respondent,
+            routed,
+            rulebook,
+            received,
+            external_id=external_id,
+            identity_verified=identity_verified,
+        )
+        start = start_case(
+            case,
+            remembered,
+            now,
+            [],
+            access_code,
+            item.intake_payload,
+            recipients,  # type: ignore[arg-type]
+        )
+        planned.append(_Planned(case, start))
+        if key is not None and case.closed_at is None:
+            open_here[key] = planned[-1]
+        if external_id is not None:
+            filed_here[external_id] = case.number
+        results.append(Filed("created", case.number, access_code))
+    session.flush()  # the repeats that joined cases already stored
+    _write(session, planned)
+    return results
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), QUERY_CHUNK):
+        yield values[start : start + QUERY_CHUNK]
+
+
+def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany of rows with the same keys, each value bound by its column's type as
+    SQLAlchemy would; a moment the rows share (a batch's `now`, its deadlines) is converted
+    once. SQLAlchemy's own executemany costs several times the insert, row by row."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
+    processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
+    names = list(compiled.positiontup or ()) if compiled.positional else keys
+    steps = [(name, processors.get(name)) for name in names]
+    moments: dict[tuple[str, datetime], Any] = {}
+
+    def bound(name: str, process: Any, value: Any) -> Any:
+        if process is None:
+            return value
+        if isinstance(value, datetime):
+            key = (name, value)
+            if key not in moments:
+                moments[key] = process(value)
+            return moments[key]
+        return process(value)
+
+    if compiled.positional:
+        params: list[Any] = [
+            tuple(bound(name, process, row[name]) for name, process in steps) for row in rows
+        ]
+    else:
+        params = [
+            {name: bound(name, process, row[name]) for name, process in steps} for row in rows
+        ]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _write(session: Session, planned: list[_Planned]) -> None:
+    """The cases, then their events, then their notifications: one executemany each. The ids
+    each needs are read back by the unique case number and (case, seq): an INSERT ... RETURNING
+    of many rows costs SQLAlchemy several times more than the insert itself."""
+    if not planned:
+        return
+    connection = session.connection()
+    _insert_many(connection, CASES, [p.case.columns() for p in planned])
+    case_ids: dict[str, int] = {}
+    for numbers in _chunks([p.case.number for p in planned]):
+        case_ids.update(
+            connection.execute(
+                select(CASES.c.number, CASES.c.id).where(CASES.c.number.in_(numbers))
+            ).all()
+        )
+    _insert_many(
+        connection,
+        EVENTS,
+        [
+            {"case_id": case_ids[p.case.number], **vars(event)}
+            for p in planned
+            for event in p.start.events
+        ],
+    )
+    event_ids: dict[tuple[int, int], int] = {}
+    for ids in _chunks(list(case_ids.values())):
+        for event_id, case_id, seq in connection.execute(
+            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
+        ):
+            event_ids[(case_id, seq)] = event_id
+    notice_rows = []
+    for p in planned:
+        case_id = case_ids[p.case.number]
+        for index, row in p.start.notices:
+            event_id = event_ids[(case_id, p.start.events[index].seq)]
+            notice_rows.append({"case_id": case_id, "event_id": event_id, **row})
+    _insert_many(connection, NOTIFICATIONS, notice_rows)
