@@ -78,7 +78,7 @@ class OdrJsonFormatter(JsonFormatter):
         return {
             key: redact(value) if isinstance(value, str) else value
             for key, value in log_data.items()
-            if value is not None
+            if value is not None and key != "color_message"  # uvicorn's ANSI copy of message
         }
 
 
