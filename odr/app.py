@@ -45,6 +45,7 @@ from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
 from odr.portals.public.controller import PublicEnterpriseController
 from odr.portals.regulator.controller import RegulatorController
+from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.regulator.enterprises import RegulatorEnterprisesController
 from odr.portals.templating import PORTALS_DIR, make_environment
@@ -83,6 +84,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             EnterpriseUsersController,
             OwnPasswordController,
             RegulatorController,
+            RegulatorDashboardController,
             DeadLetterController,
             EnterpriseScorecardController,
             EnterpriseEnrolmentController,

@@ -30,7 +30,7 @@ FIELD_TYPES = ("text", "choice", "amount", "office", "file")
 ASSIGN_OFFICE = ("intake", "actor")
 SETTABLE = ("escalation_reason", "outcome")
 CLOCK_ACTIONS = ("pause", "resume")
-NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml"}
+NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml", "campaigns.yaml"}
 # transitions logs every state change at INFO; the case events are our record.
 logging.getLogger("transitions").setLevel(logging.WARNING)
 

@@ -16,10 +16,30 @@ from sqlalchemy.orm import Session
 
 from odr.auth.access import may_act, may_view
 from odr.auth.actor import Actor
+from odr.auth.models import User
+from odr.cases.campaigns import (
+    TAG_TRIGGER,
+    UNTAG_TRIGGER,
+    Campaign,
+    load_campaigns,
+    running,
+    suggested,
+    tag,
+    tags_of,
+    untag,
+)
 from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
+from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, office_handlers, release_if_moved
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import CaseForbidden, ConcurrentChange, act, may_take_over, utcnow
+from odr.cases.service import (
+    SHANGHAI,
+    CaseForbidden,
+    ConcurrentChange,
+    act,
+    may_take_over,
+    utcnow,
+)
 from odr.engine.rules import Rules
 from odr.engine.workflow import (
     ConditionsNotMet,
@@ -33,6 +53,9 @@ from odr.offices.models import Office
 from odr.settings import Settings
 
 STAFF_ROLES = ("enterprise", "regulator")
+# The regulator's desk: who handles the case, which campaigns it belongs to. The case page
+# shows them in a section of their own, not among the workflow's action forms.
+DESK_TRIGGERS = (ASSIGN_TRIGGER, TAG_TRIGGER, UNTAG_TRIGGER)
 
 EVENT_LABELS = {
     "submit": {"zh": "提交投诉", "en": "Complaint filed"},
@@ -87,7 +110,9 @@ def deadline_of(case: Case, rules: Rules, now: datetime) -> Deadline | None:
     )
 
 
-def _details(workflow: Workflow, event: CaseEvent) -> list[tuple[Mapping[str, str], str]]:
+def _details(
+    workflow: Workflow, event: CaseEvent, campaigns: Mapping[str, Campaign]
+) -> list[tuple[Mapping[str, str], str]]:
     transition = next(
         (
             t
@@ -103,12 +128,22 @@ def _details(workflow: Workflow, event: CaseEvent) -> list[tuple[Mapping[str, st
         value = event.payload.get(f.name)
         if value in (None, ""):
             continue
-        shown = workflow.label(f.list, value) if f.type == "choice" and f.list else str(value)
+        if f.type == "choice" and f.list:
+            shown = workflow.label(f.list, value)
+        elif f.name == "campaign" and value in campaigns:
+            shown = f"{campaigns[value].label['zh']} ({value})"
+        else:
+            shown = str(value)
         details.append((f.label, shown))
     return details
 
 
-def timeline(case: Case, workflow: Workflow, role: str) -> list[TimelineEntry]:
+def timeline(
+    case: Case,
+    workflow: Workflow,
+    role: str,
+    campaigns: Mapping[str, Campaign] | None = None,
+) -> list[TimelineEntry]:
     """The case's events as this role may see them (internal notes only for their authors)."""
     entries = []
     for event in case.events:
@@ -120,7 +155,12 @@ def timeline(case: Case, workflow: Workflow, role: str) -> list[TimelineEntry]:
         else:
             label = EVENT_LABELS.get(event.trigger, {"zh": event.trigger, "en": event.trigger})
         entries.append(
-            TimelineEntry(event.occurred_at, event.actor_label, label, _details(workflow, event))
+            TimelineEntry(
+                event.occurred_at,
+                event.actor_label,
+                label,
+                _details(workflow, event, campaigns or {}),
+            )
         )
     return entries
 
@@ -143,10 +183,12 @@ def case_context(
     values: Mapping[str, Any] | None = None,
     open_action: str | None = None,
     message: str | None = None,
+    campaigns: Mapping[str, Campaign] | None = None,
 ) -> dict[str, Any]:
     """Everything a case page shows, with the actions this actor may take now."""
     workflow = rules.workflow(case.workflow, case.workflow_version)
     now = utcnow()
+    campaigns = campaigns or {}
     if may_act(actor, case):
         actions: list[TransitionDef] = workflow.available(case.state, actor.role)
     elif may_take_over(actor, case):  # a supervising office sees what it may do: take over
@@ -155,13 +197,17 @@ def case_context(
         ]
     else:
         actions = []
+    desk = desk_context(
+        session, case, [t for t in actions if t.trigger in DESK_TRIGGERS], campaigns, now
+    )
+    actions = [t for t in actions if t.trigger not in DESK_TRIGGERS]
     needs_offices = any(f.type == "office" for t in actions for f in t.fields)
     return {
         "case": case,
         "workflow": workflow,
         "state": workflow.states[case.state],
         "deadline": deadline_of(case, rules, now),
-        "timeline": timeline(case, workflow, actor.role),
+        "timeline": timeline(case, workflow, actor.role, campaigns),
         "offer": latest_offer(case),
         "actions": actions,
         "errors": errors or {},
@@ -177,6 +223,37 @@ def case_context(
         "rulebook": next((r for r in rules.rulebooks if r.code == case.rulebook), None),
         "linked_report": case.linked_case_id if actor.role != "enterprise" else None,
         "can_rate": can_rate(case, now) and actor.role == "consumer",
+        "desk": desk,
+    }
+
+
+def desk_context(
+    session: Session,
+    case: Case,
+    desk_actions: list[TransitionDef],
+    campaigns: Mapping[str, Campaign],
+    now: datetime,
+) -> dict[str, Any]:
+    """The regulator's desk on a case: its handler and campaign tags, what may change now,
+    and the running campaigns the case's words suggest (applied in one click)."""
+    allowed = {t.trigger: t for t in desk_actions}
+    tags = [
+        campaigns.get(code) or Campaign(code, {"zh": code, "en": code}, ())
+        for code in tags_of(case)
+    ]
+    day = now.astimezone(SHANGHAI).date()
+    handlers = office_handlers(session, case.office_id) if ASSIGN_TRIGGER in allowed else []
+    return {
+        "actions": allowed,
+        "handler": next((u for u in handlers if u.id == case.handler_id), None)
+        if handlers
+        else (session.get(User, case.handler_id) if case.handler_id else None),
+        "handlers": handlers,
+        "tags": tags,
+        "suggested": suggested(case, campaigns, now) if TAG_TRIGGER in allowed else [],
+        "taggable": [c for c in running(campaigns, day) if c.code not in tags_of(case)]
+        if TAG_TRIGGER in allowed
+        else [],
     }
 
 
@@ -215,24 +292,54 @@ def perform_action(
     """Fire a trigger from a portal form: back to the page, or the page again with the errors."""
     workflow = rules.workflow(case.workflow, case.workflow_version)
     candidates = workflow.candidates(case.state, trigger)
+    campaigns = load_campaigns(settings.workflows_dir)
     try:
         if candidates:
             data = uploaded_files(
                 candidates[0], data, settings.evidence_dir, settings.evidence_max_bytes
             )
-        act(session, case, trigger, actor, data, rules=rules)
+        fire(session, case, trigger, actor, data, rules, campaigns)
     except CaseForbidden:
         raise NotFoundException("案件不存在 / no such case") from None
     except InvalidData as exc:
         shown = {k: v for k, v in data.items() if isinstance(v, str)}
         context = case_context(
-            session, case, actor, rules, errors=exc.errors, values=shown, open_action=trigger
+            session,
+            case,
+            actor,
+            rules,
+            errors=exc.errors,
+            values=shown,
+            open_action=trigger,
+            campaigns=campaigns,
         )
         return Template(template, context=context, status_code=400)
     except (TransitionNotAllowed, ConditionsNotMet, ConcurrentChange):
         session.rollback()
         session.refresh(case)
         message = "该操作当前不可用，案件状态可能已变化 / this action is not available now"
-        context = case_context(session, case, actor, rules, message=message)
+        context = case_context(session, case, actor, rules, message=message, campaigns=campaigns)
         return Template(template, context=context, status_code=409)
     return Redirect(page_url, status_code=303)
+
+
+def fire(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    rules: Rules,
+    campaigns: Mapping[str, Campaign],
+) -> None:
+    """A form's trigger through act(): the desk triggers by the functions that also keep their
+    result on the case (tags, handler); a case that changed office leaves its handler behind."""
+    if trigger == TAG_TRIGGER:
+        tag(session, case, str(data.get("campaign", "")), actor, rules=rules, campaigns=campaigns)
+    elif trigger == UNTAG_TRIGGER:
+        untag(session, case, str(data.get("campaign", "")), actor, rules=rules)
+    elif trigger == ASSIGN_TRIGGER:
+        assign_handler(session, case, str(data.get("handler", "")), actor, rules=rules)
+    else:
+        act(session, case, trigger, actor, data, rules=rules)
+        release_if_moved(session, case)

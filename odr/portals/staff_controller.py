@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
+from odr.cases.campaigns import load_campaigns
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import in_app_messages, mark_all_read, unread_count
@@ -31,10 +32,13 @@ class StaffController(Controller):
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
         number: FromPath[str],
     ) -> Template:
+        """The case, its timeline and the actions this user may take now."""
         case = load_case(db_session, number, actor)
-        context = case_context(db_session, case, actor, rules)
+        campaigns = load_campaigns(settings.workflows_dir)
+        context = case_context(db_session, case, actor, rules, campaigns=campaigns)
         return Template(f"{self.portal}/case.html", context=context)
 
     @post(
@@ -52,6 +56,7 @@ class StaffController(Controller):
         settings: NamedDependency[Settings],
         data: MultipartForm,
     ) -> Template | Redirect:
+        """Fire a trigger from the case page's form (through act())."""
         case = load_case(db_session, number, actor)
         return perform_action(
             db_session,

@@ -1,51 +1,38 @@
-"""The regulator workbench: office-scoped queues, the case page and every regulator action."""
+"""The regulator workbench: office-scoped queues with filters, the case page and every
+regulator action, the bulk-complaint clusters."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from litestar import get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 from litestar.response import Template
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from odr.auth.actor import Actor
+from odr.auth.models import User
 from odr.auth.web import provide_regulator_actor
+from odr.cases.campaigns import load_campaigns
 from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
-from odr.cases.models import Case
+from odr.cases.models import CHANNELS, REPORT_CLAIM
+from odr.cases.queues import QUEUE_NAMES, QUEUES, Cursor, parse_filter, queue_page
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
+from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
-from odr.portals.case_page import (
-    ESCALATION_REASONS,
-    deadline_of,
-)
+from odr.portals.case_page import ESCALATION_REASONS, deadline_of
 from odr.portals.staff_controller import StaffController
+from odr.settings import Settings
 
-QUEUE_LIMIT = 200
-ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue", "acceptance_escalated")
-
-# Each queue: its label and which cases it holds.
-QUEUES: dict[str, tuple[dict[str, str], ColumnElement[bool]]] = {
-    "escalated": (
-        {"zh": "企业协商未果升级", "en": "Escalated"},
-        Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_not(None),
-    ),
-    "acceptance": (
-        {"zh": "待受理（直接投诉）", "en": "Awaiting acceptance"},
-        Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_(None),
-    ),
-    "triage": ({"zh": "待分派", "en": "Triage"}, Case.state == "triage"),
-    "mediation": (
-        {"zh": "调解中", "en": "In mediation"},
-        Case.state.in_(("mediation", "testing", "recusal_pending", "mediation_ending")),
-    ),
-    "reports": (
-        {"zh": "举报线索", "en": "Reports"},
-        Case.state.in_(("review", "review_extended", "review_overdue", "reporter_notice")),
-    ),
+CHANNEL_LABELS = {
+    "web": {"zh": "网页", "en": "Web form"},
+    "api": {"zh": "企业接口", "en": "Partner API"},
+    "12315": {"zh": "12315 转办", "en": "12315 transfer"},
 }
+REPORT_LABEL = {"zh": "举报", "en": "Report"}
 
 
 class RegulatorController(StaffController):
@@ -58,37 +45,86 @@ class RegulatorController(StaffController):
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
         queue: FromQuery[str] = "escalated",
+        category: FromQuery[str] = "",
+        enterprise: FromQuery[str] = "",
+        platform: FromQuery[str] = "",
+        channel: FromQuery[str] = "",
+        campaign: FromQuery[str] = "",
+        mine: FromQuery[str] = "",
+        after: FromQuery[str] = "",
     ) -> Template:
-        queue = queue if queue in QUEUES else "escalated"
-        in_scope = Case.office_id.in_(actor.office_ids)
-        counts = {
-            name: db_session.scalar(select(func.count()).where(in_scope, condition))
-            for name, (_, condition) in QUEUES.items()
-        }
-        cases = db_session.scalars(
-            select(Case)
-            .where(in_scope, QUEUES[queue][1])
-            .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
-            .limit(QUEUE_LIMIT)
-        ).all()
+        """A queue of the office's open cases by deadline, filtered, a page at a time."""
+        queue = queue if queue in QUEUE_NAMES else "escalated"
+        campaigns = load_campaigns(settings.workflows_dir)
+        categories = {**rules.workflow().lists.get("claim_types", {}), REPORT_CLAIM: REPORT_LABEL}
+        chosen = parse_filter(
+            {
+                "category": category,
+                "enterprise": enterprise,
+                "platform": platform,
+                "channel": channel,
+                "campaign": campaign,
+                "mine": mine,
+            },
+            categories=categories,
+            campaigns=campaigns,
+        )
         now = utcnow()
+        page = queue_page(
+            db_session,
+            actor.office_ids,
+            queue,
+            chosen,
+            now,
+            user_id=actor.user_id,
+            cursor=Cursor.decode(after),
+        )
+        handlers = {
+            u.id: u
+            for u in db_session.scalars(
+                select(User).where(User.role == "regulator", User.office_id.in_(actor.office_ids))
+            )
+        }
         rows = [
             (
                 c,
                 rules.workflow(c.workflow, c.workflow_version).states[c.state],
                 deadline_of(c, rules, now),
                 ESCALATION_REASONS.get(c.escalation_reason or ""),
+                handlers.get(c.handler_id) if c.handler_id else None,
+                [campaigns[t] for t in c.campaign_tags.split(",") if t in campaigns],
             )
-            for c in cases
+            for c in page.cases
         ]
+        query = chosen.as_query()
+        next_url = (
+            "/regulator?" + urlencode({"queue": queue, **query, "after": page.next_cursor.encode()})
+            if page.next_cursor
+            else None
+        )
         return Template(
             "regulator/queue.html",
             context={
                 "rows": rows,
                 "queues": QUEUES,
                 "queue": queue,
-                "counts": counts,
+                "counts": page.counts,
+                "filter": chosen,
+                "filter_query": urlencode(query),
+                "next_url": next_url,
+                "first_url": "/regulator?" + urlencode({"queue": queue, **query})
+                if after
+                else None,
+                "categories": categories,
+                "channels": {c: CHANNEL_LABELS[c] for c in CHANNELS},
+                "campaigns": campaigns,
+                "platforms": db_session.scalars(
+                    select(Enterprise)
+                    .where(Enterprise.kind == "platform")
+                    .order_by(Enterprise.name)
+                ).all(),
                 "actor": actor,
                 "unread": unread_count(db_session, actor),
             },

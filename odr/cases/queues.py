@@ -1,0 +1,206 @@
+"""The regulator's queues: which open cases of an office's scope each holds, the filters, counts
+in one scan, and pages by deadline with a keyset cursor (no OFFSET)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from odr.cases.campaigns import tagged
+from odr.cases.models import CHANNELS, Case
+from odr.enterprises.models import Enterprise
+
+PAGE_SIZE = 50
+ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue", "acceptance_escalated")
+MEDIATION_STATES = ("mediation", "testing", "recusal_pending", "mediation_ending")
+REPORT_STATES = ("review", "review_extended", "review_overdue", "reporter_notice")
+# States whose name says their deadline already passed (their own clock, if any, is the ladder).
+OVERDUE_STATES = ("acceptance_overdue", "acceptance_escalated", "review_overdue")
+OPEN_STATES = ("triage", *ACCEPTANCE_STATES, *MEDIATION_STATES, *REPORT_STATES)
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    label: Mapping[str, str]
+
+
+QUEUES = (
+    Queue("escalated", {"zh": "企业协商未果升级", "en": "Escalated"}),
+    Queue("acceptance", {"zh": "待受理（直接投诉）", "en": "Awaiting acceptance"}),
+    Queue("triage", {"zh": "待分派", "en": "Triage"}),
+    Queue("mediation", {"zh": "调解中", "en": "In mediation"}),
+    Queue("overdue", {"zh": "已超期", "en": "Overdue"}),
+    Queue("reports", {"zh": "举报线索", "en": "Reports"}),
+    Queue("all", {"zh": "全部在办", "en": "All open"}),
+)
+QUEUE_NAMES = tuple(q.name for q in QUEUES)
+
+
+def queue_condition(name: str, now: datetime) -> ColumnElement[bool]:
+    """Which open cases a queue holds (overdue: the deadline passed, or a state that says so)."""
+    if name == "escalated":
+        return Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_not(None)
+    if name == "acceptance":
+        return Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_(None)
+    if name == "triage":
+        return Case.state == "triage"
+    if name == "mediation":
+        return Case.state.in_(MEDIATION_STATES)
+    if name == "reports":
+        return Case.state.in_(REPORT_STATES)
+    if name == "overdue":
+        return Case.state.in_(OPEN_STATES) & ((Case.due_at < now) | Case.state.in_(OVERDUE_STATES))
+    if name == "all":
+        return Case.state.in_(OPEN_STATES)
+    raise ValueError(f"no queue '{name}'")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the regulator narrowed the queue to; empty fields filter nothing."""
+
+    category: str = ""  # the claim type (诉求类别), or "report"
+    enterprise: str = ""  # the respondent: a registered business's name (or its start)
+    platform: int | None = None  # the respondent's platform (the platform or its merchants)
+    channel: str = ""  # web / api / 12315
+    campaign: str = ""
+    mine: bool = False  # only the cases this user handles
+
+    def conditions(self, session: Session, user_id: int | None) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.category:
+            found.append(Case.claim_type == self.category)
+        if self.enterprise:
+            ids = select(Enterprise.id).where(
+                Enterprise.name.startswith(self.enterprise, autoescape=True)
+            )
+            # A business that is not registered is known by the name the consumer wrote.
+            found.append(Case.respondent_id.in_(ids) | (Case.respondent_name == self.enterprise))
+        if self.platform is not None:
+            merchants = select(Enterprise.id).where(Enterprise.platform_id == self.platform)
+            found.append(
+                or_(Case.respondent_id == self.platform, Case.respondent_id.in_(merchants))
+            )
+        if self.channel:
+            found.append(Case.channel == self.channel)
+        if self.campaign:
+            found.append(tagged(self.campaign))
+        if self.mine:
+            found.append(Case.handler_id == user_id)
+        return found
+
+    def as_query(self) -> dict[str, str]:
+        """The filter as URL parameters (what the form sends back), empty ones left out."""
+        params = {
+            "category": self.category,
+            "enterprise": self.enterprise,
+            "platform": str(self.platform) if self.platform is not None else "",
+            "channel": self.channel,
+            "campaign": self.campaign,
+            "mine": "1" if self.mine else "",
+        }
+        return {k: v for k, v in params.items() if v}
+
+
+def parse_filter(
+    raw: Mapping[str, str | None],
+    *,
+    categories: Collection[str],
+    campaigns: Collection[str],
+) -> QueueFilter:
+    """The filter from the form's query parameters; an unknown choice filters nothing."""
+
+    def text(name: str) -> str:
+        return (raw.get(name) or "").strip()[:200]
+
+    platform = text("platform")
+    return QueueFilter(
+        category=text("category") if text("category") in categories else "",
+        enterprise=text("enterprise"),
+        platform=int(platform) if platform.isdigit() else None,
+        channel=text("channel") if text("channel") in CHANNELS else "",
+        campaign=text("campaign") if text("campaign") in campaigns else "",
+        mine=text("mine") in ("1", "on", "true"),
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the last case's deadline (None: no deadline, sorted last) and id."""
+
+    due_at: datetime | None
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.due_at.isoformat() if self.due_at else '-'}~{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        if not raw or "~" not in raw:
+            return None
+        due, _, ident = raw.rpartition("~")
+        try:
+            return cls(None if due == "-" else datetime.fromisoformat(due), int(ident))
+        except ValueError:
+            return None
+
+    def after(self) -> ColumnElement[bool]:
+        """Cases sorted after this one (by deadline, no deadline last, then id)."""
+        if self.due_at is None:
+            return Case.due_at.is_(None) & (Case.id > self.id)
+        return or_(
+            Case.due_at > self.due_at,
+            (Case.due_at == self.due_at) & (Case.id > self.id),
+            Case.due_at.is_(None),
+        )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[Case]
+    next_cursor: Cursor | None  # None on the last page
+    counts: dict[str, int]
+
+
+def queue_page(
+    session: Session,
+    office_ids: Collection[int],
+    queue: str,
+    queue_filter: QueueFilter,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    cursor: Cursor | None = None,
+    page_size: int | None = None,
+) -> QueuePage:
+    """One page of a queue of the offices' cases, by deadline, and the count of every queue
+    under the same filter (one scan of the open cases)."""
+    page_size = page_size or PAGE_SIZE
+    scope = [Case.office_id.in_(list(office_ids)), *queue_filter.conditions(session, user_id)]
+    conditions = {q.name: queue_condition(q.name, now) for q in QUEUES}
+    counted = session.execute(
+        select(*(func.count().filter(c).label(name) for name, c in conditions.items())).where(
+            *scope, Case.state.in_(OPEN_STATES)
+        )
+    ).one()
+    counts = {name: int(getattr(counted, name) or 0) for name in conditions}
+    statement = select(Case).where(*scope, conditions[queue])
+    if cursor is not None:
+        statement = statement.where(cursor.after())
+    rows = list(
+        session.scalars(
+            statement.order_by(Case.due_at.is_(None), Case.due_at, Case.id).limit(page_size + 1)
+        )
+    )
+    last = rows[page_size - 1] if len(rows) > page_size else None
+    return QueuePage(
+        cases=rows[:page_size],
+        next_cursor=Cursor(last.due_at, last.id) if last is not None else None,
+        counts=counts,
+    )

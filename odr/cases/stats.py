@@ -1,0 +1,191 @@
+"""The regulator dashboard's figures for an office and the offices below it: cases by state and
+office, weekly trends by ISO week (Beijing time), top respondents, and the scorecard rates of
+the enterprises concerned. Each figure is one grouped query; nothing loops over cases."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from odr.cases.models import REPORT_CLAIM, Case
+from odr.engine.calendar import SHANGHAI, WorkingCalendar
+from odr.enterprises.models import Enterprise
+from odr.enterprises.scorecard import Scorecard, scorecards
+from odr.offices.models import Office
+
+TOP_RESPONDENTS = 10
+
+
+@dataclass(frozen=True)
+class Week:
+    """One ISO week, Monday to Sunday in Beijing, as [since, until) in UTC."""
+
+    monday: date
+    since: datetime
+    until: datetime
+
+    @property
+    def label(self) -> str:
+        year, week, _ = self.monday.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week: Week
+    received: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class OfficeFigures:
+    office: Office
+    by_state: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+@dataclass(frozen=True)
+class RespondentFigures:
+    respondent_id: int | None
+    name: str
+    cases: int
+    escalated: int  # of them, sent on to the regulator by the enterprise stage
+
+
+@dataclass(frozen=True)
+class EnterpriseFigures:
+    enterprise: Enterprise
+    card: Scorecard
+
+
+def weeks_until(now: datetime, count: int) -> list[Week]:
+    """The last `count` ISO weeks up to and including the current one (Beijing time)."""
+    today = now.astimezone(SHANGHAI).date()
+    this_monday = today - timedelta(days=today.weekday())
+    weeks = []
+    for back in range(count - 1, -1, -1):
+        monday = this_monday - timedelta(days=7 * back)
+        start = datetime(monday.year, monday.month, monday.day, tzinfo=SHANGHAI)
+        until = start + timedelta(days=7)
+        weeks.append(Week(monday, start.astimezone(UTC), until.astimezone(UTC)))
+    return weeks
+
+
+def by_office_and_state(session: Session, office_ids: Collection[int]) -> list[OfficeFigures]:
+    """Every case of the offices (open and closed, reports included), by office and state;
+    offices without cases are listed too, by region code."""
+    counts: dict[int, dict[str, int]] = {}
+    for office_id, state, count in session.execute(
+        select(Case.office_id, Case.state, func.count())
+        .where(Case.office_id.in_(list(office_ids)))
+        .group_by(Case.office_id, Case.state)
+    ):
+        counts.setdefault(office_id, {})[state] = count
+    offices = session.scalars(
+        select(Office).where(Office.id.in_(list(office_ids))).order_by(Office.region_code)
+    )
+    return [OfficeFigures(o, dict(sorted(counts.get(o.id, {}).items()))) for o in offices]
+
+
+def by_state(figures: list[OfficeFigures]) -> dict[str, int]:
+    """The offices' counts added up by state, largest first."""
+    total: dict[str, int] = {}
+    for row in figures:
+        for state, count in row.by_state.items():
+            total[state] = total.get(state, 0) + count
+    return dict(sorted(total.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _per_week(
+    session: Session, office_ids: Collection[int], column, weeks: list[Week]
+) -> list[int]:  # type: ignore[no-untyped-def]
+    """Cases of the offices whose `column` moment falls in each week (one range scan)."""
+    bucket = case(
+        *((column < w.until, i) for i, w in enumerate(weeks)),
+        else_=None,
+    )
+    found = dict(
+        session.execute(
+            select(bucket, func.count())
+            .where(
+                Case.office_id.in_(list(office_ids)),
+                column >= weeks[0].since,
+                column < weeks[-1].until,
+            )
+            .group_by(bucket)
+        ).all()
+    )
+    return [found.get(i, 0) for i in range(len(weeks))]
+
+
+def weekly(session: Session, office_ids: Collection[int], weeks: list[Week]) -> list[WeekFigures]:
+    """Cases received and cases closed in each week, reports included."""
+    received = _per_week(session, office_ids, Case.received_at, weeks)
+    closed = _per_week(session, office_ids, Case.closed_at, weeks)
+    return [WeekFigures(w, r, c) for w, r, c in zip(weeks, received, closed, strict=True)]
+
+
+def top_respondents(
+    session: Session,
+    office_ids: Collection[int],
+    since: datetime,
+    until: datetime,
+    limit: int = TOP_RESPONDENTS,
+) -> list[RespondentFigures]:
+    """The businesses most complained about in [since, until) (reports not counted)."""
+    cases = func.count()
+    escalated = func.count(Case.escalation_reason)
+    rows = session.execute(
+        select(Case.respondent_id, Case.respondent_name, cases, escalated)
+        .where(
+            Case.office_id.in_(list(office_ids)),
+            Case.received_at >= since,
+            Case.received_at < until,
+            Case.claim_type != REPORT_CLAIM,
+        )
+        .group_by(Case.respondent_id, Case.respondent_name)
+        .order_by(cases.desc(), Case.respondent_name)
+        .limit(limit)
+    ).all()
+    return [RespondentFigures(rid, name, count, up) for rid, name, count, up in rows]
+
+
+def enterprise_rates(
+    session: Session,
+    office_ids: Collection[int],
+    since: datetime,
+    until: datetime,
+    calendar: WorkingCalendar,
+) -> list[EnterpriseFigures]:
+    """The scorecards (on-time and settlement rates, odr.enterprises.scorecard) over [since,
+    until) of the ODR enterprises that negotiated cases of these offices in that period, most
+    complaints first. A card counts all of the enterprise's complaints: one definition."""
+    ids = list(
+        session.scalars(
+            select(Case.enterprise_id)
+            .where(
+                Case.office_id.in_(list(office_ids)),
+                Case.received_at >= since,
+                Case.received_at < until,
+                Case.enterprise_id.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    if not ids:
+        return []
+    cards = scorecards(session, ids, since, until, calendar, trend=False)
+    enterprises = {
+        e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))
+    }
+    return sorted(
+        (EnterpriseFigures(enterprises[i], cards[i]) for i in ids),
+        key=lambda f: (-f.card.received, f.enterprise.name),
+    )
