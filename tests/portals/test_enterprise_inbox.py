@@ -252,3 +252,22 @@ def test_masks():
     )
     assert mask_address("北京市朝阳区建国路1号") == "北京市朝阳区****"
     assert mask_address("民族大道88号") == "民族****"
+
+
+def test_the_partner_api_reads_the_same_cases_with_the_same_filters(meituan, mixed_cases, factory):
+    token_page = meituan.post("/enterprise/settings/tokens", {"token_name": "订单系统"})
+    token = re.search(r'id="api-token">([^<]+)<', token_page.text).group(1)
+    auth = {"Authorization": f"Bearer {token}"}
+    api = meituan.client
+    with factory() as session:
+        merchant_id = session.scalar(select(Enterprise.id).where(Enterprise.name == MERCHANT))
+    for params, inbox_params in (
+        ({}, {}),
+        ({"overdue": "true"}, {"due": "overdue"}),
+        ({"claim_type": "replacement"}, {"category": "replacement"}),
+        ({"respondent": merchant_id}, {"respondent": merchant_id}),
+    ):
+        answer = api.get("/api/v1/enterprise/cases", params=params, headers=auth)
+        assert answer.status_code == 200, answer.text
+        from_api = {c["number"] for c in answer.json()["items"]}
+        assert from_api == set(listed(meituan.get("/enterprise", params=inbox_params).text))
