@@ -158,4 +158,6 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
         registry = request.app.state["metrics_registry"] = registry_for(
             request.app.state["session_factory"]
         )
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    # litestar adds "; charset=utf-8" to text types itself: give the type without it.
+    media_type = CONTENT_TYPE_LATEST.split("; charset=")[0]
+    return Response(generate_latest(registry), media_type=media_type)

@@ -28,7 +28,8 @@ def test_requests_are_counted_by_route_template_never_by_case_number(client, fil
 
     response = client.client.get("/metrics")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    assert response.headers["content-type"].count("charset") == 1
     assert number not in response.text  # no case numbers as label values
     requests = families(response.text)["odr_http_requests"]
     seen = {(s.labels["path"], s.labels["status_code"]) for s in requests}
