@@ -189,8 +189,10 @@ def case_context(
     workflow = rules.workflow(case.workflow, case.workflow_version)
     now = utcnow()
     campaigns = campaigns or {}
-    if may_act(actor, case):
-        actions: list[TransitionDef] = workflow.available(case.state, actor.role)
+    if may_act(actor, case):  # the handling office does not take a case over from itself
+        actions: list[TransitionDef] = [
+            t for t in workflow.available(case.state, actor.role) if t.assign_office != "actor"
+        ]
     elif may_take_over(actor, case):  # a supervising office sees what it may do: take over
         actions = [
             t for t in workflow.available(case.state, actor.role) if t.assign_office == "actor"
