@@ -4,47 +4,54 @@ from __future__ import annotations
 
 import logging
 
+from anyio import to_thread
 from litestar import Request, Response, get
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from odr.db.migrate import is_current
 
 log = logging.getLogger("odr.health")
 
 
-@get("/health/live", sync_to_thread=False, include_in_schema=False)
+@get("/health/live", sync_to_thread=False, include_in_schema=False, skip_session=True)
 def live() -> dict[str, str]:
     """The process answers."""
     return {"status": "ok"}
 
 
-@get("/health/ready", sync_to_thread=True, include_in_schema=False)
-def ready(request: Request) -> Response[dict[str, str]]:
-    """200 when the database answers and is at the newest migration, else 503 saying which."""
+@get("/health/ready", include_in_schema=False, skip_session=True)
+async def ready(request: Request) -> Response[dict[str, str]]:
+    """200 when the database answers and is at the newest migration (and Redis answers, when
+    configured), else 503 saying which."""
     factory = request.app.state["session_factory"]
     try:
-        with factory() as session:
-            session.execute(text("SELECT 1"))
-            current = is_current(session.connection())
+        current = await to_thread.run_sync(_migrations_current, factory)
     except SQLAlchemyError as exc:
         log.warning("readiness: database unreachable (%s)", type(exc).__name__)
-        return Response(
-            {
-                "status": "unavailable",
-                "database": "unreachable",
-                "detail": "the database does not answer",
-            },
-            status_code=503,
-        )
+        return _unavailable(database="unreachable", detail="the database does not answer")
     if not current:
-        return Response(
-            {
-                "status": "unavailable",
-                "database": "ok",
-                "migrations": "not current",
-                "detail": "database migrations are not current: run `odr db upgrade`",
-            },
-            status_code=503,
+        return _unavailable(
+            database="ok",
+            migrations="not current",
+            detail="database migrations are not current: run `odr db upgrade`",
+        )
+    if not await request.app.state["rate_limit_counters"].reachable():
+        return _unavailable(
+            database="ok",
+            migrations="current",
+            redis="unreachable",
+            detail="Redis (ODR_REDIS_URL) does not answer",
         )
     return Response({"status": "ready", "database": "ok", "migrations": "current"})
+
+
+def _migrations_current(factory: sessionmaker[Session]) -> bool:
+    with factory() as session:
+        session.execute(text("SELECT 1"))
+        return is_current(session.connection())
+
+
+def _unavailable(**fields: str) -> Response[dict[str, str]]:
+    return Response({"status": "unavailable", **fields}, status_code=503)

@@ -64,10 +64,9 @@ def rate_limited(
             counters = litestar_app.state["rate_limit_counters"]
             request: Request[Any, Any, Any] = litestar_app.request_class(scope, receive)
             window = settings.rate_limit_window_seconds
-            keys = {
-                f"{name}:address:{_address(request)}": settings.rate_limit_per_address,
-                f"{name}:subject:{await subject(request)}": settings.rate_limit_per_subject,
-            }
+            keys = {f"{name}:address:{_address(request)}": settings.rate_limit_per_address}
+            if tried := await subject(request):  # an empty form names no account or case
+                keys[f"{name}:subject:{tried}"] = settings.rate_limit_per_subject
             retry_after = 0
             for key, limit in keys.items():
                 hits, seconds_left = await counters.hit(key, window)

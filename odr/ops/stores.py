@@ -21,6 +21,7 @@ from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from odr.settings import Settings
 
@@ -34,6 +35,8 @@ class Counters(Protocol):
     async def hit(self, key: str, window: int) -> tuple[int, int]: ...
 
     async def undo(self, key: str) -> None: ...
+
+    async def reachable(self) -> bool: ...
 
 
 class RedisCounters:
@@ -58,6 +61,12 @@ class RedisCounters:
             left, ttl = await pipe.execute()
         if int(left) <= 0 or int(ttl) < 0:
             await self.redis.delete(name)
+
+    async def reachable(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
 
 
 @dataclass
@@ -84,6 +93,9 @@ class MemoryCounters:
                 del self.windows[key]
             else:
                 self.windows[key] = (hits - 1, ends)
+
+    async def reachable(self) -> bool:
+        return True
 
 
 @dataclass

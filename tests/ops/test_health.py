@@ -51,3 +51,11 @@ def test_not_ready_when_the_database_is_unreachable(make_app, open_client):
 def test_health_and_metrics_are_not_in_the_api_schema(client):
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert not {"/health/live", "/health/ready", "/metrics"} & set(paths)
+
+
+def test_not_ready_when_the_configured_redis_is_unreachable(make_app, open_client):
+    client = open_client(make_app(redis_url="redis://127.0.0.1:1/0"))  # nothing listens there
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["redis"] == "unreachable"
+    assert response.json()["migrations"] == "current"

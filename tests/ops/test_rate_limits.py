@@ -79,3 +79,8 @@ def test_a_right_code_leaves_the_counters_alone(strict, file_complaint):
     for _ in range(4):
         ok = strict.get(f"/api/v1/cases/{number}", headers={"X-Access-Code": code})
         assert ok.status_code == 200
+
+
+def test_empty_forms_name_no_case_to_count_against(strict):
+    for _ in range(3):  # the address allows 3 failures; no shared "empty case" counts to 2
+        assert strict.post("/track", {"number": "", "access_code": ""}).status_code == 400
