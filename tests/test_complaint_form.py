@@ -123,3 +123,15 @@ def test_the_form_says_the_limits_and_keeps_input_after_a_file_error(client, fac
     response = client.post("/", complaint_form(product="青提 1kg"), files=[fake])
     assert response.status_code == 400 and 'value="青提 1kg"' in response.text
     assert "出错后请重新选择文件" in response.text
+
+
+def test_in_english_the_form_and_its_errors_are_english(client, factory):
+    client.get("/lang/en")
+    page = client.get("/")
+    assert "File a consumer complaint" in page.text and "提交消费投诉" not in page.text
+    assert 'value="en" selected' in page.text  # messages in the reader's language too
+    response = client.post("/", complaint_form(complainant_phone="123", locale="en"))
+    assert response.status_code == 400
+    error = re.search(r'id="complainant_phone-error"[^>]*>([^<]+)<', response.text)
+    assert error and not re.search(r"[\u4e00-\u9fff]", error.group(1)), error
+    assert "Please correct the 1 marked field(s)" in response.text

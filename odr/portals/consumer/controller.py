@@ -204,7 +204,10 @@ class ConsumerController(Controller):
 
     @get("/receipt", sync_to_thread=True)
     def receipt(
-        self, request: Request, db_session: NamedDependency[Session]
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         receipt = (request.session or {}).get("receipt") or []
         number, code = (receipt + [None, None])[:2]
@@ -214,7 +217,12 @@ class ConsumerController(Controller):
         report = receipt[2:4] if len(receipt) >= 4 else None
         return Template(
             "consumer/receipt.html",
-            context={"case": case, "access_code": code, "report": report},
+            context={
+                "case": case,
+                "access_code": code,
+                "report": report,
+                "track_url": settings.public_url.rstrip("/") + "/track",
+            },
         )
 
     @get("/track", sync_to_thread=False)
