@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -92,7 +92,7 @@ class QueueFilter:
         if self.campaign:
             found.append(tagged(self.campaign))
         if self.mine:
-            found.append(Case.handler_id == user_id)
+            found.append(Case.handler_id == user_id if user_id is not None else false())
         return found
 
     def as_query(self) -> dict[str, str]:
