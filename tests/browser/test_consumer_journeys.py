@@ -7,6 +7,7 @@ the pages did.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from pages import (
@@ -15,16 +16,20 @@ from pages import (
     RESPONDENT,
     action_form,
     assert_fits_phone,
+    field,
     file_complaint,
+    fill_complaint,
     load_case,
     log_in,
     state_badge,
+    submit_complaint,
     track,
 )
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from odr.cases.models import CaseEvent
+from odr.cases.service import SHANGHAI
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -277,3 +282,30 @@ def test_a_rejected_offer_goes_to_the_regulator_who_accepts_it(new_context, fact
     expect(state_badge(page)).to_have_text("调解中")
     expect(page.locator("ol.timeline")).to_contain_text("拒绝和解方案")
     assert load_case(factory, number).state == "mediation"
+
+
+def test_a_seven_day_return_with_a_report_on_the_stepped_form(new_context, factory):
+    page = new_context(phone=True).new_page()
+    fill_complaint(page, claim_type="seven_day_return", product="蓝牙耳机", order_number="MT-77")
+    seven_day = page.locator("details#seven-day-return")
+    expect(seven_day).to_have_attribute("open", "")  # choosing the claim opens its questions
+    today = datetime.now(SHANGHAI).date().isoformat()
+    page.locator("#delivery_date").fill(today)
+    page.locator("#goods_category").select_option("general")
+    page.locator("input[name=goods_intact]").check()
+
+    field(page, "evidence").set_input_files(RECEIPT_PNG)
+    report = page.locator("details#also-report")
+    report.locator("summary").click()
+    report.locator("input[name=also_report]").check()
+    report.locator("#violation_type").select_option("false_advertising")
+    report.locator("#report_facts").fill("商品页面宣称“降噪40分贝”，实物没有降噪功能。")
+    assert_fits_phone(page)
+    number, _ = submit_complaint(page)
+    expect(page.locator("#report-number")).to_be_visible()
+    expect(page.locator("#report-access-code")).to_be_visible()
+
+    case = load_case(factory, number)
+    assert (case.workflow, case.state) == ("seven_day_return", "return_address_pending")
+    report_case = load_case(factory, page.locator("#report-number").inner_text().strip())
+    assert report_case.workflow == "report"
