@@ -142,7 +142,9 @@ def test_another_enterprises_users_are_invisible(manager, other_client, demo_log
     listing = other_client.get("/enterprise/users").text
     assert name("a") not in listing and "meituan" not in listing
     with_id = manager.get("/enterprise/users").text
-    meituan_agent = re.search(r'id="user-(\d+)">\s*<td[^>]*>' + re.escape(name("a")), with_id).group(1)
+    meituan_agent = re.search(
+        r'id="user-(\d+)">\s*<td[^>]*>' + re.escape(name("a")), with_id
+    ).group(1)
     for action in ("reset-password", "unlock", "deactivate", "reactivate"):
         response = other_client.post(f"/enterprise/users/{meituan_agent}/{action}", {})
         assert response.status_code == 404, action
