@@ -37,9 +37,14 @@ lint: install
 	$(BIN)/ruff check odr tests benchmarks
 	$(BIN)/ruff format --check odr tests benchmarks
 
+# Every benchmark script (not the _helpers, not table.py), then one table of their figures.
+# The scale databases are built once and cached under var/bench/.
 bench: install
 	@mkdir -p benchmarks/results
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do \
+		case $$script in benchmarks/table.py) continue;; esac; \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@$(BIN)/python benchmarks/table.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

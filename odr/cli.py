@@ -108,7 +108,8 @@ def db_upgrade() -> None:
     "--overdue", type=click.IntRange(min=0), help="How many of them are overdue (default 2 %)."
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
-def demo(if_empty: bool, cases: int, overdue: int | None, seed: int) -> None:
+@click.option("--now", help="Generate the cases as of this moment (ISO 8601 with zone).")
+def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
     from odr.cases.service import utcnow
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
@@ -137,7 +138,13 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int) -> None:
         rules = _rules(settings)
         with click.progressbar(length=cases, label="generating cases", show_pos=True) as bar:
             written = generate_cases(
-                factory, rules, cases, utcnow(), overdue=overdue, seed=seed, progress=bar.update
+                factory,
+                rules,
+                cases,
+                _parse_now(now) or utcnow(),
+                overdue=overdue,
+                seed=seed,
+                progress=bar.update,
             )
         click.echo(f"{written} case(s) generated")
 

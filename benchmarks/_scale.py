@@ -1,0 +1,179 @@
+"""Shared by the scale benchmarks (not a benchmark itself): demo databases of N cases, built once
+with `odr demo --cases N` and cached under var/bench/ (git-ignored), results and the table row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BENCH_DIR = ROOT / "var" / "bench"
+ODR = str(Path(sys.executable).with_name("odr"))
+# Generated data depends on these: a change rebuilds the cached databases.
+SOURCES = ("odr/demo.py", "odr/demo_cases.py", "odr/cases/models.py", "odr/db/migrations/versions")
+BENCH_PASSWORD = "bench-password-1"
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def sources_digest() -> str:
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        path = ROOT / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Database:
+    path: Path
+    cases: int
+    overdue: int
+    now: datetime  # the moment the cases were generated as of
+    build_seconds: float | None  # None: taken from the cache
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def build(path: Path, cases: int, overdue: int, now: datetime) -> float:
+    """`odr db upgrade`, `odr demo`, `odr demo --cases N`; return the seconds the last took."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "ODR_DATABASE_URL": f"sqlite:///{path}", "ODR_VAR_DIR": str(path.parent)}
+    run = {"env": env, "check": True, "stdout": subprocess.DEVNULL, "cwd": ROOT}
+    subprocess.run([ODR, "db", "upgrade"], **run)  # type: ignore[call-overload]
+    subprocess.run([ODR, "demo"], **run)  # type: ignore[call-overload]
+    started = time.perf_counter()
+    subprocess.run(  # type: ignore[call-overload]
+        [ODR, "demo", "--cases", str(cases), "--overdue", str(overdue), "--now", now.isoformat()],
+        **run,
+    )
+    seconds = time.perf_counter() - started
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    meta = {"cases": cases, "overdue": overdue, "now": now.isoformat(), "sources": sources_digest()}
+    _meta_path(path).write_text(json.dumps(meta | {"build_seconds": seconds}), encoding="utf-8")
+    return seconds
+
+
+def database(cases: int, overdue: int, directory: Path = BENCH_DIR) -> Database:
+    """The cached demo database of `cases` cases (`overdue` of them due), built when missing."""
+    path = directory / f"demo-{cases}-{overdue}.sqlite3"
+    meta_path = _meta_path(path)
+    if path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta["sources"] == sources_digest():
+            return Database(path, cases, overdue, datetime.fromisoformat(meta["now"]), None)
+    now = datetime.now(UTC).replace(microsecond=0)
+    seconds = build(path, cases, overdue, now)
+    return Database(path, cases, overdue, now, seconds)
+
+
+def copy_of(db: Database, directory: Path) -> Database:
+    """A copy to change (the cached one stays as generated)."""
+    target = directory / db.path.name
+    shutil.copyfile(db.path, target)
+    return Database(target, db.cases, db.overdue, db.now, db.build_seconds)
+
+
+def set_passwords(url: str, usernames: list[str]) -> None:
+    """Give the benchmark's users a known password (the demo prints random ones once)."""
+    from sqlalchemy import update
+
+    from odr.auth.models import User
+    from odr.auth.service import hash_password
+    from odr.db.base import import_models
+    from odr.db.engine import make_engine, make_session_factory, transaction
+
+    import_models()
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        session.execute(
+            update(User)
+            .where(User.username.in_(usernames))
+            .values(password_hash=hash_password(BENCH_PASSWORD))
+        )
+    engine.dispose()
+
+
+def timed(call: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:
+    """Seconds of each of `repeat` calls, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def p50(times: list[float]) -> float:
+    return statistics.median(times)
+
+
+def row(
+    figure: str,
+    value: float,
+    unit: str,
+    target: float | None,
+    baseline: float | None,
+    baseline_name: str,
+    *,
+    lower_is_better: bool = True,
+) -> dict[str, Any]:
+    """One line of the `make bench` table: the figure, its target, its baseline and ratio."""
+    passed = None if target is None else (value <= target if lower_is_better else value >= target)
+    return {
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "baseline": baseline,
+        "baseline_name": baseline_name,
+        "ratio": None if not baseline else value / baseline,
+        "passed": passed,
+    }
+
+
+def write(results: dict[str, Any], output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        target = "" if r["target"] is None else f" (target {r['target']:g} {r['unit']})"
+        ratio = "" if r["ratio"] is None else f", {r['ratio']:.2f}x {r['baseline_name']}"
+        verdict = {True: "PASS", False: "FAIL", None: "-"}[r["passed"]]
+        print(f"  {r['figure']}: {r['value']:.4g} {r['unit']}{target}{ratio}  {verdict}")

@@ -1,0 +1,193 @@
+"""The deadline sweeper at scale: a pass with nothing due, and a pass with 10,000 due, on 100,000
+and 1,000,000 open cases (SQLite). Its cost must grow with the number due, not the number open.
+
+Baselines, measured in the same run on the same database: a bare indexed
+`SELECT id FROM cases WHERE due_at <= :now LIMIT 500` (the least a pass can do), and for the
+pass with work, reading the due cases with the ORM (the least a pass with work can do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _scale  # noqa: E402
+
+RESULTS_PATH = _scale.RESULTS_DIR / "sweep.json"
+TARGET_IDLE_MS = 20.0
+TARGET_DUE_S = 3.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", default="100000,1000000", help="open-case counts, comma-separated"
+    )
+    parser.add_argument("--due", type=int, default=10_000, help="cases due in the busy pass")
+    parser.add_argument("--repeat", type=int, default=20, help="timed idle passes (p50)")
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    return parser.parse_args(argv)
+
+
+def measure(db: _scale.Database, due: int, repeat: int) -> dict[str, Any]:
+    """Idle pass, bare select, then the busy pass on a copy of the database."""
+    from sqlalchemy import func, select, text
+
+    from odr.cases.models import Case, CaseEvent
+    from odr.cases.sweeper import sweep
+    from odr.cases.workflow_versions import pin_versions
+    from odr.db.base import import_models
+    from odr.db.engine import make_engine, make_session_factory, transaction
+    from odr.engine.rules import load_rules
+    from odr.notify.models import Notification
+    from odr.settings import Settings
+
+    import_models()
+    settings = Settings.from_env(database_url=db.url)
+    engine = make_engine(db.url)
+    factory = make_session_factory(engine)
+    rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
+    with transaction(factory) as session:
+        pin_versions(session, rules, db.now)
+    idle_moment = db.now - timedelta(days=1)  # before every deadline and reminder
+    with factory() as session:
+        open_cases = session.scalar(select(func.count()).where(Case.closed_at.is_(None)))
+        counts_before = _counts(session)
+
+    idle_results = []
+
+    def idle() -> None:
+        idle_results.append(sweep(factory, rules, now=idle_moment))
+
+    idle_times = _scale.timed(idle, repeat)
+    bare_sql = text("SELECT id FROM cases WHERE due_at <= :now ORDER BY due_at LIMIT 500")
+
+    def bare() -> None:
+        with engine.connect() as connection:
+            connection.execute(bare_sql, {"now": f"{idle_moment:%Y-%m-%d %H:%M:%S.%f}"}).all()
+
+    bare_times = _scale.timed(bare, repeat)
+
+    def read_due() -> None:
+        with factory() as session:
+            list(session.scalars(select(Case).where(Case.due_at <= db.now)))
+
+    read_times = _scale.timed(read_due, 3, warmup=1)
+    started = time.perf_counter()
+    busy = sweep(factory, rules, now=db.now)
+    busy_seconds = time.perf_counter() - started
+    with factory() as session:
+        counts_after = _counts(session)
+        still_due = session.scalar(select(func.count()).where(Case.due_at <= db.now))
+        reminders_due = session.scalar(select(func.count()).where(Case.next_reminder_at <= db.now))
+        expiries = session.scalar(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(CaseEvent.trigger == "expire", CaseEvent.occurred_at == db.now)
+        )
+        notifications = session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.created_at == db.now)
+        )
+    engine.dispose()
+    return {
+        "open_cases": open_cases,
+        "idle": {
+            "p50_ms": _scale.p50(idle_times) * 1000,
+            "times_ms": [t * 1000 for t in idle_times],
+            "fired": sum(sum(r) for r in idle_results),
+            "bare_select_p50_ms": _scale.p50(bare_times) * 1000,
+        },
+        "busy": {
+            "seconds": busy_seconds,
+            "expired": busy.expired,
+            "reminded": busy.reminded,
+            "expire_events": expiries,
+            "notifications_queued": notifications,
+            "events_added": counts_after["events"] - counts_before["events"],
+            "still_due": still_due,
+            "reminders_still_due": reminders_due,
+            "read_due_seconds": _scale.p50(read_times),
+            "due_asked": due,
+        },
+    }
+
+
+def _counts(session: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from odr.cases.models import CaseEvent
+
+    return {"events": session.scalar(select(func.count()).select_from(CaseEvent))}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    runs: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="odr-bench-sweep-") as tmp:
+        for size in sizes:
+            cached = _scale.database(size, args.due)
+            print(f"sweep: {size:,} cases ({'built' if cached.build_seconds else 'cached'})")
+            db = _scale.copy_of(cached, Path(tmp))
+            runs[str(size)] = measure(db, args.due, args.repeat)
+            db.path.unlink()
+    small, large = runs[str(sizes[0])], runs[str(sizes[-1])]
+    rows = []
+    for size in sizes:
+        run = runs[str(size)]
+        rows.append(
+            _scale.row(
+                f"sweep, none due, {run['open_cases']:,} open (p50)",
+                run["idle"]["p50_ms"],
+                "ms",
+                TARGET_IDLE_MS,
+                run["idle"]["bare_select_p50_ms"],
+                "bare indexed SELECT",
+            )
+        )
+    for size in sizes:
+        run = runs[str(size)]
+        rows.append(
+            _scale.row(
+                f"sweep, {run['busy']['expired']:,} due, {run['open_cases']:,} open",
+                run["busy"]["seconds"],
+                "s",
+                TARGET_DUE_S,
+                run["busy"]["read_due_seconds"],
+                "ORM read of the due cases",
+            )
+        )
+    growth = {
+        "idle": large["idle"]["p50_ms"] / small["idle"]["p50_ms"],
+        "busy": large["busy"]["seconds"] / small["busy"]["seconds"],
+        "open_cases": large["open_cases"] / small["open_cases"],
+    }
+    results = {
+        "machine": _scale.machine(),
+        "workload": {"sizes": sizes, "due": args.due, "repeat": args.repeat},
+        "runs": runs,
+        "growth": growth,
+        "ratios": {
+            f"idle_vs_bare_select_{s}": runs[str(s)]["idle"]["p50_ms"]
+            / runs[str(s)]["idle"]["bare_select_p50_ms"]
+            for s in sizes
+        },
+        "table": rows,
+    }
+    print(
+        f"  growth from {sizes[0]:,} to {sizes[-1]:,} cases ({growth['open_cases']:.0f}x open): "
+        f"idle pass {growth['idle']:.2f}x, pass with {args.due:,} due {growth['busy']:.2f}x"
+    )
+    _scale.print_rows(rows)
+    _scale.write(results, args.output)
+    return results
+
+
+if __name__ == "__main__":
+    main()
