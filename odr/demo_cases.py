@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -683,7 +684,14 @@ def _batches(
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_init_worker, initargs=(generator, sqlite)) as pool:
-        yield from pool.imap(_work, tasks)
+        # A few batches ahead, no more: results the writer has not taken yet are held in memory.
+        pending: deque[Any] = deque()
+        for task in tasks:
+            pending.append(pool.apply_async(_work, (task,)))
+            if len(pending) > processes * 2:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _write(
