@@ -55,6 +55,10 @@ def test_enterprise_sees_its_scorecard_with_a_trend(client, file_complaint, demo
     assert "<svg" in page.text and "每周收到的投诉" in page.text
     received = re.search(r"<dt>收到投诉</dt><dd>(\d+)</dd>", page.text)
     assert received and int(received.group(1)) == 1
+    client.get("/lang/en")
+    english = client.get("/enterprise/scorecard")
+    assert "On-time rate" in english.text and "Complaints received per week" in english.text
+    assert "按时办结率" not in english.text
 
 
 def test_public_page_shows_figures_and_no_personal_data(client, factory, file_complaint):
