@@ -211,6 +211,7 @@ def test_consumer_and_enterprise_talk_and_answer_on_phones(
     screenshot(page, "case-conversation-phone")
     expect(state_badge(page)).to_have_text("待消费者补充材料")
     expect(page.locator("p.deadline")).to_contain_text("剩余 5 个工作日")
+    expect(page.locator("section.your-turn")).to_contain_text("请上传自提点照片")
     answer = action_form(page, "answer")
     answer.locator("textarea[name=answer]").fill("照片已在留言中上传")
     answer.get_by_role("button").click()
