@@ -35,8 +35,8 @@ from odr.cases.service import (
     routed_for,
     start_case,
 )
-from odr.engine.rules import Rules
-from odr.engine.workflow import Clock, InvalidData, StateDef
+from odr.engine.rules import Rulebook, Rules
+from odr.engine.workflow import Clock, InvalidData, StateDef, Workflow
 from odr.enterprises.models import Enterprise
 from odr.enterprises.service import match_respondent
 from odr.intake.complaint import ComplaintInput
@@ -80,7 +80,9 @@ class CaseDraft(SimpleNamespace):
     notices name)."""
 
     def columns(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in CASE_DEFAULTS}
+        columns = dict(vars(self))
+        del columns["office"]
+        return columns
 
 
 @dataclass
@@ -185,6 +187,7 @@ def submit_batch(
     recipients = remembered_recipients(session)
     respondents: dict[tuple[int | None, str, str | None], Enterprise | None] = {}
     routes: dict[int | None, Route] = {}
+    tracks: dict[str, tuple[Workflow, Rulebook | None]] = {}
 
     def respondent_of(complaint: ComplaintInput) -> Enterprise | None:
         key = (complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc)
@@ -244,7 +247,10 @@ def submit_batch(
             )
             results.append(Filed("duplicate", joined.case.number))
             continue
-        workflow, rulebook = intake_rules(item.complaint, rules, received)
+        track = item.complaint.claim_type  # what intake_rules decides the track by
+        if track not in tracks:
+            tracks[track] = intake_rules(item.complaint, rules, received)
+        workflow, rulebook = tracks[track]
         route_key = respondent.id if respondent else None
         if route_key not in routes:
             routes[route_key] = route(session, respondent, rules.intake_office_code)
@@ -286,6 +292,22 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[start : start + QUERY_CHUNK]
 
 
+def _remembering(process: Any) -> Any:
+    """A column's bind conversion that converts each distinct moment once."""
+    if process is None:
+        return None
+    moments: dict[datetime, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, datetime):
+            return process(value)
+        if value not in moments:
+            moments[value] = process(value)
+        return moments[value]
+
+    return convert
+
+
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One executemany of rows with the same keys, each value bound by its column's type as
     SQLAlchemy would; a moment the rows share (a batch's `now`, its deadlines) is converted
@@ -296,26 +318,16 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
     compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
     processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
     names = list(compiled.positiontup or ()) if compiled.positional else keys
-    steps = [(name, processors.get(name)) for name in names]
-    moments: dict[tuple[str, datetime], Any] = {}
-
-    def bound(name: str, process: Any, value: Any) -> Any:
-        if process is None:
-            return value
-        if isinstance(value, datetime):
-            key = (name, value)
-            if key not in moments:
-                moments[key] = process(value)
-            return moments[key]
-        return process(value)
-
+    steps = [(name, _remembering(processors.get(name))) for name in names]
     if compiled.positional:
         params: list[Any] = [
-            tuple(bound(name, process, row[name]) for name, process in steps) for row in rows
+            tuple([row[n] if convert is None else convert(row[n]) for n, convert in steps])
+            for row in rows
         ]
     else:
         params = [
-            {name: bound(name, process, row[name]) for name, process in steps} for row in rows
+            {n: row[n] if convert is None else convert(row[n]) for n, convert in steps}
+            for row in rows
         ]
     connection.exec_driver_sql(compiled.string, params)
 

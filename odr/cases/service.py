@@ -92,6 +92,20 @@ def check_access_code(case: Case, code: str) -> bool:
     return hmac.compare_digest(hash_access_code(code, salt), case.access_code_hash)
 
 
+def new_access_code() -> str:
+    """Random characters of the access-code alphabet, from one read of the system's randomness
+    (bytes past the largest multiple of the alphabet's size are dropped: no character is likelier)."""
+    usable = 256 - 256 % len(ACCESS_CODE_ALPHABET)
+    code = ""
+    while len(code) < ACCESS_CODE_LENGTH:
+        code += "".join(
+            ACCESS_CODE_ALPHABET[b % len(ACCESS_CODE_ALPHABET)]
+            for b in secrets.token_bytes(2 * ACCESS_CODE_LENGTH)
+            if b < usable
+        )
+    return code[:ACCESS_CODE_LENGTH]
+
+
 def _new_case_number(now: datetime) -> str:
     return f"ODR{now:%y%m%d}{secrets.randbelow(10**8):08d}"
 
@@ -400,7 +414,7 @@ def case_values(
     complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime, number: str
 ) -> tuple[dict[str, Any], str]:
     """A new case's columns in its workflow's initial state, and its access code (shown once)."""
-    access_code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    access_code = new_access_code()
     values = {
         "number": number,
         "access_code_hash": hash_access_code(access_code),

@@ -32,6 +32,7 @@ MAX_RECORDS = 10_000
 BATCH = 2_000  # records per transaction
 YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0"}
+_AMOUNT_NOISE = re.compile(r"[元￥¥,，\s]")
 _DATE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 
 
@@ -73,7 +74,7 @@ def complaint_fields(record: TransferRecord) -> dict[str, str]:
     }
     raw["claim_type"] = CLAIMS.get(f.get("claim_type", ""), f.get("claim_type", ""))
     raw["purchase_date"] = _iso_date(f.get("purchase_date", ""))
-    raw["amount"] = re.sub(r"[元￥¥,，\s]", "", f.get("amount", ""))
+    raw["amount"] = _AMOUNT_NOISE.sub("", f.get("amount", ""))
     raw["notify_sms"], raw["notify_email"] = "1", "0"
     return raw
 
