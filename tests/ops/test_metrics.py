@@ -70,7 +70,7 @@ def test_gauges_count_cases_overdue_cases_and_the_outbox(client, factory, rules,
     assert found["odr_outbox_dead"][0].value == dead
 
 
-def test_each_background_pass_is_timed_also_when_it_fails():
+def test_each_background_pass_is_timed_also_when_it_fails(run_async):
     def count() -> float:
         return (
             REGISTRY.get_sample_value("odr_background_pass_seconds_count", {"job": "test-job"}) or 0
@@ -91,5 +91,5 @@ def test_each_background_pass_is_timed_also_when_it_fails():
         task.cancel()
 
     before = count()
-    asyncio.run(run_three_passes())
+    run_async(run_three_passes())
     assert count() - before >= 3

@@ -59,7 +59,7 @@ def test_rate_limit_counters_are_shared_between_instances(
     assert 0 < ttl <= 600 and 0 < int(refused.headers["retry-after"]) <= 600
 
 
-def test_parallel_hits_all_count(redis_url, redis_prefix):
+def test_parallel_hits_all_count(run_async, redis_url, redis_prefix):
     async def hammer() -> tuple[list[int], int]:
         client = AsyncRedis.from_url(redis_url)
         counters = RedisCounters(client, f"{redis_prefix}:limits")
@@ -71,6 +71,6 @@ def test_parallel_hits_all_count(redis_url, redis_prefix):
             await client.aclose()
         return sorted(hits for hits, _ in results), left
 
-    hits, left = asyncio.run(hammer())
+    hits, left = run_async(hammer())
     assert hits == list(range(1, 51))  # every hit saw its own count: none lost to a race
     assert left == 49
