@@ -23,14 +23,14 @@ from odr.engine.rules import Rules
 from odr.enterprises.cases import (
     CaseFilter,
     DeadlineKey,
-    all_enterprise_cases,
+    all_enterprise_case_rows,
     enterprise_cases,
     merchants_of,
 )
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
 from odr.portals.case_page import deadline_of
-from odr.portals.enterprise.export import cases_csv
+from odr.portals.enterprise.export import EXPORT_COLUMNS, cases_csv
 from odr.portals.i18n import language_of
 from odr.portals.staff_controller import StaffController
 
@@ -169,8 +169,8 @@ class EnterpriseController(StaffController):
         """Every case of the filtered inbox as CSV (UTF-8 with BOM; phones and addresses masked)."""
         query = InboxQuery.parse(request.query_params)
         now = utcnow()
-        cases = all_enterprise_cases(
-            db_session, actor.enterprise_id or 0, query.filters(rules, now), now
+        cases = all_enterprise_case_rows(
+            db_session, actor.enterprise_id or 0, query.filters(rules, now), now, EXPORT_COLUMNS
         )
         body = cases_csv(cases, rules, now, language_of(request))
         stamp = now.strftime("%Y%m%d-%H%M")
