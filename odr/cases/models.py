@@ -39,6 +39,11 @@ class Case(Base):
         Index("ix_cases_office_queue", "office_id", "state", "due_at"),
         # The regulator dashboard's weekly trends and top respondents, by office and period.
         Index("ix_cases_office_received", "office_id", "received_at"),
+        # The regulator queues, read in deadline order one office at a time, the state and the
+        # escalation reason checked in the index itself (odr/cases/queues.py).
+        Index(
+            "ix_cases_office_deadline", "office_id", "due_at", "id", "state", "escalation_reason"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

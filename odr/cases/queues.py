@@ -1,5 +1,5 @@
-"""The regulator's queues: which open cases of an office's scope each holds, the filters, counts
-in one scan, and pages by deadline with a keyset cursor (no OFFSET)."""
+"""The regulator's queues: which open cases of an office's scope each holds, the filters, capped
+counts, and pages by deadline with a keyset cursor (no OFFSET), read along an index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -16,6 +16,7 @@ from odr.cases.models import CHANNELS, Case
 from odr.enterprises.models import Enterprise
 
 PAGE_SIZE = 50
+COUNT_CAP = 1000
 ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue", "acceptance_escalated")
 MEDIATION_STATES = ("mediation", "testing", "recusal_pending", "mediation_ending")
 REPORT_STATES = ("review", "review_extended", "review_overdue", "reporter_notice")
@@ -42,23 +43,39 @@ QUEUES = (
 QUEUE_NAMES = tuple(q.name for q in QUEUES)
 
 
-def queue_condition(name: str, now: datetime) -> ColumnElement[bool]:
-    """Which open cases a queue holds (overdue: the deadline passed, or a state that says so)."""
+# A part of a queue: cases in one of these states that meet the extra condition.
+Part = tuple[tuple[str, ...], ColumnElement[bool] | None]
+
+
+def queue_parts(name: str, now: datetime) -> list[Part]:
+    """A queue as parts, each read along ix_cases_office_deadline in deadline order (overdue:
+    the deadline passed, or a state that says so)."""
     if name == "escalated":
-        return Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_not(None)
+        return [(ACCEPTANCE_STATES, Case.escalation_reason.is_not(None))]
     if name == "acceptance":
-        return Case.state.in_(ACCEPTANCE_STATES) & Case.escalation_reason.is_(None)
+        return [(ACCEPTANCE_STATES, Case.escalation_reason.is_(None))]
     if name == "triage":
-        return Case.state == "triage"
+        return [(("triage",), None)]
     if name == "mediation":
-        return Case.state.in_(MEDIATION_STATES)
+        return [(MEDIATION_STATES, None)]
     if name == "reports":
-        return Case.state.in_(REPORT_STATES)
+        return [(REPORT_STATES, None)]
     if name == "overdue":
-        return Case.state.in_(OPEN_STATES) & ((Case.due_at < now) | Case.state.in_(OVERDUE_STATES))
+        dated = tuple(s for s in OPEN_STATES if s not in OVERDUE_STATES)
+        return [(dated, Case.due_at < now), (OVERDUE_STATES, None)]
     if name == "all":
-        return Case.state.in_(OPEN_STATES)
+        return [(OPEN_STATES, None)]
     raise ValueError(f"no queue '{name}'")
+
+
+def _part_condition(states: tuple[str, ...], extra: ColumnElement[bool] | None):  # type: ignore[no-untyped-def]
+    in_state = Case.state == states[0] if len(states) == 1 else Case.state.in_(states)
+    return in_state & extra if extra is not None else in_state
+
+
+def queue_condition(name: str, now: datetime) -> ColumnElement[bool]:
+    """Which open cases a queue holds, as one condition."""
+    return or_(*(_part_condition(states, extra) for states, extra in queue_parts(name, now)))
 
 
 @dataclass(frozen=True)
@@ -165,7 +182,72 @@ class Cursor:
 class QueuePage:
     cases: list[Case]
     next_cursor: Cursor | None  # None on the last page
+    # Cases in each queue under the same filter, counted up to COUNT_CAP (shown as "1000+").
     counts: dict[str, int]
+
+
+def _branches(
+    office_ids: Collection[int],
+    parts: list[Part],
+    conditions: list[ColumnElement[bool]],
+    dated: bool,
+    limit: int,
+):  # type: ignore[no-untyped-def]
+    """One sub-query per office and part to LIMIT, merged by the caller. With a deadline, each
+    walks ix_cases_office_deadline (office, due_at, state, reason) in deadline order and stops
+    at LIMIT; one query over all the offices would make the database sort every matching case.
+    Without one (few open cases), each takes its states' cases by id."""
+    if dated:
+        order, due = (Case.due_at, Case.id), Case.due_at.is_not(None)
+    else:
+        order, due = (Case.id,), Case.due_at.is_(None)
+    return [
+        select(Case.id, Case.due_at)
+        .where(Case.office_id == office_id, due, _part_condition(states, extra), *conditions)
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+        for office_id in sorted(office_ids)
+        for states, extra in parts
+    ]
+
+
+def _page_ids(
+    session: Session,
+    office_ids: Collection[int],
+    parts: list[Part],
+    conditions: list[ColumnElement[bool]],
+    cursor: Cursor | None,
+    limit: int,
+) -> list[tuple[int, datetime | None]]:
+    """(id, due_at) of the next `limit` cases: those with a deadline by deadline, then the rest."""
+    found: list[tuple[int, datetime | None]] = []
+    for dated in (True, False):
+        if dated and cursor is not None and cursor.due_at is None:
+            continue  # the cursor is already among the cases without a deadline
+        after = []
+        if cursor is not None and (cursor.due_at is not None) == dated:
+            after = [cursor.after()]
+        branches = _branches(office_ids, parts, [*conditions, *after], dated, limit - len(found))
+        if not branches:
+            break
+        merged = union_all(*(select(b.c.id, b.c.due_at) for b in branches)).subquery()
+        order = (merged.c.due_at, merged.c.id) if dated else (merged.c.id,)
+        found += [
+            (row.id, row.due_at)
+            for row in session.execute(
+                select(merged.c.id, merged.c.due_at).order_by(*order).limit(limit - len(found))
+            )
+        ]
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _capped_count(session: Session, conditions: list[ColumnElement[bool]], cap: int) -> int:
+    """How many cases match, counting no further than `cap`."""
+    first = select(Case.id).where(*conditions).limit(cap).subquery()
+    return int(session.scalar(select(func.count()).select_from(first)) or 0)
 
 
 def queue_page(
@@ -180,24 +262,18 @@ def queue_page(
     page_size: int | None = None,
 ) -> QueuePage:
     """One page of a queue of the offices' cases, by deadline, and the count of every queue
-    under the same filter (one scan of the open cases)."""
+    under the same filter (capped)."""
     page_size = page_size or PAGE_SIZE
-    scope = [Case.office_id.in_(list(office_ids)), *queue_filter.conditions(session, user_id)]
-    conditions = {q.name: queue_condition(q.name, now) for q in QUEUES}
-    counted = session.execute(
-        select(*(func.count().filter(c).label(name) for name, c in conditions.items())).where(
-            *scope, Case.state.in_(OPEN_STATES)
-        )
-    ).one()
-    counts = {name: int(getattr(counted, name) or 0) for name in conditions}
-    statement = select(Case).where(*scope, conditions[queue])
-    if cursor is not None:
-        statement = statement.where(cursor.after())
-    rows = list(
-        session.scalars(
-            statement.order_by(Case.due_at.is_(None), Case.due_at, Case.id).limit(page_size + 1)
-        )
-    )
+    conditions = queue_filter.conditions(session, user_id)
+    scope = [Case.office_id.in_(list(office_ids)), *conditions]
+    counts = {
+        q.name: _capped_count(session, [*scope, queue_condition(q.name, now)], COUNT_CAP)
+        for q in QUEUES
+    }
+    parts = queue_parts(queue, now)
+    ids = _page_ids(session, office_ids, parts, conditions, cursor, page_size + 1)
+    by_id = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([i for i, _ in ids])))}
+    rows = [by_id[i] for i, _ in ids if i in by_id]
     last = rows[page_size - 1] if len(rows) > page_size else None
     return QueuePage(
         cases=rows[:page_size],

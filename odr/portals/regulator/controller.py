@@ -18,7 +18,14 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases.campaigns import load_campaigns
 from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
 from odr.cases.models import CHANNELS, REPORT_CLAIM
-from odr.cases.queues import QUEUE_NAMES, QUEUES, Cursor, parse_filter, queue_page
+from odr.cases.queues import (
+    COUNT_CAP,
+    QUEUE_NAMES,
+    QUEUES,
+    Cursor,
+    parse_filter,
+    queue_page,
+)
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
@@ -111,6 +118,7 @@ class RegulatorController(StaffController):
                 "queues": QUEUES,
                 "queue": queue,
                 "counts": page.counts,
+                "count_cap": COUNT_CAP,
                 "filter": chosen,
                 "filter_query": urlencode(query),
                 "next_url": next_url,

@@ -31,10 +31,16 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_cases_office_received", ["office_id", "received_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_cases_office_deadline",
+            ["office_id", "due_at", "id", "state", "escalation_reason"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_office_deadline")
         batch_op.drop_index("ix_cases_office_received")
         batch_op.drop_index(batch_op.f("ix_cases_handler_id"))
         batch_op.drop_constraint(batch_op.f("fk_cases_handler_id_users"), type_="foreignkey")
