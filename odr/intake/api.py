@@ -135,6 +135,11 @@ class IntakeApi(Controller):
             intake_office_code=settings.intake_office_code,
             channel="api",
         )
+        # Commit here, in the handler's thread, before answering: the plugin's commit runs later
+        # in another pool thread, and on SQLite a transaction that holds the write lock while
+        # it waits for a thread that waits for the lock stalls every writer (busy_timeout).
+        # It also makes the 201 mean "committed" (a failed commit answers 500, not 201).
+        db_session.commit()
         if result.duplicate:
             return ComplaintCreated(
                 number=result.case.number,
