@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case
+from odr.engine.rules import Rules
 from odr.notify.models import Notification
 
 # A sweep or dispatch pass: usually well under a second, minutes when far behind.
@@ -70,11 +71,27 @@ def timed_pass(job: str) -> Iterator[None]:
         PASS_SECONDS.labels(job).observe(time.perf_counter() - start)
 
 
-class DatabaseCollector(Collector):
-    """Cases by state, overdue cases and the outbox, counted from the database when scraped."""
+def open_states(rules: Rules) -> dict[str, frozenset[str]]:
+    """Workflow name -> its states that are not terminal, in every version cases may run."""
+    found: dict[str, set[str]] = {}
+    for workflow in [*rules.workflows.values(), *rules.versions.values()]:
+        found.setdefault(workflow.name, set()).update(
+            name for name, state in workflow.states.items() if not state.terminal
+        )
+    return {name: frozenset(states) for name, states in found.items()}
 
-    def __init__(self, factory: sessionmaker[Session]):
+
+class DatabaseCollector(Collector):
+    """Open cases by state, overdue cases and the outbox, counted from the database when scraped.
+
+    Only open states: a count over the state index grows with the open cases, not with every
+    case ever closed (a GROUP BY over all cases was 160 ms for 50,000 on PostgreSQL here, which
+    would be about a minute at a year of national volume).
+    """
+
+    def __init__(self, factory: sessionmaker[Session], states: dict[str, frozenset[str]]):
         self.factory = factory
+        self.states = states
         self._cached: tuple[float, list[Metric]] | None = None
 
     def collect(self) -> Iterator[Metric]:
@@ -85,8 +102,11 @@ class DatabaseCollector(Collector):
 
     def _count(self) -> list[Metric]:
         with self.factory() as session:
+            names = sorted(set().union(*self.states.values()))
             by_state = session.execute(
-                select(Case.workflow, Case.state, func.count()).group_by(Case.workflow, Case.state)
+                select(Case.workflow, Case.state, func.count())
+                .where(Case.state.in_(names))
+                .group_by(Case.workflow, Case.state)
             ).all()
             overdue = session.scalar(
                 select(func.count())
@@ -101,10 +121,11 @@ class DatabaseCollector(Collector):
                 ).all()
             )
         cases = GaugeMetricFamily(
-            "odr_cases", "Cases by workflow and state", labels=["workflow", "state"]
+            "odr_cases_open", "Open cases by workflow and state", labels=["workflow", "state"]
         )
         for workflow, state, count in by_state:
-            cases.add_metric([workflow, state], count)
+            if state in self.states.get(workflow, ()):
+                cases.add_metric([workflow, state], count)
         late = GaugeMetricFamily(
             "odr_cases_overdue",
             "Open cases whose deadline has passed and not yet fired (grows when the sweeper lags)",
@@ -135,12 +156,14 @@ class _ProcessMetrics(Collector):
             yield from REGISTRY.collect()
 
 
-def registry_for(factory: sessionmaker[Session] | None) -> CollectorRegistry:
+def registry_for(
+    factory: sessionmaker[Session] | None = None, rules: Rules | None = None
+) -> CollectorRegistry:
     """The process's metrics, plus the database gauges when there is a database to count."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProcessMetrics())
-    if factory is not None:
-        registry.register(DatabaseCollector(factory))
+    if factory is not None and rules is not None:
+        registry.register(DatabaseCollector(factory, open_states(rules)))
     return registry
 
 
@@ -155,8 +178,9 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Everything above in the Prometheus text format."""
     registry = request.app.state.get("metrics_registry")
     if registry is None:
-        registry = request.app.state["metrics_registry"] = registry_for(
-            request.app.state["session_factory"]
+        state = request.app.state
+        registry = state["metrics_registry"] = registry_for(
+            state["session_factory"], state["rules"]
         )
     # litestar adds "; charset=utf-8" to text types itself: give the type without it.
     media_type = CONTENT_TYPE_LATEST.split("; charset=")[0]

@@ -60,8 +60,8 @@ def test_gauges_count_cases_overdue_cases_and_the_outbox(client, factory, rules,
         pending = session.query(Notification).filter_by(status="pending").count()
     assert dead and pending
 
-    found = families(generate_latest(registry_for(factory)).decode())
-    cases = {(s.labels["workflow"], s.labels["state"]): s.value for s in found["odr_cases"]}
+    found = families(generate_latest(registry_for(factory, rules)).decode())
+    cases = {(s.labels["workflow"], s.labels["state"]): s.value for s in found["odr_cases_open"]}
     assert sum(cases.values()) == 2
     assert cases[(late_workflow, late_state)] >= 1
     assert found["odr_cases_overdue"][0].value == 1  # the case filed long ago
