@@ -93,9 +93,7 @@ def test_receipt_shows_number_and_code_once(client, file_complaint):
     assert number in again.text  # the same browser may reprint its receipt
 
 
-def test_a_file_named_as_an_image_keeps_the_type_of_its_content(
-    client, file_complaint, factory
-):
+def test_a_file_named_as_an_image_keeps_the_type_of_its_content(client, file_complaint, factory):
     pdf = (Path(__file__).parent / "data" / "invoice.pdf").read_bytes()
     file_complaint(files=[("evidence", ("截图.png", pdf, "image/png"))])
     with factory() as session:

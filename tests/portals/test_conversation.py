@@ -69,10 +69,8 @@ def test_an_empty_message_is_refused_beside_the_field(client, file_complaint, fa
     assert "send_message" not in [e.trigger for e in events]
 
 
-def test_no_messages_once_the_enterprise_is_no_longer_handling(
-    client, file_complaint, factory, rules
-):
-    number, code = file_complaint()
+def test_no_messages_once_the_enterprise_is_no_longer_handling(client, file_complaint):
+    number, _ = file_complaint()
     client.post(f"/track/{number}/act/withdraw", {"reason": "已自行解决"})
     page = client.get(f"/track/{number}")
     assert "给企业留言" not in page.text

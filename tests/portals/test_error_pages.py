@@ -32,9 +32,7 @@ def test_a_case_nobody_may_see_says_so_in_the_readers_language(client):
     assert "no such file" in page.text and "文件不存在" not in page.text
 
 
-def test_an_action_no_longer_possible_is_a_conflict_page_with_a_way_back(
-    client, file_complaint
-):
+def test_an_action_no_longer_possible_is_a_conflict_page_with_a_way_back(client, file_complaint):
     number, _ = file_complaint()
     client.post(f"/track/{number}/act/withdraw", {"reason": "已解决"})
     again = client.post(
