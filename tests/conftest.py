@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.app import create_app
 from odr.auth.models import User
-from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
+from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
 from odr.cases.service import utcnow
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
@@ -127,6 +127,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             Case,
             IdempotencyKey,
             ApiToken,
+            DashboardSnapshot,
         ):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))

@@ -39,6 +39,7 @@ class Case(Base):
         Index("ix_cases_office_queue", "office_id", "state", "due_at"),
         # The regulator dashboard's weekly trends and top respondents, by office and period.
         Index("ix_cases_office_received", "office_id", "received_at"),
+        Index("ix_cases_office_closed", "office_id", "closed_at"),
         # The regulator queues, read in deadline order one office at a time, the state and the
         # escalation reason checked in the index itself (odr/cases/queues.py).
         Index(
@@ -218,3 +219,17 @@ class WorkflowVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DashboardSnapshot(Base):
+    """The regulator dashboard's figures of an office (and those below it) over a window, as
+    last computed: a rollup read by every process until it is older than its maximum age."""
+
+    __tablename__ = "dashboard_snapshots"
+    __table_args__ = (UniqueConstraint("office_id", "weeks"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    weeks: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    figures: Mapped[dict[str, Any]] = mapped_column(Json)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from odr.cases.models import REPORT_CLAIM, Case
+from odr.cases.models import REPORT_CLAIM, Case, DashboardSnapshot
 from odr.engine.calendar import SHANGHAI, WorkingCalendar
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import Scorecard, scorecards
@@ -189,3 +191,91 @@ def enterprise_rates(
         (EnterpriseFigures(enterprises[i], cards[i]) for i in ids),
         key=lambda f: (-f.card.received, f.enterprise.name),
     )
+
+
+# --- The dashboard as one rollup ---------------------------------------------------------------
+# Computing every figure for a city office over a million cases takes seconds, so the figures of
+# an office and window are stored (dashboard_snapshots) and read by every process until they are
+# older than SNAPSHOT_MAX_AGE; the request that finds them stale computes them again.
+
+SNAPSHOT_MAX_AGE = timedelta(minutes=5)
+
+
+def figures(
+    session: Session,
+    office_ids: Collection[int],
+    weeks: int,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> dict[str, Any]:
+    """Every dashboard figure of the offices over the last `weeks` ISO weeks, as plain data."""
+    window = weeks_until(now, weeks)
+    since, until = window[0].since, window[-1].until
+    offices = by_office_and_state(session, office_ids)
+    return {
+        "weeks": [{"label": w.label, "monday": w.monday.isoformat()} for w in window],
+        "offices": [
+            {
+                "office": {"region_code": o.office.region_code, "name": o.office.name},
+                "by_state": dict(o.by_state),
+                "total": o.total,
+            }
+            for o in offices
+        ],
+        "states": by_state(offices),
+        "weekly": [
+            {
+                "week": {"label": w.week.label, "monday": w.week.monday.isoformat()},
+                "received": w.received,
+                "closed": w.closed,
+            }
+            for w in weekly(session, office_ids, window)
+        ],
+        "respondents": [
+            {"name": r.name, "cases": r.cases, "escalated": r.escalated}
+            for r in top_respondents(session, office_ids, since, until)
+        ],
+        "enterprises": [
+            {
+                "enterprise": {"name": e.enterprise.name, "uscc": e.enterprise.uscc or ""},
+                "card": {
+                    "received": e.card.received,
+                    "finished": e.card.finished,
+                    "on_time_rate": e.card.on_time_rate,
+                    "settlement_rate": e.card.settlement_rate,
+                },
+            }
+            for e in enterprise_rates(session, office_ids, since, until, calendar)
+        ],
+    }
+
+
+def dashboard_snapshot(
+    session: Session,
+    office_id: int,
+    office_ids: Collection[int],
+    weeks: int,
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    refresh: bool = False,
+) -> DashboardSnapshot:
+    """The office's stored figures, computed again (and stored) when missing, older than
+    SNAPSHOT_MAX_AGE, or asked to."""
+    found = session.scalar(
+        select(DashboardSnapshot).where(
+            DashboardSnapshot.office_id == office_id, DashboardSnapshot.weeks == weeks
+        )
+    )
+    if found is not None and not refresh and found.computed_at > now - SNAPSHOT_MAX_AGE:
+        return found
+    fresh = figures(session, office_ids, weeks, now, calendar)
+    try:
+        with session.begin_nested():
+            if found is None:
+                found = DashboardSnapshot(office_id=office_id, weeks=weeks)
+                session.add(found)
+            found.computed_at, found.figures = now, fresh
+    except IntegrityError:  # another process stored the same office's figures just now
+        found = DashboardSnapshot(office_id=office_id, weeks=weeks, computed_at=now, figures=fresh)
+    return found

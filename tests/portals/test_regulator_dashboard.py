@@ -12,7 +12,6 @@ from regulator_cases import MERCHANT, PLATFORM, SHOP, actor, file
 from odr.auth.actor import SYSTEM
 from odr.cases import stats
 from odr.cases.service import act, utcnow
-from odr.portals.regulator.dashboard import dashboard
 
 
 def build(session, rules, now):  # type: ignore[no-untyped-def]
@@ -83,43 +82,68 @@ def test_figures_of_the_city_office(factory, rules):
     with factory.begin() as session:
         weeks, cases = build(session, rules, now)
         assert cases["overdue"].escalation_reason == "enterprise_overdue"
-        d = dashboard(session, actor(session, "reg450100"), rules, 12, now=now)
-        assert d.states == {"acceptance": 5, "not_accepted": 1, "settled": 1}
-        by_office = {o.office.region_code: dict(o.by_state) for o in d.offices if o.total}
+        d = stats.figures(session, actor(session, "reg450100").office_ids, 12, now, rules.calendar)
+        assert d["states"] == {"acceptance": 5, "not_accepted": 1, "settled": 1}
+        by_office = {o["office"]["region_code"]: o["by_state"] for o in d["offices"] if o["total"]}
         assert by_office == {
             "450102": {"acceptance": 3, "not_accepted": 1},
             "450103": {"acceptance": 2, "settled": 1},
         }
-        assert len(d.offices) > 2  # offices without cases are listed too
+        assert len(d["offices"]) > 2  # offices without cases are listed too
         assert [
-            (w.week.label, w.received, w.closed) for w in d.weekly if w.received or w.closed
-        ] == [
-            (weeks[-3].label, 5, 2),
-            (weeks[-2].label, 1, 0),
+            (w["week"]["label"], w["received"], w["closed"])
+            for w in d["weekly"]
+            if w["received"] or w["closed"]
+        ] == [(weeks[-3].label, 5, 2), (weeks[-2].label, 1, 0)]
+        assert len(d["weekly"]) == 12
+        assert d["weekly"][-1]["week"]["monday"] == weeks[-1].monday.isoformat()
+        assert d["respondents"] == [
+            {"name": SHOP, "cases": 3, "escalated": 0},
+            {"name": MERCHANT, "cases": 2, "escalated": 1},
+            {"name": PLATFORM, "cases": 1, "escalated": 1},
         ]
-        assert len(d.weekly) == 12 and d.weekly[-1].week.monday == weeks[-1].monday
-        assert [(r.name, r.cases, r.escalated) for r in d.respondents] == [
-            (SHOP, 3, 0),
-            (MERCHANT, 2, 1),
-            (PLATFORM, 1, 1),
-        ]
-        (meituan,) = d.enterprises
-        assert meituan.enterprise.name == PLATFORM
-        card = meituan.card
-        assert (card.received, card.finished, card.on_time, card.settled) == (3, 3, 2, 1)
-        assert round(card.on_time_rate, 4) == 0.6667 and round(card.settlement_rate, 4) == 0.3333
+        (meituan,) = d["enterprises"]
+        assert meituan["enterprise"]["name"] == PLATFORM
+        card = meituan["card"]
+        assert (card["received"], card["finished"]) == (3, 3)
+        # On time: the settled case and the declined one; settled: one of the three.
+        assert round(card["on_time_rate"], 4) == 0.6667
+        assert round(card["settlement_rate"], 4) == 0.3333
 
 
 def test_a_district_sees_only_its_own(factory, rules):
     now = utcnow()
     with factory.begin() as session:
         build(session, rules, now)
-        d = dashboard(session, actor(session, "reg450102"), rules, 12, now=now)
-        assert d.states == {"acceptance": 3, "not_accepted": 1}
-        assert [o.office.region_code for o in d.offices] == ["450102"]
-        assert [(r.name, r.cases) for r in d.respondents] == [(SHOP, 3)]
-        assert d.enterprises == []  # the shop is not an ODR enterprise
-        assert sum(w.received for w in d.weekly) == 3
+        d = stats.figures(session, actor(session, "reg450102").office_ids, 12, now, rules.calendar)
+        assert d["states"] == {"acceptance": 3, "not_accepted": 1}
+        assert [o["office"]["region_code"] for o in d["offices"]] == ["450102"]
+        assert [(r["name"], r["cases"]) for r in d["respondents"]] == [(SHOP, 3)]
+        assert d["enterprises"] == []  # the shop is not an ODR enterprise
+        assert sum(w["received"] for w in d["weekly"]) == 3
+
+
+def test_the_snapshot_is_reused_until_stale_or_refreshed(factory, rules):
+    now = utcnow()
+    with factory.begin() as session:
+        build(session, rules, now)
+        city = actor(session, "reg450100")
+
+        def snapshot(at, refresh=False):  # type: ignore[no-untyped-def]
+            return stats.dashboard_snapshot(
+                session, city.office_id, city.office_ids, 12, at, rules.calendar, refresh=refresh
+            )
+
+        first = snapshot(now)
+        assert first.figures["states"]["acceptance"] == 5
+        file(session, rules, now=now, complainant_phone="13900139001")  # one more
+        assert snapshot(now + timedelta(minutes=1)).figures["states"]["acceptance"] == 5
+        assert (
+            snapshot(now + timedelta(minutes=1), refresh=True).figures["states"]["acceptance"] == 6
+        )
+        later = now + stats.SNAPSHOT_MAX_AGE + timedelta(minutes=2)
+        file(session, rules, now=now, complainant_phone="13900139002")
+        assert snapshot(later).figures["states"]["acceptance"] == 7
 
 
 def test_the_page_draws_svg_charts(client, demo_logins, factory, rules):
@@ -133,6 +157,8 @@ def test_the_page_draws_svg_charts(client, demo_logins, factory, rules):
     assert "待监管部门受理" in page.text and SHOP in page.text
     assert "66.7%" in page.text and "33.3%" in page.text
     assert '<option value="26" selected>' in page.text
+    assert "refresh=1" in page.text
+    assert client.get("/regulator/dashboard", params={"refresh": "1"}).status_code == 200
     for table in ("offices", "states", "weekly", "respondents", "enterprises"):
         assert f"/regulator/dashboard/export/{table}.csv?weeks=26" in page.text
 

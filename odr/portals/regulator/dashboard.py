@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.auth.web import provide_regulator_actor
 from odr.cases import stats
+from odr.cases.models import DashboardSnapshot
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import unread_count
@@ -29,16 +28,6 @@ from odr.portals.i18n import language_of, translations
 WINDOWS = (4, 12, 26, 52)  # weeks the dashboard looks back
 DEFAULT_WEEKS = 12
 TABLES = ("offices", "states", "weekly", "respondents", "enterprises")
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    weeks: list[stats.Week]
-    offices: list[stats.OfficeFigures]
-    states: dict[str, int]
-    weekly: list[stats.WeekFigures]
-    respondents: list[stats.RespondentFigures]
-    enterprises: list[stats.EnterpriseFigures]
 
 
 def state_labels(rules: Rules) -> dict[str, Mapping[str, str]]:
@@ -50,43 +39,12 @@ def state_labels(rules: Rules) -> dict[str, Mapping[str, str]]:
     return labels
 
 
-def dashboard(
-    session: Session,
-    actor: Actor,
-    rules: Rules,
-    weeks: int,
-    *,
-    tables: Sequence[str] = TABLES,
-    now: datetime | None = None,
-) -> Dashboard:
-    """The figures of the actor's office and the offices below it (only the tables asked for)."""
-    window = stats.weeks_until(now or utcnow(), weeks)
-    since, until = window[0].since, window[-1].until
-    offices = (
-        stats.by_office_and_state(session, actor.office_ids)
-        if {"offices", "states"} & set(tables)
-        else []
-    )
-    return Dashboard(
-        weeks=window,
-        offices=offices,
-        states=stats.by_state(offices),
-        weekly=stats.weekly(session, actor.office_ids, window) if "weekly" in tables else [],
-        respondents=stats.top_respondents(session, actor.office_ids, since, until)
-        if "respondents" in tables
-        else [],
-        enterprises=stats.enterprise_rates(session, actor.office_ids, since, until, rules.calendar)
-        if "enterprises" in tables
-        else [],
-    )
-
-
 def _rate(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.1f}%"
 
 
 def table_rows(
-    name: str, figures: Dashboard, labels: Mapping[str, Mapping[str, str]], lang: str
+    name: str, figures: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]], lang: str
 ) -> tuple[list[str], Iterable[list[Any]]]:
     """A dashboard table as a header (Chinese message ids) and rows of plain values."""
     en = lang == "en"
@@ -96,37 +54,43 @@ def table_rows(
         return (text.get("en") if en else None) or text.get("zh", state)
 
     if name == "offices":
-        states = list(figures.states)
+        states = list(figures["states"])
         header = ["区划代码", "部门", *(label(s) for s in states), "合计"]
         rows = [
-            [o.office.region_code, o.office.name, *(o.by_state.get(s, 0) for s in states), o.total]
-            for o in figures.offices
+            [
+                o["office"]["region_code"],
+                o["office"]["name"],
+                *(o["by_state"].get(s, 0) for s in states),
+                o["total"],
+            ]
+            for o in figures["offices"]
         ]
         return header, rows
     if name == "states":
         return ["状态代码", "状态", "案件数"], (
-            [state, label(state), count] for state, count in figures.states.items()
+            [state, label(state), count] for state, count in figures["states"].items()
         )
     if name == "weekly":
         return ["周", "周一", "收到", "办结"], (
-            [w.week.label, w.week.monday.isoformat(), w.received, w.closed] for w in figures.weekly
+            [w["week"]["label"], w["week"]["monday"], w["received"], w["closed"]]
+            for w in figures["weekly"]
         )
     if name == "respondents":
         return ["被投诉人", "投诉件数", "企业协商未果升级"], (
-            [r.name, r.cases, r.escalated] for r in figures.respondents
+            [r["name"], r["cases"], r["escalated"]] for r in figures["respondents"]
         )
     if name == "enterprises":
         header = ["企业", "统一社会信用代码", "收到投诉", "已结束协商", "按时办结率", "和解成功率"]
         return header, (
             [
-                e.enterprise.name,
-                e.enterprise.uscc or "",
-                e.card.received,
-                e.card.finished,
-                _rate(e.card.on_time_rate),
-                _rate(e.card.settlement_rate),
+                e["enterprise"]["name"],
+                e["enterprise"]["uscc"],
+                e["card"]["received"],
+                e["card"]["finished"],
+                _rate(e["card"]["on_time_rate"]),
+                _rate(e["card"]["settlement_rate"]),
             ]
-            for e in figures.enterprises
+            for e in figures["enterprises"]
         )
     raise NotFoundException("没有该表 / no such table")
 
@@ -139,6 +103,16 @@ def csv_bytes(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
     writer.writerow([words.gettext(h) for h in header])
     writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def _snapshot(
+    session: Session, actor: Actor, rules: Rules, weeks: int, refresh: bool = False
+) -> DashboardSnapshot:
+    if actor.office_id is None:
+        raise NotFoundException("没有所属部门 / no office")
+    return stats.dashboard_snapshot(
+        session, actor.office_id, actor.office_ids, weeks, utcnow(), rules.calendar, refresh=refresh
+    )
 
 
 def _weeks(raw: str) -> int:
@@ -156,14 +130,17 @@ class RegulatorDashboardController(Controller):
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         weeks: FromQuery[str] = "",
+        refresh: FromQuery[str] = "",
     ) -> Template:
         """The office's figures as charts and tables, over the last N weeks."""
         chosen = _weeks(weeks)
-        figures = dashboard(db_session, actor, rules, chosen)
+        snapshot = _snapshot(db_session, actor, rules, chosen, refresh == "1")
         return Template(
             "regulator/dashboard.html",
             context={
-                "d": figures,
+                "d": snapshot.figures,
+                "computed_at": snapshot.computed_at,
+                "max_age_minutes": int(stats.SNAPSHOT_MAX_AGE.total_seconds() // 60),
                 "labels": state_labels(rules),
                 "weeks": chosen,
                 "windows": WINDOWS,
@@ -187,7 +164,7 @@ class RegulatorDashboardController(Controller):
         if name not in TABLES:
             raise NotFoundException("没有该表 / no such table")
         chosen = _weeks(weeks)
-        figures = dashboard(db_session, actor, rules, chosen, tables=(name,))
+        figures = _snapshot(db_session, actor, rules, chosen).figures
         lang = language_of(request)
         header, rows = table_rows(name, figures, state_labels(rules), lang)
         return Response(
