@@ -17,8 +17,10 @@ def _settings() -> Settings:
 
 
 def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+    from odr.db.base import import_models
     from odr.db.engine import make_engine, make_session_factory
 
+    import_models()  # every table a foreign key may name (e.g. cases -> users in a worker)
     return make_session_factory(make_engine(settings.database_url))
 
 
