@@ -44,7 +44,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, case, func, select
+from sqlalchemy import Date, case, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -265,6 +265,10 @@ def _count_outcomes(
 def _count_responses(
     session: Session, cohort: list, cards: dict[int, Scorecard], calendar: WorkingCalendar
 ) -> None:
+    # Working days between two dates are W(response day) - W(routing day), W counting working
+    # days from a fixed day on; summed over cases that is sum W(response) - sum W(routing). So
+    # the cases are counted per (enterprise, day) on each side: a few rows per enterprise and
+    # day, whatever the number of cases and however their gaps spread.
     is_route = CaseEvent.trigger == ROUTE_TRIGGER
     is_response = (CaseEvent.actor_role == "enterprise") & CaseEvent.trigger.not_in(
         INTERNAL_TRIGGERS
@@ -278,28 +282,32 @@ def _count_responses(
         .join(CaseEvent, (CaseEvent.case_id == Case.id) & (is_route | is_response))
         .where(*cohort)
         .group_by(Case.id, Case.enterprise_id)
-        .subquery()
+        .cte("per_case")
     )
-    routed_day = _BeijingDate(per_case.c.routed_at)
-    responded_day = _BeijingDate(per_case.c.responded_at)
-    statement = (
-        select(per_case.c.enterprise_id, routed_day, responded_day, func.count())
-        .where(per_case.c.responded_at.is_not(None), per_case.c.routed_at.is_not(None))
-        .group_by(per_case.c.enterprise_id, routed_day, responded_day)
-    )
-    # One row per (enterprise, routing day, response day): the working days are counted once
-    # per pair of dates, whatever the number of cases.
-    for enterprise_id, routed, responded, count in session.execute(statement):
+    answered = (per_case.c.responded_at.is_not(None), per_case.c.routed_at.is_not(None))
+    sides = []
+    for side, moment in ((-1, per_case.c.routed_at), (1, per_case.c.responded_at)):
+        day = _BeijingDate(moment)
+        sides.append(
+            select(per_case.c.enterprise_id, literal(side), day, func.count())
+            .where(*answered)
+            .group_by(per_case.c.enterprise_id, day)
+        )
+    anchor: datetime | None = None
+    counted: dict[date, int] = {}
+    for enterprise_id, side, day, count in session.execute(union_all(*sides)):
         card = cards.get(enterprise_id)
         if card is None:
             continue
-        first, last = _as_date(routed), _as_date(responded)
-        days = calendar.working_days_between(
-            datetime(first.year, first.month, first.day, 12, tzinfo=SHANGHAI),
-            datetime(last.year, last.month, last.day, 12, tzinfo=SHANGHAI),
-        )
-        card.responded += count
-        card.response_working_days += max(days, 0) * count
+        day = _as_date(day)
+        if anchor is None:
+            anchor = datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
+        if day not in counted:
+            noon = datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
+            counted[day] = calendar.working_days_between(anchor, noon)
+        card.response_working_days += side * counted[day] * count
+        if side == 1:
+            card.responded += count
 
 
 def _count_weeks(
@@ -328,9 +336,12 @@ def scorecards(
     calendar: WorkingCalendar,
     *,
     trend: bool = True,
+    response_times: bool = True,
 ) -> dict[int, Scorecard]:
     """Scorecards of the given enterprises (None: every enterprise with cases) over
-    [since, until); an asked-for enterprise without cases gets an empty card."""
+    [since, until); an asked-for enterprise without cases gets an empty card. Without
+    `trend` the weekly counts stay empty; without `response_times` the response figures do
+    (their query joins the case events and is the costly one: a dashboard of rates skips it)."""
     if since.tzinfo is None or until.tzinfo is None:
         raise ValueError("since and until must be timezone-aware")
     since, until = since.astimezone(UTC), until.astimezone(UTC)
@@ -346,7 +357,8 @@ def scorecards(
         return cards
     cohort = _cohort(enterprise_ids, since, until)
     _count_outcomes(session, cohort, cards, make)
-    _count_responses(session, cohort, cards, calendar)
+    if response_times:
+        _count_responses(session, cohort, cards, calendar)
     if trend:
         _count_weeks(session, cohort, cards, since, until)
     return cards

@@ -161,6 +161,8 @@ def test_many_enterprises_at_once_and_empty_cards(factory, rules):
         assert [w.count for w in cards[idle.id].weekly] == [0, 0]
         everyone = scorecards(session, None, SINCE, UNTIL, rules.calendar, trend=False)
         assert everyone[shop.id].received == 5 and idle.id not in everyone
+        rates = scorecards(session, [shop.id], SINCE, UNTIL, rules.calendar, response_times=False)
+        assert rates[shop.id].on_time == 3 and rates[shop.id].responded == 0
         total = totals(cards.values(), SINCE, UNTIL)
         assert total.received == 6 and total.on_time == 3 and total.rated == 2
 
