@@ -269,12 +269,12 @@ def submit_batch(
         )
         start = start_case(
             case,
-            remembered,
+            remembered,  # type: ignore[arg-type]  # the rules, with the calendar remembered
             now,
             [],
             access_code,
             item.intake_payload,
-            recipients,  # type: ignore[arg-type]
+            recipients,
         )
         planned.append(_Planned(case, start))
         if key is not None and case.closed_at is None:
