@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from odr.auth.access import may_view
 from odr.auth.actor import Actor
@@ -143,7 +143,11 @@ def enterprises_in(
     offset: int = 0,
 ) -> list[Enterprise]:
     """The enterprises in an office's area (by region code), ODR enterprises first."""
-    statement = select(Enterprise).where(Enterprise.region_code.startswith(region_prefix(office)))
+    statement = (
+        select(Enterprise)
+        .where(Enterprise.region_code.startswith(region_prefix(office)))
+        .options(selectinload(Enterprise.platform))
+    )
     if status:
         statement = statement.where(Enterprise.odr_status == status)
     if query.strip():

@@ -186,3 +186,45 @@ def test_only_a_manager_applies(client, factory):
     assert client.get("/enterprise/enrolment").status_code == 200
     response = client.post("/enterprise/enrolment", {"signatory": "客服", "agreed": "1"})
     assert response.status_code == 403
+
+
+def test_the_office_records_a_takedown_and_lifts_a_listing(client, factory, rules, demo_logins):
+    from complaints import submit_form
+
+    from odr.cases.service import utcnow
+
+    enterprise_id, name, _ = new_enterprise(factory, status="active")
+    with transaction(factory) as session:
+        number = submit_form(
+            session, rules, utcnow(), respondent_id=str(enterprise_id), respondent_name=name
+        ).case.number
+    client.login("regulator", "reg450103", demo_logins["reg450103"])
+    form = {"kind": "delisted_product", "subject": "过期酸奶 链接", "requested_on": "2026-11-18"}
+    unknown = client.post(
+        f"/regulator/enterprises/{enterprise_id}/takedowns", {**form, "case_numbers": "ODR1"}
+    )
+    assert unknown.status_code == 400 and "ODR1" in unknown.text
+    done = client.post(
+        f"/regulator/enterprises/{enterprise_id}/takedowns", {**form, "case_numbers": number}
+    )
+    assert done.status_code == 200 and f"/regulator/cases/{number}" in done.text
+    client.post(
+        f"/regulator/enterprises/{enterprise_id}/marks",
+        {"kind": "demonstration", "starts_on": "2026-01-01", "reason": "示范单位"},
+    )
+    with factory() as session:
+        from odr.enterprises.models import EnterpriseMark
+
+        mark_id = session.scalar(
+            select(EnterpriseMark.id).where(EnterpriseMark.enterprise_id == enterprise_id)
+        )
+    lifted = client.post(f"/regulator/enterprises/marks/{mark_id}/lift", {"reason": "投诉增多"})
+    assert lifted.status_code == 200 and "投诉增多" in lifted.text
+    assert (
+        "放心消费示范单位" not in client.get(f"/enterprises/{enterprise_id}").text.split("<h2>")[0]
+    )
+    with factory() as session:
+        actions = session.scalars(
+            select(SupervisionRecord.action).where(SupervisionRecord.enterprise_id == enterprise_id)
+        ).all()
+        assert sorted(actions) == ["lift_mark", "mark", "takedown"]
