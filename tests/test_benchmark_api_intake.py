@@ -1,0 +1,41 @@
+"""The API intake benchmark runs end to end with tiny numbers against real `odr serve`
+processes (SQLite; two servers on PostgreSQL when the run has one); it never asserts on time."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+from odr.settings import SOURCE_ROOT
+
+SCRIPT = SOURCE_ROOT / "benchmarks" / "api_intake.py"
+
+
+def test_every_complaint_is_answered_201_and_stored(tmp_path, database_url, is_postgres):
+    spec = importlib.util.spec_from_file_location("odr_bench_api_intake", SCRIPT)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up here
+    spec.loader.exec_module(bench)
+
+    output = tmp_path / "api_intake.json"
+    argv = ["--clients", "3", "--seconds", "2", "--max", "12", "--rate", "6"]
+    argv += ["--rate-seconds", "1", "--output", str(output)]
+    if is_postgres:
+        argv += ["--database-url", database_url]
+    results = bench.main(argv)
+    assert json.loads(output.read_text(encoding="utf-8")) == results
+
+    assert results["database"] == ("postgresql" if is_postgres else "sqlite")
+    assert results["servers"] == (2 if is_postgres else 1)
+    load, live, offered = results["complaints"], results["health_live"], results["offered"]
+    assert 0 < load["requests"] <= 12
+    assert load["statuses"] == {"201": load["requests"]}
+    assert live["requests"] > 0 and live["statuses"] == {"200": live["requests"]}
+    assert offered["statuses"] == {"201": 6}
+    answered = load["requests"] + offered["requests"]
+    assert results["complaints_answered_201"] == answered
+    assert results["complaints_stored"] == answered
+    for figures in (load, live, offered):
+        assert figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
