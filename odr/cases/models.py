@@ -45,6 +45,8 @@ class Case(Base):
         Index(
             "ix_cases_office_deadline", "office_id", "due_at", "id", "state", "escalation_reason"
         ),
+        # The escalated / direct acceptance queues counted without reading the rows.
+        Index("ix_cases_office_escalation", "office_id", "state", "escalation_reason"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -266,8 +266,15 @@ def queue_page(
     page_size = page_size or PAGE_SIZE
     conditions = queue_filter.conditions(session, user_id)
     scope = [Case.office_id.in_(list(office_ids)), *conditions]
+    # A part at a time (they do not overlap): each is one index range, an OR of them is not.
     counts = {
-        q.name: _capped_count(session, [*scope, queue_condition(q.name, now)], COUNT_CAP)
+        q.name: min(
+            COUNT_CAP,
+            sum(
+                _capped_count(session, [*scope, _part_condition(states, extra)], COUNT_CAP)
+                for states, extra in queue_parts(q.name, now)
+            ),
+        )
         for q in QUEUES
     }
     parts = queue_parts(queue, now)

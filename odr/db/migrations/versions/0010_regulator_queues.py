@@ -52,10 +52,14 @@ def upgrade() -> None:
             ["office_id", "due_at", "id", "state", "escalation_reason"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_cases_office_escalation", ["office_id", "state", "escalation_reason"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_office_escalation")
         batch_op.drop_index("ix_cases_office_deadline")
         batch_op.drop_index("ix_cases_office_closed")
         batch_op.drop_index("ix_cases_office_received")
