@@ -16,6 +16,7 @@ import multiprocessing
 import random
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -633,7 +634,8 @@ def generate_cases(
     tasks = [
         (start, min(BATCH, count - start), first_case + start) for start in range(0, count, BATCH)
     ]
-    with engine.connect() as connection:
+    engine.dispose()  # no pooled connection crosses the fork
+    with _batches(generator, tasks, sqlite, processes) as batches, engine.connect() as connection:
         raw = connection.connection.driver_connection
         dropped: list[tuple[str, str]] = []
         if sqlite:
@@ -647,7 +649,7 @@ def generate_cases(
                     for name, _ in dropped:
                         connection.exec_driver_sql(f'DROP INDEX "{name}"')
         try:
-            for cases, events, notifications in _batches(generator, tasks, sqlite, processes):
+            for cases, events, notifications in batches:
                 with connection.begin():
                     first_event = _write(
                         connection, sqlite, cases, events, notifications, first_event, first_note
@@ -674,24 +676,30 @@ def generate_cases(
     return count
 
 
+@contextmanager
 def _batches(
     generator: Generator, tasks: list[tuple[int, int, int]], sqlite: bool, processes: int
-) -> Iterator[tuple[list, list, list]]:
-    """Generated batches in order: from worker processes, or here for small counts."""
+) -> Iterator[Iterator[tuple[list, list, list]]]:
+    """Generated batches in order: from worker processes, or here for small counts. The workers
+    fork on entry, before the writer opens its connection (SQLite's rule: no fork with one open)."""
     if processes < 2 or len(tasks) < 2:
         _init_worker(generator, sqlite)
-        yield from map(_work, tasks)
+        yield map(_work, tasks)
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_init_worker, initargs=(generator, sqlite)) as pool:
-        # A few batches ahead, no more: results the writer has not taken yet are held in memory.
-        pending: deque[Any] = deque()
-        for task in tasks:
-            pending.append(pool.apply_async(_work, (task,)))
-            if len(pending) > processes * 2:
+
+        def in_order() -> Iterator[tuple[list, list, list]]:
+            # A few batches ahead, no more: what the writer has not taken yet is held in memory.
+            pending: deque[Any] = deque()
+            for task in tasks:
+                pending.append(pool.apply_async(_work, (task,)))
+                if len(pending) > processes * 2:
+                    yield pending.popleft().get()
+            while pending:
                 yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+
+        yield in_order()
 
 
 def _write(
