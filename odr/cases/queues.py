@@ -168,14 +168,11 @@ class Cursor:
             return None
 
     def after(self) -> ColumnElement[bool]:
-        """Cases sorted after this one (by deadline, no deadline last, then id)."""
+        """Cases sorted after this one among those like it (with a deadline, or without): by
+        deadline then id. The first term is an index range; the OR only breaks ties."""
         if self.due_at is None:
             return Case.due_at.is_(None) & (Case.id > self.id)
-        return or_(
-            Case.due_at > self.due_at,
-            (Case.due_at == self.due_at) & (Case.id > self.id),
-            Case.due_at.is_(None),
-        )
+        return (Case.due_at >= self.due_at) & or_(Case.due_at > self.due_at, Case.id > self.id)
 
 
 @dataclass(frozen=True)
