@@ -52,15 +52,15 @@ def bare_insert(rows: int) -> float:
     return seconds
 
 
-def counts(path: Path) -> dict[str, Any]:
+def counts(path: Path, now: datetime) -> dict[str, Any]:
     with sqlite3.connect(path) as connection:
         one = lambda sql: connection.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "cases": one("SELECT count(*) FROM cases"),
             "open": one("SELECT count(*) FROM cases WHERE closed_at IS NULL"),
-            "overdue": one(
-                "SELECT count(*) FROM cases WHERE due_at <= (SELECT max(received_at) FROM cases)"
-            ),
+            "overdue": connection.execute(
+                "SELECT count(*) FROM cases WHERE due_at <= ?", (f"{now:%Y-%m-%d %H:%M:%S}",)
+            ).fetchone()[0],
             "events": one("SELECT count(*) FROM case_events"),
             "notifications_sent": one("SELECT count(*) FROM notifications WHERE status = 'sent'"),
             "states": dict(
@@ -76,9 +76,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     path = args.directory / f"demo-{args.cases}-{args.overdue}.sqlite3"
     print(f"demo: odr demo --cases {args.cases:,} into {path}")
-    seconds = _scale.build(path, args.cases, args.overdue, datetime.now(UTC).replace(microsecond=0))
+    now = datetime.now(UTC).replace(microsecond=0)
+    seconds = _scale.build(path, args.cases, args.overdue, now)
     baseline = bare_insert(args.cases)
-    found = counts(path)
+    found = counts(path, now)
     rows = [
         _scale.row(
             f"odr demo --cases {args.cases:,} (SQLite)",
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     results = {
         "machine": _scale.machine(),
-        "workload": {"cases": args.cases, "overdue": args.overdue},
+        "workload": {"cases": args.cases, "overdue": args.overdue, "now": now.isoformat()},
+        "database_path": str(path),
         "seconds": seconds,
         "cases_per_second": args.cases / seconds,
         "bare_insert_seconds": baseline,

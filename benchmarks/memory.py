@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overdue", type=int, default=10_000, help="(names the cached database)")
     parser.add_argument("--warm", type=int, default=10_000, help="requests before the first RSS")
     parser.add_argument("--more", type=int, default=100_000, help="requests before the second")
+    parser.add_argument(
+        "--cache", type=Path, default=_scale.BENCH_DIR, help="where the databases are kept"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
 
@@ -146,7 +149,7 @@ class Load:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    cached = _scale.database(args.cases, args.overdue)
+    cached = _scale.database(args.cases, args.overdue, args.cache)
     print(f"memory: {args.cases:,} cases ({'built' if cached.build_seconds else 'cached'})")
     with tempfile.TemporaryDirectory(prefix="odr-bench-memory-") as tmp:
         db = _scale.copy_of(cached, Path(tmp))

@@ -1,0 +1,67 @@
+"""The demo benchmark runs end to end on a small N (odr demo --cases); it never asserts on time."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from odr.settings import SOURCE_ROOT
+
+BENCHMARKS = SOURCE_ROOT / "benchmarks"
+CASES, OVERDUE = 300, 12
+
+
+def load(name: str) -> ModuleType:
+    """A benchmark script, imported as a module (benchmarks/ is not a package)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"odr_bench_{name}", BENCHMARKS / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    directory = tmp_path_factory.mktemp("bench-demo")
+    output = directory / "demo.json"
+    results = load("demo").main(
+        ["--cases", str(CASES), "--overdue", str(OVERDUE), "--directory", str(directory),
+         "--output", str(output)]
+    )  # fmt: skip
+    assert json.loads(output.read_text(encoding="utf-8")) == results
+    return results
+
+
+def test_the_database_holds_what_was_asked(results: dict) -> None:
+    found = results["database"]
+    assert found["cases"] == CASES
+    assert found["overdue"] == OVERDUE
+    assert 0 < found["open"] < CASES  # open and closed cases
+    assert found["events"] >= 2 * CASES  # at least submit and route for each
+    assert found["notifications_sent"] >= CASES
+    assert len(found["states"]) >= 8  # states of every track
+    assert {"negotiation", "review", "settled"} <= set(found["states"])
+
+
+def test_every_hash_chain_verifies(results: dict) -> None:
+    env = {**os.environ, "ODR_DATABASE_URL": f"sqlite:///{results['database_path']}"}
+    odr = Path(sys.executable).with_name("odr")
+    done = subprocess.run([odr, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "intact" in done.stdout
+
+
+def test_the_table_row_names_target_and_baseline(results: dict) -> None:
+    (row,) = results["table"]
+    assert row["unit"] == "s" and row["value"] > 0 and row["baseline"] > 0
+    assert row["target"] == pytest.approx(120 * CASES / 1_000_000)
+    assert row["ratio"] == pytest.approx(row["value"] / row["baseline"])
