@@ -32,6 +32,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # A pool as large as the threads that may hold a connection at once (litestar's handler
+        # threads, anyio's for idempotency keys and background jobs): above the default 5, each
+        # connection is closed on return and opened again, its PRAGMAs run again, under load.
+        kwargs = {"pool_size": 20, "max_overflow": 20, **kwargs}
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
