@@ -148,30 +148,33 @@ class Phase:
 
     def record(self, status: int, latency: float, body: bytes | None = None) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
-        self.latencies.append(latency)
+        if status:  # latencies of answered requests; the unanswered are counted as status 0
+            self.latencies.append(latency)
         if body is not None and status == 201:
             self.numbers.append(json.loads(body)["number"])
 
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies)
+        answered, requests = len(ordered), sum(self.statuses.values())
 
         def ms(q: float) -> float:
             return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
 
         return {
-            "requests": len(ordered),
+            "requests": requests,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "seconds": round(self.seconds, 3),
-            "per_second": round(len(ordered) / self.seconds, 1) if self.seconds else 0.0,
+            # Answered requests a second (status 0, never answered, is left out).
+            "per_second": round(answered / self.seconds, 1) if self.seconds else 0.0,
             "p50_ms": ms(0.50) if ordered else None,
             "p99_ms": ms(0.99) if ordered else None,
             "max_ms": round(ordered[-1] * 1000, 2) if ordered else None,
             "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else None,
             # Less sensitive to other load on the machine than the rates.
-            "server_cpu_ms_per_request": round(self.server_cpu * 1000 / len(ordered), 3)
+            "server_cpu_ms_per_request": round(self.server_cpu * 1000 / requests, 3)
             if ordered
             else None,
-            "client_cpu_ms_per_request": round(self.client_cpu * 1000 / len(ordered), 3)
+            "client_cpu_ms_per_request": round(self.client_cpu * 1000 / requests, 3)
             if ordered
             else None,
         }
@@ -247,7 +250,8 @@ async def open_loop(phase: Phase, client: Client, rate: float, seconds: float) -
     _, late = await asyncio.wait(tasks, timeout=DRAIN)
     for task in late:
         task.cancel()
-        phase.record(0, time.perf_counter() - start)
+        phase.record(0, 0.0)
+    await asyncio.gather(*late, return_exceptions=True)
     phase.seconds = time.perf_counter() - start
     return phase
 
