@@ -49,11 +49,14 @@ from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.regulator.enterprises import RegulatorEnterprisesController
 from odr.portals.templating import PORTALS_DIR, make_environment
+from odr.security.headers import security_headers
+from odr.security.production import check_production
 from odr.settings import Settings
 
 
 def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    check_production(settings)  # before anything opens: a clear error, not a weak secret
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
@@ -112,6 +115,8 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         csrf_config=CSRFConfig(
             secret=secret.hex(),
             cookie_name="odr_csrf",
+            cookie_httponly=True,  # no script reads it: forms carry the token
+            cookie_secure=settings.production,
             exclude=["/api/", "/health/", "/schema", "/metrics"],
         ),
         middleware=[
@@ -121,6 +126,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             ops.session_middleware,
         ],
         stores=ops.stores,
+        before_send=[security_headers(settings.production)],  # every response
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),
         lifespan=[ops.lifespan, background],

@@ -75,6 +75,12 @@ class Settings:
     rate_limit_window_seconds: int = 600
     rate_limit_per_address: int = 30
     rate_limit_per_subject: int = 10
+    # "production": refuse the development secret, Secure cookies, HSTS (odr/security/).
+    environment: str = "development"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def evidence_dir(self) -> Path:
@@ -117,6 +123,7 @@ class Settings:
             "rate_limit_window_seconds": int(env.get("ODR_RATE_LIMIT_WINDOW", "600")),
             "rate_limit_per_address": int(env.get("ODR_RATE_LIMIT_PER_ADDRESS", "30")),
             "rate_limit_per_subject": int(env.get("ODR_RATE_LIMIT_PER_SUBJECT", "10")),
+            "environment": env.get("ODR_ENV", "development").strip().lower(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

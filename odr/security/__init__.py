@@ -1,0 +1,1 @@
+"""Security of the web service: response headers and the checks of production settings."""
