@@ -345,5 +345,49 @@ def notifications_check() -> None:
     click.echo(f"{settings.notifications_dir}: every notification has its templates")
 
 
+
+@main.group(help="Personal data.")
+def privacy() -> None:
+    pass
+
+
+@privacy.command(
+    "purge",
+    help="Remove the personal data of cases closed longer ago than --older-than; keep their "
+    "figures, delete their evidence files, record the purge on each hash chain.",
+)
+@click.option("--older-than", required=True, help="Closed at least this long ago: 3y, 18m, 90d.")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
+def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
+    from odr.cases.privacy import parse_age, purge
+    from odr.cases.service import utcnow
+
+    try:
+        parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    settings = _settings()
+    result = purge(
+        _factory(settings),
+        settings.evidence_dir,
+        older_than,
+        _parse_now(now) or utcnow(),
+        dry_run=dry_run,
+    )
+    verb = "would be purged" if dry_run else "purged"
+    click.echo(
+        f"{len(result.cases)} case(s) {verb}, {result.events_redacted} event(s) redacted, "
+        f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}"
+    )
+    if result.skipped:
+        click.echo(
+            f"{len(result.skipped)} case(s) not purged, their hash chain is broken "
+            f"(see `odr audit verify`): {', '.join(result.skipped)}",
+            err=True,
+        )
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

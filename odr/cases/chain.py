@@ -41,6 +41,10 @@ CONTENT_COLUMNS = (
 )
 
 
+# The event that records a personal-data purge (odr/cases/privacy.py).
+PURGE_TRIGGER = "purge_personal_data"
+
+
 def content_digest(case: Case, evidence_sha256: list[str]) -> str:
     """SHA-256 of the complaint's content as filed."""
     content = {name: getattr(case, name) for name in CONTENT_COLUMNS}
@@ -83,11 +87,38 @@ class ChainProblem:
         return f"case {self.case_number}: {where}: {self.problem}"
 
 
+def _purges(
+    case: Case, events: list[CaseEvent]
+) -> tuple[dict[int, dict[str, str]], CaseEvent | None]:
+    """What intact purge events (odr/cases/privacy.py) redacted: seq -> its hashes; the last."""
+    redacted: dict[int, dict[str, str]] = {}
+    last = None
+    for event in events:
+        if event.trigger == PURGE_TRIGGER and event_hash(case.number, event) == event.hash:
+            for seq, hashes in (event.payload.get("redacted") or {}).items():
+                if int(seq) < event.seq:  # a purge redacts only what came before it
+                    redacted[int(seq)] = hashes
+            last = event
+    return redacted, last
+
+
 def verify_case(
     case: Case, events: list[CaseEvent], evidence_sha256: list[str]
 ) -> Iterator[ChainProblem]:
-    """Recompute one case's chain and content digest; yield every problem found."""
-    if events and events[0].payload.get("content_sha256") != content_digest(case, evidence_sha256):
+    """Recompute one case's chain and content digest; yield every problem found.
+
+    A personal-data purge changes the complaint and the events it redacts: the purge event,
+    itself on the chain, holds the content digest after it and each redacted event's stored
+    hash and the hash of its redacted form, so whatever the purge did not change is checked.
+    """
+    redacted, purge = _purges(case, events)
+    digest = content_digest(case, evidence_sha256)
+    if purge is not None:
+        if purge.payload.get("content_sha256") != digest:
+            yield ChainProblem(
+                case.number, None, None, f"complaint content altered since the purge (#{purge.seq})"
+            )
+    elif events and events[0].payload.get("content_sha256") != digest:
         yield ChainProblem(case.number, None, None, "complaint content altered since filing")
     prev = ""
     for expected_seq, event in enumerate(events, start=1):
@@ -95,7 +126,14 @@ def verify_case(
             yield ChainProblem(case.number, event.seq, event.id, f"expected seq {expected_seq}")
         if event.prev_hash != prev:
             yield ChainProblem(case.number, event.seq, event.id, "prev_hash does not match")
-        if event_hash(case.number, event) != event.hash:
+        if (hashes := redacted.get(event.seq)) is not None:
+            if event.hash != hashes.get("hash") or event_hash(case.number, event) != hashes.get(
+                "redacted_hash"
+            ):
+                yield ChainProblem(
+                    case.number, event.seq, event.id, "content altered since the purge"
+                )
+        elif event_hash(case.number, event) != event.hash:
             yield ChainProblem(case.number, event.seq, event.id, "content altered (hash mismatch)")
         prev = event.hash
     if case.last_event_hash != prev or case.event_count != len(events):
