@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             warm_rss = rss_mb(server.pid)
             more_seconds = load.run(args.more, seed=2)
             final_rss = rss_mb(server.pid)
-            statuses = dict(load.statuses)
+            statuses = {str(code): n for code, n in sorted(load.statuses.items())}
             load.close()
         finally:
             server.terminate()

@@ -30,7 +30,7 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{value:,.4g} {unit}".strip()
 
 
-def render(results_dir: Path) -> tuple[str, int]:
+def render(results_dir: Path, markdown: bool = False) -> tuple[str, int]:
     """The table as text, and how many figures missed their target."""
     lines = [
         ("script", "figure", "value", "target", "baseline", "ratio", "target met"),
@@ -55,6 +55,10 @@ def render(results_dir: Path) -> tuple[str, int]:
                 )
             )
             failed += row.get("passed") is False
+    if markdown:
+        rows = [f"| {' | '.join(line)} |" for line in lines]
+        rows.insert(1, "|" + " --- |" * len(lines[0]))
+        return "\n".join(rows), failed
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     text = "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
@@ -66,8 +70,9 @@ def render(results_dir: Path) -> tuple[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table (for READMEs)")
     args = parser.parse_args(argv)
-    text, failed = render(args.results)
+    text, failed = render(args.results, args.markdown)
     print(text)
     print(f"\n{failed} figure(s) missed their target" if failed else "\nevery target met")
     return 0
