@@ -346,6 +346,40 @@ def notifications_check() -> None:
 
 
 
+
+@main.command(
+    help="Copy the SQLite database (online, while the server runs) and the evidence files to "
+    "DEST, a new folder or a .tar.gz, with a manifest of SHA-256s. PostgreSQL: use pg_dump."
+)
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(dest: Path) -> None:
+    from odr.db.backup import BackupError
+    from odr.db.backup import backup as run_backup
+
+    try:
+        done = run_backup(_settings(), dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{done.path}: database and {done.files} evidence file(s), {done.bytes} bytes")
+
+
+@main.command(
+    help="Bring back a backup made by `odr backup` (check its manifest first). Stop the server "
+    "before; a database that holds data is replaced only with --force."
+)
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore(src: Path, force: bool) -> None:
+    from odr.db.backup import BackupError
+    from odr.db.backup import restore as run_restore
+
+    try:
+        done = run_restore(_settings(), src, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored from {done.path}: database and {done.files} evidence file(s)")
+
+
 @main.group(help="Personal data.")
 def privacy() -> None:
     pass
