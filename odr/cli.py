@@ -67,8 +67,13 @@ def serve(host: str, port: int, no_background: bool) -> None:
     import uvicorn
 
     from odr.app import create_app
+    from odr.security.production import InsecureSettings, check_production
 
     settings = Settings.from_env(background_jobs=not no_background and _settings().background_jobs)
+    try:
+        check_production(settings)  # ODR_ENV=production refuses the development secret
+    except InsecureSettings as exc:
+        raise click.ClickException(str(exc)) from exc
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -103,3 +103,14 @@ def test_production_cookies_are_secure_and_headers_include_hsts(production_app, 
         language = test_client.get("/lang/en", follow_redirects=False).headers["set-cookie"]
         assert "secure" in language.lower()
         _assert_security_headers(test_client.get("/no/such/page"), hsts=True)
+
+
+def test_odr_serve_refuses_to_start_with_the_development_secret(settings):
+    from click.testing import CliRunner
+
+    from odr.cli import main
+
+    env = {"ODR_ENV": "production", "ODR_SECRET_KEY": "", "ODR_DATABASE_URL": settings.database_url}
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env=env)
+    assert result.exit_code == 1
+    assert "ODR_SECRET_KEY" in result.output
