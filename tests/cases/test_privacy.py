@@ -109,6 +109,22 @@ def test_purge_removes_the_person_keeps_the_figures_and_verify_passes(
     assert verify.exit_code == 0, verify.output
 
 
+def test_purged_cases_still_show_in_the_portals(
+    client, other_client, file_complaint, evidence_png, factory, settings, demo_logins
+):
+    number = _closed_case(client, file_complaint, evidence_png, factory)
+    purge(factory, settings.evidence_dir, "3y", utcnow() + LATER)
+    track = client.get(f"/track/{number}")
+    assert track.status_code == 200 and "张三" not in track.text and REDACTED in track.text
+    other_client.login("enterprise", "meituan", demo_logins["meituan"])
+    page = other_client.get(f"/enterprise/cases/{number}")
+    assert page.status_code == 200 and "13800138000" not in page.text
+    with factory() as session:
+        attachment = session.scalar(select(Attachment).join(Case).where(Case.number == number))
+    gone = other_client.get(f"/evidence/{attachment.id}")
+    assert gone.status_code == 404
+
+
 def test_tampering_after_the_purge_is_still_detected(
     client, file_complaint, evidence_png, factory, settings
 ):
