@@ -417,7 +417,8 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     verb = "would be purged" if dry_run else "purged"
     click.echo(
         f"{len(result.cases)} case(s) {verb}, {result.events_redacted} event(s) redacted, "
-        f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}"
+        f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
+        f"{result.replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
     )
     if result.skipped:
         click.echo(

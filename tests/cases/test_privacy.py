@@ -13,6 +13,7 @@ from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.privacy import REDACTED, parse_age, purge
 from odr.cases.service import utcnow
 from odr.cli import main
+from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification
 
 LATER = timedelta(days=4 * 366)  # "now" for the purge: four years after the case closed
@@ -228,3 +229,25 @@ def test_ages():
     assert parse_age("3y")(now) == now.replace(year=2025, day=28)
     assert parse_age("18m")(now) == now.replace(year=2026, month=8)
     assert parse_age("90d")(now) == now - timedelta(days=90)
+
+
+def test_old_api_replay_records_go_too(factory, settings):
+    def key(name, created_at):  # type: ignore[no-untyped-def]
+        return IdempotencyKey(
+            client="c",
+            key=name,
+            method="POST",
+            path="/api/v1/complaints",
+            request_sha256="0" * 64,
+            status=201,
+            body=b'{"access_code":"X"}',
+            created_at=created_at,
+        )
+
+    with factory.begin() as session:
+        session.add_all([key("old", utcnow() - LATER), key("new", utcnow())])
+    dry = purge(factory, settings.evidence_dir, "3y", utcnow(), dry_run=True)
+    assert dry.replays_deleted == 1
+    assert purge(factory, settings.evidence_dir, "3y", utcnow()).replays_deleted == 1
+    with factory() as session:
+        assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
