@@ -350,8 +350,6 @@ def notifications_check() -> None:
     click.echo(f"{settings.notifications_dir}: every notification has its templates")
 
 
-
-
 @main.command(
     help="Copy the SQLite database (online, while the server runs) and the evidence files to "
     "DEST, a new folder or a .tar.gz, with a manifest of SHA-256s. PostgreSQL: use pg_dump."
