@@ -53,15 +53,15 @@ class Filer:
         self.count = 0
 
     def file(self) -> None:
-        self.count += 1
+        number = self.count + 1
         now = utcnow()
         complaint = parse_complaint(
-            complaint_form(order_number=f"MT-{self.count}", complainant_phone="13800138000"),
+            complaint_form(order_number=f"MT-{number}", complainant_phone="13800138000"),
             self.rules.workflow().lists["claim_types"],
             today=now.astimezone(SHANGHAI).date(),
             violation_types=self.rules.workflow("report").lists["violation_types"],
         )
-        evidence = [EvidenceFile("收据.png", "image/png", PNG + str(self.count).encode())]
+        evidence = [EvidenceFile("收据.png", "image/png", PNG + str(number).encode())]
         with transaction(self.factory) as session:
             submit(
                 session,
@@ -71,6 +71,7 @@ class Filer:
                 evidence_dir=self.settings.evidence_dir,
                 now=now,
             )
+        self.count = number  # committed
 
 
 @pytest.fixture

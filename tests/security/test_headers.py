@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import Browser
 from litestar.testing import TestClient
 
 from odr.app import create_app
@@ -83,15 +82,18 @@ def test_production_refuses_the_development_secret(settings):
 
 def test_production_cookies_are_secure_and_headers_include_hsts(production_app, demo_logins):
     with TestClient(production_app, base_url="https://127.0.0.1") as test_client:
-        browser = Browser(test_client)
         form = test_client.get("/enterprise/login")
         _assert_security_headers(form, hsts=True)
         csrf_cookie = form.headers["set-cookie"].lower()
         assert "secure" in csrf_cookie and "httponly" in csrf_cookie
         assert "samesite=lax" in csrf_cookie
-        response = browser.post(
+        response = test_client.post(
             "/enterprise/login",
-            {"username": "meituan", "password": demo_logins["meituan"]},
+            data={
+                "_csrf_token": test_client.cookies["odr_csrf"],
+                "username": "meituan",
+                "password": demo_logins["meituan"],
+            },
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text[:500]
