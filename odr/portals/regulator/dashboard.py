@@ -105,6 +105,13 @@ def csv_bytes(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def in_order(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored figures with the states largest first again (PostgreSQL's JSONB keeps no
+    key order)."""
+    states = sorted(figures["states"].items(), key=lambda item: (-item[1], item[0]))
+    return {**figures, "states": dict(states)}
+
+
 def _snapshot(
     session: Session, actor: Actor, rules: Rules, weeks: int, refresh: bool = False
 ) -> DashboardSnapshot:
@@ -138,7 +145,7 @@ class RegulatorDashboardController(Controller):
         return Template(
             "regulator/dashboard.html",
             context={
-                "d": snapshot.figures,
+                "d": in_order(snapshot.figures),
                 "computed_at": snapshot.computed_at,
                 "max_age_minutes": int(stats.SNAPSHOT_MAX_AGE.total_seconds() // 60),
                 "labels": state_labels(rules),
@@ -164,7 +171,7 @@ class RegulatorDashboardController(Controller):
         if name not in TABLES:
             raise NotFoundException("没有该表 / no such table")
         chosen = _weeks(weeks)
-        figures = _snapshot(db_session, actor, rules, chosen).figures
+        figures = in_order(_snapshot(db_session, actor, rules, chosen).figures)
         lang = language_of(request)
         header, rows = table_rows(name, figures, state_labels(rules), lang)
         return Response(
