@@ -32,7 +32,8 @@ from odr.enterprises.models import Enterprise
 from odr.notify.models import Notification
 
 pytestmark = pytest.mark.slow
-COMPLAINTS = int(os.environ.get("ODR_SCALE_COMPLAINTS", "5000"))
+# The issue measures 5,000 (ODR_SCALE_COMPLAINTS=5000); the suite files 1,000 to stay within CI time.
+COMPLAINTS = int(os.environ.get("ODR_SCALE_COMPLAINTS", "1000"))
 ODR = str(Path(sys.executable).with_name("odr"))
 THIRTY_DAYS = str(30 * 24 * 3600)
 PLATFORMS = ("美团优选（南宁）", "多多买菜（南宁）", "兴盛优选（南宁）")
