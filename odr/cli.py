@@ -52,11 +52,9 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.group(help="odr: online dispute resolution for consumer complaints.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from odr.ops.logging import configure_logging
+
+    configure_logging(_settings().log_format, verbose)  # ODR_LOG_FORMAT=json: JSON lines
 
 
 @main.command(help="Serve the portals and the API, with the sweeper and dispatcher in-process.")
@@ -74,14 +72,26 @@ def serve(host: str, port: int, no_background: bool) -> None:
         check_production(settings)  # ODR_ENV=production refuses the development secret
     except InsecureSettings as exc:
         raise click.ClickException(str(exc)) from exc
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn logs through our handler (text or JSON); odr.access replaces its access lines,
+    # which carry the client's address and raw path.
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
 @main.command(help="Run the deadline sweeper and the notification dispatcher without HTTP.")
-def worker() -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Serve this process's /metrics (pass durations) on this port for Prometheus.",
+)
+def worker(metrics_port: int | None) -> None:
     from odr.background import loops
 
     settings = _settings()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
 
     async def run() -> None:
         await asyncio.gather(*loops(_factory(settings), _rules(settings), settings))
