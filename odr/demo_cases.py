@@ -11,22 +11,21 @@ more than the generation) and builds the secondary indexes once at the end.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import random
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Engine, Numeric, Table, func, insert, select
+from sqlalchemy import Engine, Table, func, insert, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.types import JSON
 
 from odr.auth.actor import SYSTEM
 from odr.cases.chain import content_digest, event_hash
@@ -549,24 +548,12 @@ def _work(task: tuple[int, int, int]) -> tuple[list, list, list]:
 
 
 def _columns(table: Table, names: list[str]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
-    """Each column with how SQLite stores its value (as SQLAlchemy's types write it)."""
-
-    def stored(column_type: Any) -> Callable[[Any], Any] | None:
-        if isinstance(column_type, DateTime):
-            return lambda v: (
-                None
-                if v is None
-                else v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
-        if isinstance(column_type, Date):
-            return lambda v: None if v is None else v.isoformat()
-        if isinstance(column_type, Numeric):
-            return lambda v: None if v is None else float(v)
-        if isinstance(column_type, JSON):
-            return json.dumps
-        return None
-
-    return tuple((name, stored(table.c[name].type)) for name in names)
+    """Each column with how SQLite stores its value: the column type's own bind processor, so
+    raw executemany writes exactly what SQLAlchemy would (dates in its text format, JSON)."""
+    dialect = sqlite.dialect()
+    return tuple(
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+    )
 
 
 def _as_stored(rows: list[dict[str, Any]], columns: tuple) -> list[tuple]:

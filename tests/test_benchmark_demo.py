@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +67,17 @@ def test_the_table_row_names_target_and_baseline(results: dict) -> None:
     assert row["unit"] == "s" and row["value"] > 0 and row["baseline"] > 0
     assert row["target"] == pytest.approx(120 * CASES / 1_000_000)
     assert row["ratio"] == pytest.approx(row["value"] / row["baseline"])
+
+
+def test_generated_rows_are_stored_as_the_orm_stores_them(results: dict) -> None:
+    """Raw executemany writes each column as SQLAlchemy's type would: otherwise text comparisons
+    of dates on SQLite (keyset pages by deadline) skip rows."""
+    with sqlite3.connect(results["database_path"]) as connection:
+        stamps = [
+            value
+            for row in connection.execute("SELECT received_at, due_at FROM cases")
+            for value in row
+            if value is not None
+        ]
+    assert stamps
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stamps), stamps[:3]
