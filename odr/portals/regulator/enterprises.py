@@ -3,6 +3,7 @@ suspension and removal (动态退出), the two lists, and the record of platform
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, get, post
@@ -181,7 +182,25 @@ class RegulatorEnterprisesController(Controller):
         enterprise = _enterprise(db_session, actor, enterprise_id)
         return self._detail(db_session, rules, actor, enterprise, window_weeks(weeks))
 
-    def _done(self, enterprise: Enterprise, weeks: int) -> Redirect:
+    def _decide(
+        self,
+        session: Session,
+        rules: Rules,
+        actor: Actor,
+        enterprise: Enterprise,
+        data: dict[str, Any],
+        form: str,
+        decision: Callable[[], object],
+        error_field: str | None = None,
+    ) -> Template | Redirect:
+        """Carry out one supervision decision: back to the enterprise's page, or its form again
+        with the errors beside the fields (all under `error_field` when the form has one)."""
+        weeks = _weeks(data)
+        try:
+            decision()
+        except InvalidData as exc:
+            errors = {error_field: " ".join(exc.errors.values())} if error_field else exc.errors
+            return self._detail(session, rules, actor, enterprise, weeks, errors, data, form, 400)
         return Redirect(f"{self.path}/{enterprise.id}?weeks={weeks}", status_code=303)
 
     @post("/{enterprise_id:int}/apply", sync_to_thread=True)
@@ -195,21 +214,22 @@ class RegulatorEnterprisesController(Controller):
     ) -> Template | Redirect:
         """The office enters an application it received (the signed commitment on paper)."""
         enterprise = _enterprise(db_session, actor, enterprise_id)
-        weeks = _weeks(data)
-        try:
-            supervision.apply(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            "apply",
+            lambda: supervision.apply(
                 db_session,
                 enterprise,
                 actor,
                 signatory=str(data.get("signatory", "")),
                 agreed=data.get("agreed") == "1",
                 now=utcnow(),
-            )
-        except InvalidData as exc:
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, exc.errors, data, "apply", 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+        )
 
     @post("/applications/{application_id:int}/decide", sync_to_thread=True)
     def decide_application(
@@ -224,21 +244,22 @@ class RegulatorEnterprisesController(Controller):
         if application is None:
             raise NotFoundException("没有该申请 / no such application")
         enterprise = _enterprise(db_session, actor, application.enterprise_id)
-        weeks = _weeks(data)
-        try:
-            supervision.decide(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            "decide",
+            lambda: supervision.decide(
                 db_session,
                 application,
                 actor,
                 approve=data.get("decision") == "approve",
                 reason=str(data.get("reason", "")),
                 now=utcnow(),
-            )
-        except InvalidData as exc:
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, exc.errors, data, "decide", 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+        )
 
     @post("/{enterprise_id:int}/status/{action:str}", sync_to_thread=True)
     def change_status(
@@ -254,11 +275,16 @@ class RegulatorEnterprisesController(Controller):
         enterprise = _enterprise(db_session, actor, enterprise_id)
         if action not in supervision.STATUS_CHANGES:
             raise NotFoundException("没有该操作 / no such action")
-        weeks = _weeks(data)
-        since, until = default_window(utcnow(), weeks)
+        since, until = default_window(utcnow(), _weeks(data))
         evidence = scorecard(db_session, enterprise.id, since, until, rules.calendar, trend=False)
-        try:
-            supervision.change_status(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            action,
+            lambda: supervision.change_status(
                 db_session,
                 enterprise,
                 actor,
@@ -266,12 +292,8 @@ class RegulatorEnterprisesController(Controller):
                 reason=str(data.get("reason", "")),
                 evidence=evidence,
                 now=utcnow(),
-            )
-        except InvalidData as exc:
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, exc.errors, data, action, 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+        )
 
     @post("/{enterprise_id:int}/marks", sync_to_thread=True)
     def add_mark(
@@ -283,9 +305,14 @@ class RegulatorEnterprisesController(Controller):
         data: UrlForm,
     ) -> Template | Redirect:
         enterprise = _enterprise(db_session, actor, enterprise_id)
-        weeks = _weeks(data)
-        try:
-            supervision.add_mark(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            "mark",
+            lambda: supervision.add_mark(
                 db_session,
                 enterprise,
                 actor,
@@ -294,12 +321,8 @@ class RegulatorEnterprisesController(Controller):
                 ends_on=data.get("ends_on"),
                 reason=str(data.get("reason", "")),
                 now=utcnow(),
-            )
-        except InvalidData as exc:
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, exc.errors, data, "mark", 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+        )
 
     @post("/marks/{mark_id:int}/lift", sync_to_thread=True)
     def lift_mark(
@@ -314,17 +337,18 @@ class RegulatorEnterprisesController(Controller):
         if mark is None:
             raise NotFoundException("没有该记录 / no such listing")
         enterprise = _enterprise(db_session, actor, mark.enterprise_id)
-        weeks = _weeks(data)
-        try:
-            supervision.lift_mark(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            "lift",
+            lambda: supervision.lift_mark(
                 db_session, mark, actor, reason=str(data.get("reason", "")), now=utcnow()
-            )
-        except InvalidData as exc:
-            errors = {f"lift_{mark.id}": " ".join(exc.errors.values())}
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, errors, data, "lift", 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+            error_field=f"lift_{mark.id}",
+        )
 
     @post("/{enterprise_id:int}/takedowns", sync_to_thread=True)
     def record_takedown(
@@ -336,10 +360,15 @@ class RegulatorEnterprisesController(Controller):
         data: UrlForm,
     ) -> Template | Redirect:
         enterprise = _enterprise(db_session, actor, enterprise_id)
-        weeks = _weeks(data)
         merchant = str(data.get("merchant_id", "")).strip()
-        try:
-            supervision.record_takedown(
+        return self._decide(
+            db_session,
+            rules,
+            actor,
+            enterprise,
+            data,
+            "takedown",
+            lambda: supervision.record_takedown(
                 db_session,
                 enterprise,
                 actor,
@@ -351,9 +380,5 @@ class RegulatorEnterprisesController(Controller):
                 merchant_id=int(merchant) if merchant.isdigit() else None,
                 note=str(data.get("note", "")),
                 now=utcnow(),
-            )
-        except InvalidData as exc:
-            return self._detail(
-                db_session, rules, actor, enterprise, weeks, exc.errors, data, "takedown", 400
-            )
-        return self._done(enterprise, weeks)
+            ),
+        )
