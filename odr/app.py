@@ -53,6 +53,8 @@ from odr.security.headers import security_headers
 from odr.security.production import check_production
 from odr.settings import Settings
 
+MAX_BODY_BYTES = 1024 * 1024
+
 
 def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
@@ -128,7 +130,12 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         stores=ops.stores,
         before_send=[security_headers(settings.production)],  # every response
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # /schema documents the JSON API (its controllers opt in); the HTML portals are not an API.
         openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),
+        include_in_schema=False,
+        # A body larger than this is refused with 413 before it is read; the complaint form
+        # (evidence files) and the 12315 transfer raise their own caps on their handlers.
+        request_max_body_size=MAX_BODY_BYTES,
         lifespan=[ops.lifespan, background],
         state=State(
             {

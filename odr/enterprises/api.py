@@ -19,6 +19,7 @@ from odr.cases.service import CaseForbidden, act, utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
+from odr.intake.api import MAX_ID, problem_responses
 from odr.portals.case_page import load_case, timeline
 
 
@@ -90,9 +91,10 @@ def _summary(case: Case, rules: Rules, now: datetime) -> CaseSummary:
 class EnterpriseApi(Controller):
     path = "/api/v1/enterprise"
     tags = ["enterprise"]
+    include_in_schema = True
     dependencies = {"actor": Provide(provide_token_actor, sync_to_thread=True)}
 
-    @get("/cases", sync_to_thread=True)
+    @get("/cases", sync_to_thread=True, responses=problem_responses(400, 401))
     def list_cases(
         self,
         db_session: NamedDependency[Session],
@@ -102,9 +104,11 @@ class EnterpriseApi(Controller):
         case_state: Annotated[str | None, QueryParameter(name="state", max_length=40)] = None,
         overdue: Annotated[bool | None, QueryParameter()] = None,
         open_only: Annotated[bool, QueryParameter(name="open")] = True,
-        respondent_id: Annotated[int | None, QueryParameter(name="respondent", ge=1)] = None,
+        respondent_id: Annotated[
+            int | None, QueryParameter(name="respondent", ge=1, le=MAX_ID)
+        ] = None,
         claim_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> CasePage:
         """The enterprise's cases, oldest first, a page at a time (keyset: ?after=cursor)."""
@@ -130,7 +134,7 @@ class EnterpriseApi(Controller):
             next_cursor=page.next_key if isinstance(page.next_key, int) else None,
         )
 
-    @get("/cases/{number:str}", sync_to_thread=True)
+    @get("/cases/{number:str}", sync_to_thread=True, responses=problem_responses(400, 401, 404))
     def read_case(
         self,
         db_session: NamedDependency[Session],
@@ -166,7 +170,12 @@ class EnterpriseApi(Controller):
             ],
         )
 
-    @post("/cases/{number:str}/actions/{trigger:str}", sync_to_thread=True, status_code=200)
+    @post(
+        "/cases/{number:str}/actions/{trigger:str}",
+        sync_to_thread=True,
+        status_code=200,
+        responses=problem_responses(400, 401, 404, 409, 413, 422),
+    )
     def fire(
         self,
         db_session: NamedDependency[Session],

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,49 @@ from odr.enterprises import service as enterprises
 from odr.intake.complaint import parse_complaint
 from odr.ops.ratelimit import tracking_limit
 from odr.settings import Settings
+
+# Ids and cursors fit a 64-bit integer column (a larger one would overflow the database driver).
+MAX_ID = 2**63 - 1
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct):
+    """An error (RFC 9457 problem details); `errors` names each invalid field of a 400."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | msgspec.UnsetType = msgspec.UNSET
+
+
+PROBLEMS = {
+    400: "invalid input: `errors` names each field",
+    401: "no valid credentials",
+    403: "not configured or not allowed",
+    404: "no such case (or not yours, or a wrong access code)",
+    409: "not allowed in the case's state now, or the same Idempotency-Key still running",
+    413: "request body too large",
+    422: "Idempotency-Key already used for another request",
+    429: "too many failed attempts: wait (Retry-After)",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The documented error answers of an operation, all application/problem+json."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=PROBLEMS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 class CoComplainantIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,7 +87,7 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     claim_type: str
     facts: str
     complainant_email: str | None = None
-    respondent_id: int | None = None
+    respondent_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)] | None = None
     respondent_uscc: str | None = None
     respondent_address: str | None = None
     purchase_date: str | None = None
@@ -112,8 +156,14 @@ class Respondent(msgspec.Struct):
 class IntakeApi(Controller):
     path = "/api/v1"
     tags = ["intake"]
+    include_in_schema = True
 
-    @post("/complaints", sync_to_thread=True, status_code=201)
+    @post(
+        "/complaints",
+        sync_to_thread=True,
+        status_code=201,
+        responses=problem_responses(400, 409, 413, 422),
+    )
     def submit_complaint(
         self,
         db_session: NamedDependency[Session],
@@ -158,7 +208,12 @@ class IntakeApi(Controller):
             else None,
         )
 
-    @get("/cases/{number:str}", sync_to_thread=True, middleware=[tracking_limit])
+    @get(
+        "/cases/{number:str}",
+        sync_to_thread=True,
+        middleware=[tracking_limit],
+        responses=problem_responses(400, 404, 429),
+    )
     def read_case(
         self,
         db_session: NamedDependency[Session],
@@ -195,7 +250,7 @@ class IntakeApi(Controller):
             ],
         )
 
-    @get("/respondents", sync_to_thread=True)
+    @get("/respondents", sync_to_thread=True, responses=problem_responses(400))
     def find_respondents(
         self,
         db_session: NamedDependency[Session],

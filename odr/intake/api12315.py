@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import InvalidData
+from odr.intake.api import MAX_ID, problem_responses
 from odr.intake.feed12315 import read_updates
 from odr.intake.import12315 import MAX_RECORDS, RecordResult, import_records
 from odr.intake.transfer12315 import read_records
@@ -66,8 +67,14 @@ def check_token(request: Request, settings: Settings) -> None:
 class TransferApi(Controller):
     path = "/api/v1/intake/12315"
     tags = ["12315"]
+    include_in_schema = True
 
-    @post("/", status_code=200, request_max_body_size=64 * 1024 * 1024)
+    @post(
+        "/",
+        status_code=200,
+        request_max_body_size=64 * 1024 * 1024,
+        responses=problem_responses(400, 401, 403, 409, 413, 422),
+    )
     async def transfer(
         self, request: Request, rules: NamedDependency[Rules], settings: NamedDependency[Settings]
     ) -> ImportAnswer:
@@ -92,13 +99,13 @@ class TransferApi(Controller):
         }
         return ImportAnswer(summary=Summary(**count), results=results)
 
-    @get("/updates", sync_to_thread=True)
+    @get("/updates", sync_to_thread=True, responses=problem_responses(400, 401, 403))
     def updates(
         self,
         request: Request,
         db_session: NamedDependency[Session],
         settings: NamedDependency[Settings],
-        cursor: Annotated[int, QueryParameter(ge=0)] = 0,
+        cursor: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
     ) -> UpdatesPage:
         """Status changes of transferred cases after `cursor`, in order and without gaps."""
