@@ -101,7 +101,11 @@ def csv_bytes(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([words.gettext(h) for h in header])
-    writer.writerows(rows)
+    # Text Excel would run as a formula (a respondent named "=HYPERLINK(...)") is kept as text.
+    writer.writerows(
+        [f"'{v}" if isinstance(v, str) and v and v[0] in "=+-@\t\r" else v for v in row]
+        for row in rows
+    )
     return out.getvalue().encode("utf-8-sig")
 
 
