@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,13 +37,54 @@ class EvidenceFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def safe_filename(name: str, extension: str) -> str:
-    """A display name without paths, control or format characters (e.g. RTL overrides)."""
+def display_name(name: str) -> str:
+    """The last part of a path, without control or format characters (e.g. RTL overrides)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C")
-    base = re.sub(r"\s+", " ", base).strip(" .")[:100]
+    return re.sub(r"\s+", " ", base).strip(" .")[:100]
+
+
+def safe_filename(name: str, extension: str) -> str:
+    """A display name without paths, control or format characters, with the content's type."""
+    base = display_name(name)
     stem = base.rsplit(".", 1)[0] if "." in base else base
     return f"{stem or 'evidence'}.{extension}"
+
+
+# PDF features that run something or carry other files: refused in evidence. Names may be
+# written with #xx escapes (/J#61vaScript) and sit in compressed object streams.
+PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData)\b"
+)
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
+MAX_INFLATED = 64 * 1024 * 1024  # a compression bomb is refused rather than inflated
+
+
+def _pdf_text(data: bytes) -> list[bytes]:
+    """The PDF's bytes and its Flate streams inflated (stopping at MAX_INFLATED in all)."""
+    parts, budget = [data], MAX_INFLATED
+    for match in PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(match.group(1), budget + 1)
+        except zlib.error:
+            continue  # not Flate (an image, say): scanned as it is above
+        budget -= len(inflated)
+        if budget < 0:
+            raise ValueError("too much compressed content")
+        parts.append(inflated)
+    return parts
+
+
+def pdf_is_active(data: bytes) -> bool:
+    """Whether a PDF holds scripts, launch actions or embedded files (or will not be inflated)."""
+    try:
+        parts = _pdf_text(data)
+    except ValueError:
+        return True
+    unescape = lambda m: bytes([int(m.group(1), 16)])  # noqa: E731
+    return any(PDF_ACTIVE.search(PDF_NAME_ESCAPE.sub(unescape, part)) for part in parts)
 
 
 def check_evidence(
@@ -53,7 +95,8 @@ def check_evidence(
     if len(uploads) > max_files:
         raise InvalidData({field: f"最多{max_files}个文件 / at most {max_files} files"})
     files = []
-    for name, data in uploads:
+    for raw_name, data in uploads:
+        name = display_name(raw_name)  # errors name the file without its paths or bidi tricks
         if len(data) > max_bytes:
             limit = max_bytes // (1024 * 1024)
             raise InvalidData({field: f"{name}: 超过{limit}MB / larger than {limit} MB"})
@@ -62,7 +105,16 @@ def check_evidence(
             raise InvalidData(
                 {field: f"{name}: 只接受 JPG、PNG、WebP、GIF 图片或 PDF / only images or PDF"}
             )
-        files.append(EvidenceFile(safe_filename(name, ALLOWED_TYPES[kind.mime]), kind.mime, data))
+        if kind.mime == "application/pdf" and pdf_is_active(data):
+            raise InvalidData(
+                {
+                    field: f"{name}: PDF 含有脚本、启动操作或嵌入文件，不予接受"
+                    " / a PDF with scripts, launch actions or embedded files is refused"
+                }
+            )
+        files.append(
+            EvidenceFile(safe_filename(raw_name, ALLOWED_TYPES[kind.mime]), kind.mime, data)
+        )
     return files
 
 
