@@ -4,32 +4,71 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.sweeper import clock, sweep
+from odr.db.engine import database_unavailable
 from odr.engine.rules import Rules
 from odr.notify.dispatcher import dispatch
 from odr.ops.metrics import timed_pass
 from odr.settings import Settings
 
 log = logging.getLogger("odr.background")
+T = TypeVar("T")
+
+
+MAX_BACKOFF = 10.0  # seconds between tries while the database is away
 
 
 async def every(interval: float, job: Callable[[], int], name: str) -> None:
-    """Run a blocking job in a thread every `interval` seconds; log and go on after failures."""
+    """Run a blocking job in a thread every `interval` seconds; log and go on after failures.
+    While the database is away, wait longer between tries (up to MAX_BACKOFF), say so once, and
+    say when it answers again."""
+    away = 0  # passes failed in a row because the database did not answer
     while True:
+        wait = interval
         try:
             with timed_pass(name):  # odr_background_pass_seconds{job=name}
                 done = await to_thread.run_sync(job)
+            if away:
+                log.warning("%s: the database answers again; resuming", name)
+                away = 0
             if done:
                 log.info("%s: %s done", name, done)
-        except Exception:  # the database may be away for a while: try again next round
-            log.exception("%s failed; retrying in %.0fs", name, interval)
-        await asyncio.sleep(interval)
+        except Exception as exc:  # the database may be away for a while: try again later
+            if not database_unavailable(exc):
+                log.exception("%s failed; retrying in %.1fs", name, interval)
+            else:
+                away += 1
+                wait = min(interval * 2**away, max(interval, MAX_BACKOFF))
+                if away == 1:
+                    log.warning(
+                        "%s: the database is unreachable (%s); retrying every %.0fs at most",
+                        name,
+                        type(exc).__name__,
+                        max(interval, MAX_BACKOFF),
+                    )
+        await asyncio.sleep(wait)
+
+
+def when_database_answers(job: Callable[[], T], name: str) -> T:
+    """Run a blocking start-up step, waiting (and saying so) while the database is away."""
+    delay = 0.5
+    while True:
+        try:
+            return job()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("%s: the database is unreachable (%s); waiting", name, type(exc).__name__)
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
 
 
 def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> list:

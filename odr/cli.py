@@ -85,16 +85,18 @@ def serve(host: str, port: int, no_background: bool) -> None:
     help="Serve this process's /metrics (pass durations) on this port for Prometheus.",
 )
 def worker(metrics_port: int | None) -> None:
-    from odr.background import loops
+    from odr.background import loops, when_database_answers
 
     settings = _settings()
     if metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port)
+    # Started while the database is away (a reboot of both, say): wait for it, don't exit.
+    rules = when_database_answers(lambda: _rules(settings), "worker")
 
     async def run() -> None:
-        await asyncio.gather(*loops(_factory(settings), _rules(settings), settings))
+        await asyncio.gather(*loops(_factory(settings), rules, settings))
 
     asyncio.run(run())
 

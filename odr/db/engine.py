@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -67,3 +69,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work for a background job or command: commit on success, else roll back."""
     with factory() as session, session.begin():
         yield session
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database is away (down, restarting, unreachable, locked past the busy timeout, or no
+    connection free in the pool), as opposed to a fault of the request or of the code: worth a
+    503 and a retry later."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError)
+    return False

@@ -14,8 +14,10 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
+from odr.db.engine import database_unavailable
 from odr.engine.workflow import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
 log = logging.getLogger("odr.errors")
@@ -30,6 +32,7 @@ TITLES: dict[int, Label] = {
     413: {"zh": "上传内容过大", "en": "Request too large"},
     429: {"zh": "请求过于频繁", "en": "Too many requests"},
     500: {"zh": "服务器内部错误", "en": "Internal server error"},
+    503: {"zh": "服务暂时不可用", "en": "Service temporarily unavailable"},
 }
 # What a person can do about it.
 ADVICE: dict[int, Label] = {
@@ -62,10 +65,17 @@ ADVICE: dict[int, Label] = {
         "zh": "请稍后重试；如问题持续，可拨打12315热线。",
         "en": "Please try again later; if it persists, call the 12315 hotline.",
     },
+    503: {
+        "zh": "数据库暂时无法连接，您的操作未被保存。请几分钟后重试；已提交的投诉不受影响。",
+        "en": "The database cannot be reached just now and nothing was saved. Please try again in a "
+        "few minutes; complaints already filed are safe.",
+    },
 }
 CSRF_FAILED = {"zh": "页面已过期，表单未能提交。", "en": "The page expired: the form was not sent."}
 NOT_AVAILABLE = {"zh": "该操作当前不可用。", "en": "This action is not available now."}
 TRY_LATER = {"zh": "服务暂时出错。", "en": "Something went wrong on our side."}
+DATABASE_AWAY = {"zh": "数据库暂时无法连接。", "en": "The database is unreachable for the moment."}
+RETRY_AFTER = "30"  # seconds, as the Retry-After header says it
 
 
 def as_label(text: str | Label | None) -> Label:
@@ -157,6 +167,21 @@ def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     return error_page(exc.status_code, shown, request)
 
 
+def handle_database(request: Request, exc: SQLAlchemyError) -> Response | Template:
+    """503 with Retry-After when the database is unreachable; any other database error is a 500."""
+    if not database_unavailable(exc):
+        return handle_internal(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    if _is_api(request):
+        response = problem(503, "the database is unreachable for the moment; retry later")
+    else:
+        response = error_page(503, DATABASE_AWAY, request)
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def handle_internal(request: Request, exc: Exception) -> Response | Template:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     if _is_api(request):
@@ -171,5 +196,6 @@ EXCEPTION_HANDLERS = {
     TransitionNotAllowed: handle_not_allowed,
     ConditionsNotMet: handle_not_allowed,
     HTTPException: handle_http,
+    SQLAlchemyError: handle_database,
     Exception: handle_internal,
 }
