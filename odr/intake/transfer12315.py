@@ -135,7 +135,10 @@ def _json_records(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n (or \r\n) only: splitlines() would also cut at U+2028 or U+0085, which
+    # JSON strings may hold unescaped, and lose the record.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if line.strip():
             try:
                 yield number, json.loads(line)
