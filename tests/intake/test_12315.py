@@ -185,3 +185,136 @@ def test_api_batch_and_updates_feed(settings, factory, rules, demo_logins):
             "/api/v1/intake/12315/updates", params={"cursor": page.json()["cursor"]}, headers=auth
         )
         assert rest.json()["updates"] == []
+
+
+# ------------------------------------------------------------------ fuzzing every format
+
+FUZZ = hypothesis_settings(max_examples=150, deadline=None, derandomize=True, database=None)
+UTF8_ENCODINGS = ["utf-8", "utf-8-sig"]
+ENCODINGS = [*UTF8_ENCODINGS, "gbk", "gb18030"]
+# Any text a cell may hold: CJK, quotes, separators, line breaks, NUL, bidi and zero-width.
+cell_text = st.text(
+    st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(list('",;\r\n\t\x00\ufeff\u202e\u200b\u2028\u0085 退款投诉编号')),
+    ),
+    max_size=40,
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | cell_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(cell_text, inner, max_size=4),
+    max_leaves=12,
+)
+json_records = st.dictionaries(
+    st.one_of(st.sampled_from(list(HEADERS)), cell_text), json_values, max_size=6
+)
+
+
+def encode(text: str, encoding: str) -> bytes | None:
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return None
+
+
+def assert_well_formed(records, problems) -> None:  # type: ignore[no-untyped-def]
+    for r in records:
+        assert set(r.fields) <= set(HEADERS.values())
+        assert all(isinstance(v, str) for v in r.fields.values())
+    assert all(isinstance(p.line, int) and p.line >= 0 and p.reason for p in problems)
+
+
+@FUZZ
+@given(
+    st.lists(st.lists(cell_text, min_size=0, max_size=len(HEADERS) + 2), max_size=6),
+    st.sampled_from(ENCODINGS),
+)
+def test_any_csv_cells_come_back_as_records_or_line_problems(rows, encoding):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(list(HEADERS))
+    writer.writerows(rows)
+    data = encode(out.getvalue(), encoding)
+    if data is None:  # GBK cannot write every character; such a file cannot exist
+        return
+    records, problems = read_records(data, "csv")
+    assert_well_formed(records, problems)
+    if encoding in UTF8_ENCODINGS and not problems:
+        # Every row with text is one record, cell by cell as written.
+        written = [row for row in rows if any(cell.strip() for cell in row)]
+        assert len(records) == len(written)
+        for record_, row in zip(records, written, strict=True):
+            given_fields = {HEADERS[h]: v for h, v in zip(HEADERS, row, strict=False)}
+            assert record_.fields == given_fields
+
+
+@FUZZ
+@given(st.lists(json_records, max_size=5), st.sampled_from(ENCODINGS), st.booleans())
+def test_any_json_records_come_back_as_records_or_problems(rows, encoding, wrapped):
+    document = {"records": rows} if wrapped else rows
+    data = encode(json.dumps(document, ensure_ascii=False), encoding)
+    if data is None:
+        data = json.dumps(document).encode(encoding)  # \u escapes: any codec can carry them
+    records, problems = read_records(data, "json")
+    assert_well_formed(records, problems)
+    if encoding in UTF8_ENCODINGS:  # every row is an object: every one a record, in order
+        assert problems == []
+        assert [r.line for r in records] == list(range(1, len(rows) + 1))
+
+
+@FUZZ
+@given(
+    st.lists(st.one_of(json_records, json_values, cell_text), max_size=6),
+    st.sampled_from(ENCODINGS),
+)
+def test_any_json_lines_give_one_record_or_problem_a_line(lines, encoding):
+    """Each non-blank line is one record or one problem naming its line, whatever else is
+    in the file (U+2028 or U+0085 inside a string do not end a line)."""
+    texts = [
+        json.dumps(x, ensure_ascii=False) if not isinstance(x, str) else x.replace("\n", " ")
+        for x in lines
+    ]
+    text = "\n".join(t.replace("\r", " ") for t in texts)
+    data = encode(text, encoding) or text.encode("utf-8")
+    records, problems = read_records(data, "jsonl")
+    assert_well_formed(records, problems)
+    if data.decode("utf-8", errors="replace") == text:
+        expected = [n for n, t in enumerate(text.split("\n"), 1) if t.strip()]
+        assert sorted([r.line for r in records] + [p.line for p in problems]) == expected
+        not_objects = {
+            n
+            for n, x in zip(range(1, len(lines) + 1), lines, strict=True)
+            if not isinstance(x, dict)
+        }
+        assert {r.line for r in records}.isdisjoint(not_objects)
+
+
+@hypothesis_settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.lists(json_records, max_size=3).map(
+            lambda r: json.dumps(r, ensure_ascii=False).encode()
+        ),
+    ),
+    st.sampled_from(["application/json", "application/x-ndjson", "text/csv", "text/plain", ""]),
+)
+def test_the_transfer_api_answers_any_body_without_a_server_error(api12315, body, media_type):
+    answer = api12315.post(
+        "/api/v1/intake/12315",
+        content=body,
+        headers={"Content-Type": media_type, "Authorization": f"Bearer {TOKEN}"},
+    )
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 400:
+        assert answer.json()["errors"][0]["field"] == "body"
+    else:
+        summary = answer.json()["summary"]
+        assert sum(summary.values()) == len(answer.json()["results"])
+        assert all(r["reason"] for r in answer.json()["results"] if r["status"] == "rejected")
+
+
+@pytest.fixture(scope="module")
+def api12315(settings, demo_logins):  # type: ignore[no-untyped-def]
+    with TestClient(create_app(replace(settings, transfer_token=TOKEN))) as client:
+        yield client
