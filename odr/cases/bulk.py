@@ -292,43 +292,40 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[start : start + QUERY_CHUNK]
 
 
-def _remembering(process: Any) -> Any:
-    """A column's bind conversion that converts each distinct moment once."""
-    if process is None:
-        return None
+def _converted(process: Any, values: list[Any]) -> list[Any]:
+    """A column's values bound by its type's conversion; a moment the rows share (a batch's
+    `now`, its deadlines) is converted once."""
     moments: dict[datetime, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if not isinstance(value, datetime):
-            return process(value)
-        if value not in moments:
-            moments[value] = process(value)
-        return moments[value]
-
-    return convert
+    out = []
+    for value in values:
+        if isinstance(value, datetime):
+            if value not in moments:
+                moments[value] = process(value)
+            out.append(moments[value])
+        else:
+            out.append(process(value))
+    return out
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One executemany of rows with the same keys, each value bound by its column's type as
-    SQLAlchemy would; a moment the rows share (a batch's `now`, its deadlines) is converted
-    once. SQLAlchemy's own executemany costs several times the insert, row by row."""
+    SQLAlchemy would, a column at a time. SQLAlchemy's own executemany costs several times the
+    insert, row by row."""
     if not rows:
         return
     keys = list(rows[0])
     compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
     processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
     names = list(compiled.positiontup or ()) if compiled.positional else keys
-    steps = [(name, _remembering(processors.get(name))) for name in names]
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        process = processors.get(name)
+        columns.append(values if process is None else _converted(process, values))
     if compiled.positional:
-        params: list[Any] = [
-            tuple([row[n] if convert is None else convert(row[n]) for n, convert in steps])
-            for row in rows
-        ]
+        params: list[Any] = list(zip(*columns, strict=True))
     else:
-        params = [
-            {n: row[n] if convert is None else convert(row[n]) for n, convert in steps}
-            for row in rows
-        ]
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     connection.exec_driver_sql(compiled.string, params)
 
 

@@ -14,9 +14,13 @@ from sqlalchemy.orm import Session
 
 from odr.cases.models import Attachment, Case, CaseEvent
 
+# One encoder for every hash: json.dumps() with options builds a new encoder on each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The JSON a hash covers: sorted keys, no spaces, characters as they are."""
+    return _CANONICAL.encode(value)
 
 
 # The complaint as filed: the first event's content_sha256 covers these columns and the evidence.
