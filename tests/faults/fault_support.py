@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from odr.cases.chain import verify_all
-from odr.cases.models import Case, CaseEvent, CaseParty
+from odr.cases.models import Case, CaseEvent
 from odr.notify.models import Notification
 
 ODR = str(Path(sys.executable).with_name("odr"))
@@ -123,7 +123,8 @@ def chain_problems(session: Session) -> list[str]:
 
 def half_written(session: Session) -> list[str]:
     """Cases missing what a submission writes in the same transaction: the submit event first,
-    as many events as the case counts, a complainant, and the outbox rows of the submission."""
+    as many events as the case counts, its complainant, and the outbox rows of the submission
+    (co-complainants, CaseParty rows, only come with joint complaints)."""
     events = dict(
         session.execute(select(CaseEvent.case_id, func.count()).group_by(CaseEvent.case_id)).all()
     )
@@ -134,18 +135,24 @@ def half_written(session: Session) -> list[str]:
             )
         ).all()
     )
-    parties = Counter(session.scalars(select(CaseParty.case_id)))
     outbox = Counter(session.scalars(select(Notification.case_id)))
     found = []
-    for case_id, number, count, version in session.execute(
-        select(Case.id, Case.number, Case.event_count, Case.version)
+    for case_id, number, count, version, name, phone in session.execute(
+        select(
+            Case.id,
+            Case.number,
+            Case.event_count,
+            Case.version,
+            Case.complainant_name,
+            Case.complainant_phone,
+        )
     ):
         if first.get(case_id) != "submit":
             found.append(f"{number}: first event {first.get(case_id)!r}, not submit")
         if events.get(case_id, 0) != count or count < 1:
             found.append(f"{number}: {events.get(case_id, 0)} events, counted {count}")
-        if not parties[case_id]:
-            found.append(f"{number}: no parties")
+        if not name or not phone:
+            found.append(f"{number}: no complainant")
         if not outbox[case_id]:
             found.append(f"{number}: no outbox rows")
         if version < 1:
