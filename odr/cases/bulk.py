@@ -6,6 +6,9 @@ the same batch), the route, the case's columns, its submit and route events and 
 rows of routing. What repeats across a batch is looked up once: businesses, routes,
 recipients, the calendar's answers for the batch's moment. The cases, their events and their
 notifications are then inserted with one executemany each.
+
+act_batch() is the same for one trigger fired on many stored cases (the sweeper's expiries):
+act()'s checks and move for each, their events and outbox rows an executemany each.
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
     SHANGHAI,
+    ConcurrentChange,
     Start,
     case_values,
+    chain_event,
     duplicate_event,
     duplicate_key,
     fill_intake,
     intake_rules,
     joinable,
+    move,
     new_case_numbers,
     require_findable,
     routed_for,
@@ -41,7 +49,7 @@ from odr.enterprises.models import Enterprise
 from odr.enterprises.service import match_respondent
 from odr.intake.complaint import ComplaintInput
 from odr.notify.models import Notification
-from odr.notify.outbox import remembered_recipients
+from odr.notify.outbox import context_for, notification_rows, remembered_recipients
 from odr.offices.models import Office
 from odr.routing.service import Route, route
 
@@ -330,9 +338,9 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
 
 
 def _write(session: Session, planned: list[_Planned]) -> None:
-    """The cases, then their events, then their notifications: one executemany each. The ids
-    each needs are read back by the unique case number and (case, seq): an INSERT ... RETURNING
-    of many rows costs SQLAlchemy several times more than the insert itself."""
+    """The cases, then their events and notifications. The ids each needs are read back by the
+    unique case number: an INSERT ... RETURNING of many rows costs SQLAlchemy several times
+    more than the insert itself."""
     if not planned:
         return
     connection = session.connection()
@@ -344,25 +352,75 @@ def _write(session: Session, planned: list[_Planned]) -> None:
                 select(CASES.c.number, CASES.c.id).where(CASES.c.number.in_(numbers))
             ).all()
         )
+    _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
+
+
+def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:
+    """Events of stored cases, then their notifications, an executemany each; the events' ids
+    read back by (case, seq)."""
     _insert_many(
         connection,
         EVENTS,
         [
-            {"case_id": case_ids[p.case.number], **vars(event)}
-            for p in planned
-            for event in p.start.events
+            {"case_id": case_id, **vars(event)}
+            for case_id, start in started
+            for event in start.events
         ],
     )
     event_ids: dict[tuple[int, int], int] = {}
-    for ids in _chunks(list(case_ids.values())):
+    for ids in _chunks(sorted({case_id for case_id, _ in started})):
         for event_id, case_id, seq in connection.execute(
             select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
         ):
             event_ids[(case_id, seq)] = event_id
-    notice_rows = []
-    for p in planned:
-        case_id = case_ids[p.case.number]
-        for index, row in p.start.notices:
-            event_id = event_ids[(case_id, p.start.events[index].seq)]
-            notice_rows.append({"case_id": case_id, "event_id": event_id, **row})
-    _insert_many(connection, NOTIFICATIONS, notice_rows)
+    _insert_many(
+        connection,
+        NOTIFICATIONS,
+        [
+            {"case_id": case_id, "event_id": event_ids[(case_id, start.events[index].seq)], **row}
+            for case_id, start in started
+            for index, row in start.notices
+        ],
+    )
+
+
+def act_batch(
+    session: Session,
+    cases: Sequence[Case],
+    trigger: str,
+    actor: Actor,
+    *,
+    rules: Rules,
+    now: datetime,
+) -> int:
+    """Fire a trigger without data on many cases, in the caller's transaction, as act() would
+    one by one (its checks and move, the chained event, the outbox rows): the cases' changes
+    flushed together, their events and notifications an executemany each. Recipients are looked
+    up once per enterprise or office, each deadline counted once. Returns how many fired."""
+    recipients = remembered_recipients(session)
+    remembered = _RememberedRules(rules)  # every clock of the batch starts at `now`
+    moved: list[tuple[Case, Start]] = []
+    for case in cases:
+        workflow = rules.workflow(case.workflow, case.workflow_version)
+        from_state = case.state
+        transition, _, payload = move(
+            session,
+            case,
+            workflow,
+            trigger,
+            actor,
+            {},
+            remembered,  # type: ignore[arg-type]  # the rules, with the calendar remembered
+            now,
+        )
+        event = chain_event(case, trigger, actor, from_state, payload, now)
+        context = context_for(case, workflow, transition.fields, payload)
+        rows = notification_rows(case, transition.notify, context, now, None, recipients)
+        moved.append((case, Start(events=[event], notices=[(0, row) for row in rows])))
+    numbers = [case.number for case, _ in moved]  # a failed flush expires the rows
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConcurrentChange(", ".join(numbers)) from exc
+    _write_events(session.connection(), [(case.id, start) for case, start in moved])
+    return len(moved)

@@ -255,6 +255,32 @@ def _move(
     return transition, payload
 
 
+def move(
+    session: Session,
+    case: Case,
+    workflow: Workflow,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    rules: Rules,
+    now: datetime,
+) -> tuple[TransitionDef, dict[str, Any], dict[str, Any]]:
+    """act()'s steps before anything is written: may this actor fire this trigger now, with
+    this data; then the move itself. The transition, the clean data and what the event records."""
+    candidates = workflow.candidates_for(case.state, trigger, actor.role)
+    takes_over = bool(candidates) and candidates[0].assign_office == "actor"
+    if not (may_act(actor, case) or takes_over and may_view(actor, case)):
+        raise CaseForbidden(case.number)
+    if not candidates:
+        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
+    if takes_over and not may_take_over(actor, case):
+        raise TransitionNotAllowed("only a supervising office may take a case over")
+    clean = workflow.clean(candidates[0], data)
+    _assign_office(session, case, candidates[0], clean, actor, rules)
+    transition, payload = _move(case, workflow, trigger, actor, clean, rules, now)
+    return transition, clean, payload
+
+
 def act(
     session: Session,
     case: Case,
@@ -270,19 +296,8 @@ def act(
     now = now or utcnow()
     number = case.number  # a failed flush expires the row: keep what the errors name
     workflow = rules.workflow(case.workflow, case.workflow_version)
-    candidates = workflow.candidates_for(case.state, trigger, actor.role)
-    takes_over = bool(candidates) and candidates[0].assign_office == "actor"
-    if not (may_act(actor, case) or takes_over and may_view(actor, case)):
-        raise CaseForbidden(number)
-    if not candidates:
-        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
-    if takes_over and not may_take_over(actor, case):
-        raise TransitionNotAllowed("only a supervising office may take a case over")
-    clean = workflow.clean(candidates[0], data)
-    _assign_office(session, case, candidates[0], clean, actor, rules)
-
     from_state = case.state
-    transition, payload = _move(case, workflow, trigger, actor, clean, rules, now)
+    transition, clean, payload = move(session, case, workflow, trigger, actor, data, rules, now)
     for f in transition.fields:
         if f.type == "file" and f.name in clean:
             attach(session, case, clean[f.name], actor.role, now, event_seq=case.event_count + 1)

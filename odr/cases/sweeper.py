@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 
 from odr.auth.actor import SYSTEM
+from odr.cases.bulk import act_batch
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, act, recount_deadline, remind, utcnow
+from odr.cases.service import ConcurrentChange, recount_deadline, remind, utcnow
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rules
 from odr.settings import Settings
@@ -39,27 +40,36 @@ def _claim(
     return list(session.scalars(statement))
 
 
-def _expire(session: Session, case: Case, rules: Rules, now: datetime) -> bool:
-    clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
-    if clock is None:  # a definition changed under a running case: stop its clock
-        log.warning("case %s: state %s has no clock now", case.number, case.state)
-        case.due_at = case.next_reminder_at = None
-        return False
-    act(session, case, clock.on_expiry, SYSTEM, {}, rules=rules, now=now)
-    return True
+def _expire(session: Session, cases: list[Case], rules: Rules, now: datetime) -> int:
+    """Fire each case's expiry trigger, the cases of one trigger together (odr.cases.bulk)."""
+    by_trigger: dict[str, list[Case]] = {}
+    for case in cases:
+        clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
+        if clock is None:  # a definition changed under a running case: stop its clock
+            log.warning("case %s: state %s has no clock now", case.number, case.state)
+            case.due_at = case.next_reminder_at = None
+            continue
+        by_trigger.setdefault(clock.on_expiry, []).append(case)
+    return sum(
+        act_batch(session, due, trigger, SYSTEM, rules=rules, now=now)
+        for trigger, due in by_trigger.items()
+    )
 
 
-def _remind(session: Session, case: Case, rules: Rules, now: datetime) -> bool:
-    if case.due_at is not None and case.due_at <= now:
-        return False  # the expiry pass handles it
-    remind(session, case, rules=rules, now=now)
-    return True
+def _remind(session: Session, cases: list[Case], rules: Rules, now: datetime) -> int:
+    fired = 0
+    for case in cases:
+        if case.due_at is not None and case.due_at <= now:
+            continue  # the expiry pass handles it
+        remind(session, case, rules=rules, now=now)
+        fired += 1
+    return fired
 
 
 def _pass(
     factory: sessionmaker[Session],
     moment: InstrumentedAttribute,
-    fire: Callable[[Session, Case, Rules, datetime], bool],
+    fire: Callable[[Session, list[Case], Rules, datetime], int],
     rules: Rules,
     now: datetime,
     batch: int,
@@ -71,7 +81,7 @@ def _pass(
         try:
             with factory() as session, session.begin():
                 cases = _claim(session, moment, now, batch)
-                done = sum(fire(session, case, rules, now) for case in cases)
+                done = fire(session, cases, rules, now)
         except ConcurrentChange as exc:
             log.info("case %s changed meanwhile; its batch is left for the next pass", exc)
             return fired

@@ -86,3 +86,75 @@ def test_concurrent_sweeps_on_postgres_fire_once(postgres_only, file_complaint, 
             .group_by(CaseEvent.case_id)
         ).all()
     assert len(per_case) == 30 and all(count == 1 for _, count in per_case)
+
+
+def _outcome(factory, number: str) -> dict:  # type: ignore[no-untyped-def]
+    """What an expiry left on a case, without what differs between two cases (number, ids,
+    hashes): its columns, its last event, its outbox rows."""
+    with factory() as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        event = session.scalar(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
+        )
+        notices = session.scalars(
+            select(Notification)
+            .where(Notification.event_id == event.id)
+            .order_by(Notification.channel, Notification.recipient)
+        )
+        context_of = lambda n: {k: v for k, v in n.context.items() if k != "case_number"}  # noqa: E731
+        return {
+            "case": (
+                case.state,
+                case.due_at,
+                case.next_reminder_at,
+                case.office_id,
+                case.enterprise_id,
+                case.event_count,
+                case.closed_at,
+            ),
+            "event": (
+                event.seq,
+                event.trigger,
+                event.from_state,
+                event.to_state,
+                event.payload,
+                event.actor_role,
+                event.actor_label,
+                event.prev_hash != "",
+            ),
+            "notices": [
+                (
+                    n.kind,
+                    n.audience,
+                    n.audience_id,
+                    n.channel,
+                    n.recipient,
+                    n.locale,
+                    context_of(n),
+                    n.status,
+                )
+                for n in notices
+            ],
+        }
+
+
+def test_a_batch_of_expiries_stores_what_act_stores_one_by_one(file_complaint, factory, rules):
+    """The sweeper fires expiries a batch at a time (odr.cases.bulk.act_batch); a case expired
+    alone through act() ends the same: state, clock, event, notifications, a valid chain."""
+    from odr.auth.actor import SYSTEM
+    from odr.cases.chain import verify_all
+    from odr.cases.service import act
+
+    alone, *batched = _file_many(file_complaint, 3)
+    now = _due(factory) + timedelta(seconds=1)
+    with factory() as session, session.begin():
+        case = session.scalar(select(Case).where(Case.number == alone))
+        trigger = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
+        act(session, case, trigger.on_expiry, SYSTEM, {}, rules=rules, now=now)
+    assert sweep(factory, rules, now=now).expired == 2
+    expected = _outcome(factory, alone)
+    assert expected["notices"]  # the expiry tells someone
+    for number in batched:
+        assert _outcome(factory, number) == expected
+    with factory() as session:
+        assert list(verify_all(session)) == []
