@@ -3,7 +3,10 @@ creates nothing (draft-ietf-httpapi-idempotency-key-header).
 
 The first request with a key claims it in the database before it runs; the answer is stored when
 it is done (a 5xx frees the key for a retry). The same key with another body is refused (422),
-and a retry while the first is still running gets 409.
+and a retry while the first is still running gets 409. A claim with no answer after CLAIM_LEASE
+belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
+request again. A complaint the dead process had already filed is then found as the same open
+case (odr/cases/service.py's duplicate rule) and answered with its number, not filed twice.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from anyio import to_thread
@@ -27,12 +30,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 HEADER = b"idempotency-key"
 MAX_KEY = 200
+# Longer than any request may run (the server's own timeouts end a request well before).
+CLAIM_LEASE = timedelta(seconds=60)
 
 
 def _claim(
     factory: sessionmaker[Session], client: str, key: str, method: str, path: str, digest: str
 ) -> IdempotencyKey | None:
-    """Claim the key (None), or return the row of the request that claimed it first."""
+    """Claim the key (None), or return the row of the request that claimed it first. A claim
+    left unanswered past its lease by a dead process is taken over (None)."""
+    now = datetime.now(UTC)
     try:
         with factory() as session, session.begin():
             session.add(
@@ -42,17 +49,28 @@ def _claim(
                     method=method,
                     path=path,
                     request_sha256=digest,
-                    created_at=datetime.now(UTC),
+                    created_at=now,
                 )
             )
         return None
     except IntegrityError:
-        with factory() as session:
-            return session.scalar(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.client == client, IdempotencyKey.key == key
-                )
-            )
+        pass
+    with factory() as session, session.begin():
+        where = (IdempotencyKey.client == client, IdempotencyKey.key == key)
+        first = session.scalar(select(IdempotencyKey).where(*where))
+        if first is None or first.status is not None or first.request_sha256 != digest:
+            return first
+        if first.created_at > now - CLAIM_LEASE:
+            return first  # still running
+        # One retry takes the dead claim over: the claim's moment is the compare-and-set.
+        taken = session.execute(
+            update(IdempotencyKey)
+            .where(*where, IdempotencyKey.status.is_(None))
+            .where(IdempotencyKey.created_at == first.created_at)
+            .values(created_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return None if taken.rowcount == 1 else first
 
 
 def _finish(

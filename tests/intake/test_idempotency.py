@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
 from complaints import complaint_form
 from sqlalchemy import func, select
 
 from odr.cases.models import Case
+from odr.intake.idempotency import CLAIM_LEASE
+from odr.intake.models import IdempotencyKey
 
 
 def body(**overrides: str) -> dict[str, str]:
@@ -60,3 +66,56 @@ def test_without_a_key_nothing_changes(client, factory):
         "/api/v1/complaints", json=body(), headers={"Idempotency-Key": "x" * 201}
     )
     assert too_long.status_code == 400
+
+
+def _orphan_claim(factory, key: str, age: timedelta, request: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """The claim a process killed mid-request leaves behind: no answer, claimed `age` ago."""
+    digest = hashlib.sha256(b"/api/v1/complaints\n" + json.dumps(request).encode()).hexdigest()
+    with factory() as session, session.begin():
+        session.add(
+            IdempotencyKey(
+                client=hashlib.sha256(b"public").hexdigest(),
+                key=key,
+                method="POST",
+                path="/api/v1/complaints",
+                request_sha256=digest,
+                created_at=datetime.now(UTC) - age,
+            )
+        )
+
+
+def _post(client, request: dict[str, str], key: str):  # type: ignore[no-untyped-def]
+    return client.client.post(
+        "/api/v1/complaints",
+        content=json.dumps(request),
+        headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+    )
+
+
+def test_a_claim_still_running_answers_409(client, factory):
+    request = body(order_number="RUN-1")
+    _orphan_claim(factory, "k-running", timedelta(seconds=5), request)
+    assert _post(client, request, "k-running").status_code == 409
+    assert count(factory) == 0
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over(client, factory):
+    request = body(order_number="DEAD-1")
+    _orphan_claim(factory, "k-dead", CLAIM_LEASE + timedelta(seconds=1), request)
+    retried = _post(client, request, "k-dead")
+    assert retried.status_code == 201, retried.text
+    again = _post(client, request, "k-dead")
+    assert again.json() == retried.json() and again.headers["idempotent-replayed"] == "true"
+    assert count(factory) == 1
+
+
+def test_a_complaint_filed_before_the_process_died_is_not_filed_twice(client, factory):
+    """Killed after the complaint's commit, before its answer was stored: the retry finds the
+    same open case and answers with its number."""
+    request = body(order_number="DEAD-2")
+    filed = client.client.post("/api/v1/complaints", json=request).json()
+    _orphan_claim(factory, "k-dead-2", CLAIM_LEASE + timedelta(seconds=1), request)
+    retried = _post(client, request, "k-dead-2")
+    assert retried.status_code in (200, 201), retried.text
+    assert retried.json()["number"] == filed["number"]
+    assert count(factory) == 1
