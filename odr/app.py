@@ -50,6 +50,7 @@ from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.regulator.enterprises import RegulatorEnterprisesController
 from odr.portals.templating import PORTALS_DIR, make_environment
 from odr.security.headers import security_headers
+from odr.security.nul_bytes import refuse_nul_bytes
 from odr.security.production import check_production
 from odr.settings import Settings
 
@@ -128,6 +129,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             ops.session_middleware,
         ],
         stores=ops.stores,
+        before_request=refuse_nul_bytes,  # "%00" in a path, query or form: a 400, not a 500
         before_send=[security_headers(settings.production)],  # every response
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # /schema documents the JSON API (its controllers opt in); the HTML portals are not an API.

@@ -221,3 +221,28 @@ def test_control_characters_are_refused_by_name(client):
         "complainant_name",
         "complainant_address",
     }
+
+
+def test_a_nul_anywhere_is_a_400_naming_the_field_not_a_database_error(client, file_complaint):
+    """PostgreSQL text cannot hold NUL: a "%00" in a path, query or form is refused first."""
+    number, _ = file_complaint()
+    api = client.client
+    for url, field in (
+        ("/api/v1/cases/ODR%00", "path"),
+        ("/api/v1/respondents?q=%E7%BE%8E%00", "q"),
+        ("/api/v1/enterprise/cases?claim_type=%00", "claim_type"),
+    ):
+        refused = api.get(url, headers={"X-Access-Code": "x", "Authorization": "Bearer x"})
+        assert refused.status_code == 400, (url, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    for url in (f"/track/{number}%00", "/enterprises?q=%00", "/regulator?enterprise=%00"):
+        page = client.get(url)
+        assert page.status_code == 400 and "控制字符" in page.text, url
+    for url, form in (
+        ("/enterprise/login", {"username": "meituan\x00", "password": "x"}),
+        ("/track", {"number": number, "access_code": "\x00"}),
+    ):
+        page = client.post(url, form)
+        assert page.status_code == 400 and "控制字符" in page.text, url
+    assert client.get(f"/track/{number}").status_code == 200  # the case itself is untouched
