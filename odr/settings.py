@@ -44,6 +44,8 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     dispatch_interval_seconds: float = 5.0
     dispatch_max_attempts: int = 8
+    # An Idempotency-Key claimed this long without an answer belongs to a dead process.
+    idempotency_lease_seconds: float = 60.0
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -113,6 +115,7 @@ class Settings:
             "sms_signature": env.get("ODR_SMS_SIGNATURE", "odr"),
             "sms_token": env.get("ODR_SMS_TOKEN") or None,
             "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
+            "idempotency_lease_seconds": float(env.get("ODR_IDEMPOTENCY_LEASE", "60")),
             "transfer_token": env.get("ODR_12315_TOKEN") or None,
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),

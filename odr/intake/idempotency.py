@@ -3,8 +3,8 @@ creates nothing (draft-ietf-httpapi-idempotency-key-header).
 
 The first request with a key claims it in the database before it runs; the answer is stored when
 it is done (a 5xx frees the key for a retry). The same key with another body is refused (422),
-and a retry while the first is still running gets 409. A claim with no answer after CLAIM_LEASE
-belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
+and a retry while the first is still running gets 409. A claim with no answer after its lease
+(ODR_IDEMPOTENCY_LEASE, 60 s) belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
 request again. A complaint the dead process had already filed is then found as the same open
 case (odr/cases/service.py's duplicate rule) and answered with its number, not filed twice.
 """
@@ -30,12 +30,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 HEADER = b"idempotency-key"
 MAX_KEY = 200
-# Longer than any request may run (the server's own timeouts end a request well before).
-CLAIM_LEASE = timedelta(seconds=60)
 
 
 def _claim(
-    factory: sessionmaker[Session], client: str, key: str, method: str, path: str, digest: str
+    factory: sessionmaker[Session],
+    client: str,
+    key: str,
+    method: str,
+    path: str,
+    digest: str,
+    lease: timedelta,
 ) -> IdempotencyKey | None:
     """Claim the key (None), or return the row of the request that claimed it first. A claim
     left unanswered past its lease by a dead process is taken over (None)."""
@@ -60,7 +64,7 @@ def _claim(
         first = session.scalar(select(IdempotencyKey).where(*where))
         if first is None or first.status is not None or first.request_sha256 != digest:
             return first
-        if first.created_at > now - CLAIM_LEASE:
+        if first.created_at > now - lease:
             return first  # still running
         # One retry takes the dead claim over: the claim's moment is the compare-and-set.
         taken = session.execute(
@@ -134,9 +138,10 @@ class IdempotencyMiddleware:
         digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
         client = hashlib.sha256(headers.get(b"authorization", b"public")).hexdigest()
         factory = scope["app"].state["session_factory"]
+        lease = timedelta(seconds=scope["app"].state["settings"].idempotency_lease_seconds)
 
         first = await to_thread.run_sync(
-            _claim, factory, client, key, "POST", scope["path"], digest
+            _claim, factory, client, key, "POST", scope["path"], digest, lease
         )
         if first is not None:
             if first.request_sha256 != digest:

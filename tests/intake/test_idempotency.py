@@ -10,7 +10,6 @@ from complaints import complaint_form
 from sqlalchemy import func, select
 
 from odr.cases.models import Case
-from odr.intake.idempotency import CLAIM_LEASE
 from odr.intake.models import IdempotencyKey
 
 
@@ -99,9 +98,11 @@ def test_a_claim_still_running_answers_409(client, factory):
     assert count(factory) == 0
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over(client, factory):
+def test_a_claim_left_by_a_dead_process_is_taken_over(client, factory, settings):
     request = body(order_number="DEAD-1")
-    _orphan_claim(factory, "k-dead", CLAIM_LEASE + timedelta(seconds=1), request)
+    _orphan_claim(
+        factory, "k-dead", timedelta(seconds=settings.idempotency_lease_seconds + 1), request
+    )
     retried = _post(client, request, "k-dead")
     assert retried.status_code == 201, retried.text
     again = _post(client, request, "k-dead")
@@ -109,12 +110,14 @@ def test_a_claim_left_by_a_dead_process_is_taken_over(client, factory):
     assert count(factory) == 1
 
 
-def test_a_complaint_filed_before_the_process_died_is_not_filed_twice(client, factory):
+def test_a_complaint_filed_before_the_process_died_is_not_filed_twice(client, factory, settings):
     """Killed after the complaint's commit, before its answer was stored: the retry finds the
     same open case and answers with its number."""
     request = body(order_number="DEAD-2")
     filed = client.client.post("/api/v1/complaints", json=request).json()
-    _orphan_claim(factory, "k-dead-2", CLAIM_LEASE + timedelta(seconds=1), request)
+    _orphan_claim(
+        factory, "k-dead-2", timedelta(seconds=settings.idempotency_lease_seconds + 1), request
+    )
     retried = _post(client, request, "k-dead-2")
     assert retried.status_code in (200, 201), retried.text
     assert retried.json()["number"] == filed["number"]
