@@ -262,3 +262,11 @@ def test_return_to_intake_from_the_page_clears_the_handler(client, demo_logins, 
         stored = session.scalar(select(Case).where(Case.number == number))
         assert stored.state == "triage" and stored.handler_id is None
         assert stored.office_id == user(session, "reg450100").office_id
+
+
+def test_every_track_has_the_regulators_desk(rules):
+    """Handlers and campaign tags work on every track the regulator handles, reports included."""
+    for name in ("odr_standard", "seven_day_return", "report"):
+        workflow = rules.workflow(name)
+        triggers = {t.trigger for t in workflow.transitions if "regulator" in t.roles}
+        assert {"assign_handler", "tag_campaign", "untag_campaign"} <= triggers, name
