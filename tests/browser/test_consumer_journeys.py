@@ -270,6 +270,7 @@ def test_a_rejected_offer_goes_to_the_regulator_who_accepts_it(new_context, fact
     expect(row).to_contain_text("消费者拒绝和解方案")
     assert_fits_phone(office)
     row.get_by_role("link", name=number).click()
+    expect(office.locator(".case-head")).to_contain_text(number)  # the case page, loaded
     assert_fits_phone(office)
     accept = action_form(office, "accept")
     for choice in accept.locator("select").all():
