@@ -9,7 +9,7 @@ a refusal is the authorization's and not the CSRF check's.
 
 Denied means 403 or 404 (401 on the API without a token), or a redirect to a login (the portals)
 or to the tracking form (a consumer page), and the denied answer names nothing of the case: not
-its number, the complainant's name or the respondent's name. Lists (inbox, CSV export, partner
+the complainant's name, the respondent's name, nor its number unless the URL asked for it. Lists (inbox, CSV export, partner
 API, regulator queue) show the case only to those who may see it.
 """
 
