@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.service import utcnow
-from odr.db.engine import is_sqlite
+from odr.db.engine import database_unavailable, is_sqlite
 from odr.enterprises.models import Enterprise
 from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook
 from odr.notify.models import Notification
@@ -147,6 +148,27 @@ def _record(
     return sent
 
 
+def _record_when_back(
+    factory: sessionmaker[Session], token: str, outcomes: list[tuple[Claimed, dict[str, Any]]]
+) -> int:
+    """_record, waiting while the database is away (for as long as our claim lasts): the batch
+    was sent, and an outcome not recorded means each message is sent again once the claim ends."""
+    deadline, delay = time.monotonic() + LEASE.total_seconds(), 0.5
+    while True:
+        try:
+            return _record(factory, token, outcomes)
+        except Exception as exc:
+            if not database_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning(
+                "%s notification(s) sent but the database is away; recording them again in %.0fs",
+                len(outcomes),
+                delay,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 def _outcome(settings: Settings, item: Claimed, now: datetime) -> dict[str, Any]:
     """Deliver one message and say what to write about it."""
     try:
@@ -183,8 +205,7 @@ def dispatch(
     while True:
         token, claimed = _claim(factory, now, batch)
         if claimed:
-            sent += _record(
-                factory, token, [(item, _outcome(settings, item, now)) for item in claimed]
-            )
+            outcomes = [(item, _outcome(settings, item, now)) for item in claimed]
+            sent += _record_when_back(factory, token, outcomes)
         if len(claimed) < batch:
             return sent

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_support import Processes
+from aiosmtpd.controller import Controller
+from fault_support import Processes, SlowInbox, free_port
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -62,3 +63,14 @@ def processes(fault_database: str, tmp_path: Path) -> Iterator[Processes]:
         yield running
     finally:
         running.stop_all()
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[tuple[int, SlowInbox]]:
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()

@@ -3,10 +3,13 @@ leave behind (broken chains, half-written cases)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -158,3 +161,26 @@ def half_written(session: Session) -> list[str]:
         if version < 1:
             found.append(f"{number}: version {version}")
     return found
+
+
+MESSAGE_ID = re.compile(rb"Message-ID: <[^>]*odr-(\d+)@odr\.local>", re.IGNORECASE)
+
+
+class SlowInbox:
+    """An SMTP handler that takes its time over each mail and counts them by notification id."""
+
+    def __init__(self, delay: float = 0.15) -> None:
+        self.delay = delay
+        self.received: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802 (aiosmtpd's name)
+        await asyncio.sleep(self.delay)
+        found = MESSAGE_ID.search(envelope.content)
+        with self.lock:
+            self.received[int(found.group(1)) if found else -1] += 1
+        return "250 OK"
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.received.values())

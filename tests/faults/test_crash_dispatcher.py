@@ -7,16 +7,9 @@ arrives twice only for a row that was claimed (in flight) when the worker was ki
 
 from __future__ import annotations
 
-import asyncio
-import re
-import threading
-from collections import Counter
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from fault_support import Processes, complaint, free_port, wait_for
+from fault_support import Processes, SlowInbox, complaint, free_port, wait_for
 from sqlalchemy import func, select
 
 from odr.db.engine import make_engine, make_session_factory
@@ -25,37 +18,6 @@ from odr.notify.models import Notification
 pytestmark = pytest.mark.slow
 COMPLAINTS = 40
 PAST_THE_LEASE = str(10 * 60)  # seconds: the dispatcher's claim lasts 5 minutes
-MESSAGE_ID = re.compile(rb"Message-ID: <[^>]*odr-(\d+)@odr\.local>", re.IGNORECASE)
-
-
-class SlowInbox:
-    """An SMTP handler that takes its time over each mail and counts them by notification id."""
-
-    def __init__(self) -> None:
-        self.received: Counter[int] = Counter()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802 (aiosmtpd's name)
-        await asyncio.sleep(0.15)
-        found = MESSAGE_ID.search(envelope.content)
-        with self.lock:
-            self.received[int(found.group(1)) if found else -1] += 1
-        return "250 OK"
-
-    def total(self) -> int:
-        with self.lock:
-            return sum(self.received.values())
-
-
-@pytest.fixture
-def slow_smtp() -> Iterator[tuple[int, SlowInbox]]:
-    inbox = SlowInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, inbox
-    finally:
-        controller.stop()
 
 
 def test_dispatcher_killed_while_sending_delivers_everything(

@@ -14,13 +14,14 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import fresh_database
-from fault_support import Processes, chain_problems, complaint, free_port, wait_for
+from fault_support import Processes, SlowInbox, chain_problems, complaint, free_port, wait_for
 from sqlalchemy import func, select
 
 from odr.cases.models import Case
@@ -29,6 +30,7 @@ from odr.notify.models import Notification
 
 pytestmark = pytest.mark.slow
 THIRTY_DAYS = str(30 * 24 * 3600)
+MAILS = 15
 
 
 def _postgres_bin() -> Path | None:
@@ -216,3 +218,60 @@ def test_database_outage_answers_503_and_loses_nothing(
         assert "Traceback" not in log, log[-3000:]
     assert "database is unreachable" in processes.log("worker")
     assert "database is unreachable" in processes.log("worker-late")
+
+
+def test_mail_sent_while_the_database_goes_away_is_recorded_once_it_is_back(
+    private_postgres: PrivatePostgres, slow_smtp: tuple[int, SlowInbox], tmp_path: Path
+) -> None:
+    """The dispatcher sends a batch outside any transaction; the database stops meanwhile. It
+    waits to record the outcomes (its claim still holds) instead of leaving the rows claimed, to
+    be sent a second time when the claim runs out."""
+    smtp_port, inbox = slow_smtp
+    inbox.delay = 0.3
+    url = fresh_database(private_postgres.url)
+    env = {
+        **os.environ,
+        "ODR_DATABASE_URL": url,
+        "ODR_VAR_DIR": str(tmp_path / "var"),
+        "ODR_SECRET_KEY": "outage-test-secret",
+        "ODR_DISPATCH_INTERVAL": "0.5",
+        "ODR_SMTP_HOST": "127.0.0.1",
+        "ODR_SMTP_PORT": str(smtp_port),
+    }
+    processes = Processes(tmp_path, env)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    port = free_port()
+    try:
+        processes.serve("serve", port, "--no-background")
+        for i in range(MAILS):
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/complaints",
+                json=complaint(i, "MAIL", email=True),
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+        with factory() as session:
+            emails = set(
+                session.scalars(select(Notification.id).where(Notification.channel == "email"))
+            )
+        engine.dispose()
+        assert len(emails) == MAILS
+        worker = processes.start("worker", "worker")
+        wait_for(lambda: inbox.total() >= 3, 60, "the first mails", processes)
+        private_postgres.stop()  # mid-batch: the rest is sent while the database is away
+        wait_for(lambda: inbox.total() >= MAILS, 60, "every mail of the batch", processes)
+        wait_for(lambda: "database is away" in processes.log("worker"), 30, "the worker", processes)
+        private_postgres.start()
+
+        def recorded() -> bool:
+            with factory() as session:
+                statuses = set(session.scalars(select(Notification.status)))
+            return statuses == {"sent"}
+
+        wait_for(recorded, 60, "the outcomes recorded", processes)
+        assert worker.poll() is None
+    finally:
+        processes.stop_all()
+    engine.dispose()
+    assert inbox.received == Counter({i: 1 for i in emails})  # each mail once
