@@ -80,4 +80,6 @@ def test_generated_rows_are_stored_as_the_orm_stores_them(results: dict) -> None
             if value is not None
         ]
     assert stamps
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stamps), stamps[:3]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stamps), stamps[
+        :3
+    ]

@@ -194,7 +194,9 @@ def test_the_page_tags_in_one_click_and_assigns_a_handler(client, demo_logins, f
         re.S,
     )
     assert suggestion and suggestion.group(2) == "fake_inspection_reports"  # 检测报告 in the facts
-    response = client.post(suggestion.group(1), {"campaign": "fake_inspection_reports"}, follow_redirects=False)
+    response = client.post(
+        suggestion.group(1), {"campaign": "fake_inspection_reports"}, follow_redirects=False
+    )
     assert response.status_code == 303
     page = client.get(f"/regulator/cases/{number}").text
     assert '<span class="badge campaign">虚假检验检测报告专项整治</span>' in page
@@ -208,7 +210,9 @@ def test_the_page_tags_in_one_click_and_assigns_a_handler(client, demo_logins, f
     assert response.status_code == 303
     page = client.get(f"/regulator/cases/{number}").text
     assert '<option value="reg450102b" selected>' in page
-    queue = client.get("/regulator", params={"queue": "all", "campaign": "fake_inspection_reports"}).text
+    queue = client.get(
+        "/regulator", params={"queue": "all", "campaign": "fake_inspection_reports"}
+    ).text
     assert number in queue and "承办人b" in queue
     bad = client.post(f"/regulator/cases/{number}/act/assign_handler", {"handler": "meituan"})
     assert bad.status_code == 400 and "not a handler of this office" in bad.text
