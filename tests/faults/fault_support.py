@@ -47,8 +47,8 @@ class Processes:
         self.running.append(process)
         return process
 
-    def serve(self, name: str, port: int, *args: str) -> subprocess.Popen[bytes]:
-        process = self.start(name, "serve", "--port", str(port), *args)
+    def serve(self, name: str, port: int, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        process = self.start(name, "serve", "--port", str(port), *args, **env)
         wait_for(lambda: live(port), 60, f"odr serve on port {port}", self)
         return process
 
