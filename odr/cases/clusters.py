@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from odr.cases.masking import mask_phone
 from odr.cases.models import REPORT_CLAIM, Case
 
 CLUSTER_WINDOW = timedelta(days=30)
@@ -85,7 +86,4 @@ def frequent_claimants(
         .having(respondents >= CLAIMANT_MIN_RESPONDENTS)
         .order_by(respondents.desc())
     ).all()
-    return [
-        FrequentClaimant(phone[:-8] + "****" + phone[-4:], count, distinct)
-        for phone, count, distinct in rows
-    ]
+    return [FrequentClaimant(mask_phone(phone), count, distinct) for phone, count, distinct in rows]

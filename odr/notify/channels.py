@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from odr.cases.masking import mask_phone
 from odr.notify.templates import Message
 from odr.settings import Settings
 
@@ -68,10 +69,6 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
             smtp.send_message(mail)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"SMTP: {exc}") from exc
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
 
 
 def send_sms(settings: Settings, phone: str, text: str) -> None:

@@ -12,13 +12,13 @@ from complaints import submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import consumer_actor
+from odr.cases.masking import mask_address, mask_phone
 from odr.cases.models import Case
 from odr.cases.service import SHANGHAI, act, utcnow
 from odr.db.engine import transaction
 from odr.enterprises.cases import CaseFilter, DeadlineKey, enterprise_cases
 from odr.enterprises.models import Enterprise
 from odr.portals.enterprise import controller as inbox_controller
-from odr.portals.enterprise.export import mask_address, mask_phone
 
 MERCHANT = "青秀区鲜果坊"
 GROUP_LEADER = "团长李姐（凤岭北社区自提点）"

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
-
+from odr.cases.masking import mask_address, mask_name, mask_phone
 from odr.cases.models import Case
 from odr.engine.rules import Rules
 from odr.portals.i18n import translations
@@ -33,11 +31,6 @@ COLUMNS = (
     "投诉人电话",
     "投诉人地址",
 )
-# 广西壮族自治区南宁市青秀区… : the divisions down to the county are kept, the street is masked.
-_DIVISION = re.compile(r".{1,8}?(?:自治区|特别行政区|自治州|自治县|省|市|盟|州|地区|区|县|旗)")
-_MAX_DIVISIONS = 3
-MASK = "****"
-_STORED_PHONE = re.compile(r"(?:\+86)?1\d{10}")
 # What a row of the export needs: plain columns, no tracked Case objects.
 EXPORT_COLUMNS = (
     Case.number,
@@ -55,42 +48,6 @@ EXPORT_COLUMNS = (
     Case.complainant_phone,
     Case.complainant_address,
 )
-
-
-def mask_phone(number: str | None) -> str:
-    """13800138000 (or +86…) as 138****8000: the first 3 and last 4 digits stay."""
-    if not number:
-        return ""
-    if _STORED_PHONE.fullmatch(number):  # as intake stores it: no parsing per row
-        digits = number.removeprefix("+86")
-    else:
-        try:
-            digits = phonenumbers.national_significant_number(phonenumbers.parse(number, "CN"))
-        except phonenumbers.NumberParseException:
-            digits = re.sub(r"\D", "", number)
-    if len(digits) < 8:
-        return MASK
-    return digits[:3] + MASK + digits[-4:]
-
-
-def mask_address(address: str | None) -> str:
-    """The province, city and district of an address, the rest masked."""
-    if not address:
-        return ""
-    kept, position = "", 0
-    for _ in range(_MAX_DIVISIONS):
-        match = _DIVISION.match(address, position)
-        if match is None:
-            break
-        kept, position = kept + match.group(0), match.end()
-    return (kept or address[:2]) + MASK
-
-
-def mask_name(name: str | None) -> str:
-    """张三 as 张*: the family name stays."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
 
 
 def _cell(value: str) -> str:
