@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -31,6 +32,12 @@ class LoginFailed(Exception):
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def session_stamp(user: User) -> str:
+    """What a login session keeps of the password: it changes with every change or reset of the
+    password, so the sessions opened before one end (the argon2 hash is salted afresh each time)."""
+    return hashlib.blake2b(user.password_hash.encode(), digest_size=12).hexdigest()
 
 
 def authenticate(session: Session, username: str, password: str, role: str, now: datetime) -> User:

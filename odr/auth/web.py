@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.models import User
-from odr.auth.service import LoginFailed, actor_for, authenticate
+from odr.auth.service import LoginFailed, actor_for, authenticate, session_stamp
 from odr.cases.service import utcnow
 from odr.ops.ratelimit import login_limit
 from odr.portals.forms import UrlForm
@@ -38,10 +39,25 @@ def redirect_to_login(request: Request, exc: LoginRequired) -> Redirect:
     return Redirect(f"/{exc.portal}/login?next={quote(exc.next_url)}", status_code=303)
 
 
+def start_session(request: Request, user: User) -> None:
+    """Log the user in on this browser (a new session: nothing of the one before is kept)."""
+    request.set_session({"user_id": user.id, "stamp": session_stamp(user)})
+
+
+def session_user(request: Request, db_session: Session) -> User | None:
+    """The active user logged in on this browser, if the password has not changed since."""
+    session = request.session or {}
+    user = db_session.get(User, session["user_id"]) if session.get("user_id") else None
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(str(session.get("stamp", "")), session_stamp(user)):
+        return None
+    return user
+
+
 def _actor(request: Request, db_session: NamedDependency[Session], portal: str) -> Actor:
-    user_id = request.session.get("user_id") if request.session else None
-    user = db_session.get(User, user_id) if user_id else None
-    if user is None or user.role != portal or not user.active:
+    user = session_user(request, db_session)
+    if user is None or user.role != portal:
         raise LoginRequired(portal, request.url.path)
     return actor_for(db_session, user)
 
@@ -99,7 +115,7 @@ def _login(
     except LoginFailed as exc:
         db_session.commit()  # keep the failure count although the answer is an error
         return _login_page(portal, next_url, str(exc), username, status_code=400)
-    request.set_session({"user_id": user.id})
+    start_session(request, user)
     return Redirect(_safe_next(portal, next_url), status_code=303)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from odr.auth.access import may_view
 from odr.auth.actor import Actor, consumer_actor
-from odr.auth.models import User
 from odr.auth.service import actor_for
+from odr.auth.web import session_user
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case
 from odr.portals.consumer.controller import tracked_cases
@@ -25,8 +25,7 @@ def _viewers(request: Request, db_session: NamedDependency[Session], case: Case)
     actors = []
     if case.id in tracked_cases(request):
         actors.append(consumer_actor(case.id, case.complainant_name))
-    user_id = request.session.get("user_id") if request.session else None
-    if user_id and (user := db_session.get(User, user_id)) is not None and user.active:
+    if (user := session_user(request, db_session)) is not None:
         actors.append(actor_for(db_session, user))
     return actors
 

@@ -7,6 +7,8 @@ import re
 import uuid
 
 import pytest
+from conftest import Browser
+from litestar.testing import TestClient
 from sqlalchemy import delete, select
 
 from odr.auth.models import User
@@ -91,13 +93,25 @@ def test_creation_errors_keep_the_form(manager, name):
     assert "请填写姓名" in bad.text and "请选择角色" in bad.text and "3至40位" in bad.text
 
 
-def test_reset_password_replaces_the_old_one(manager, other_client, factory, name):
+def kept_out(browser) -> bool:  # type: ignore[no-untyped-def]
+    response = browser.get("/enterprise", follow_redirects=False)
+    return response.status_code == 303 and "/enterprise/login" in response.headers["location"]
+
+
+def test_reset_password_replaces_the_old_one_and_ends_its_sessions(
+    manager, other_client, factory, name
+):
     old = create(manager, name("a"))
+    other_client.login("enterprise", name("a"), old)
+    assert not kept_out(other_client)
     page = manager.post(f"/enterprise/users/{user_id(factory, name('a'))}/reset-password", {})
     new = SHOWN.search(page.text).group(1)
     assert new != old
+    assert kept_out(other_client)  # a stolen session ends with the reset
     assert login_status(other_client, name("a"), old)[0] == 400
     other_client.login("enterprise", name("a"), new)
+    assert not kept_out(other_client)
+    assert not kept_out(manager)  # the manager's own session goes on
 
 
 def test_lockout_after_repeated_failures_and_the_manager_unlocks(
@@ -151,7 +165,7 @@ def test_another_enterprises_users_are_invisible(manager, other_client, demo_log
     assert other_client.post("/enterprise/users/999999/unlock", {}).status_code == 404
 
 
-def test_a_user_changes_their_own_password(manager, other_client, name):
+def test_a_user_changes_their_own_password(manager, other_client, app, name):
     password = create(manager, name("a"))
     other_client.login("enterprise", name("a"), password)
     assert other_client.get("/enterprise/password").status_code == 200
@@ -170,15 +184,20 @@ def test_a_user_changes_their_own_password(manager, other_client, name):
         {"current_password": password, "new_password": "a" * 12, "confirm_password": "b" * 12},
     )
     assert differ.status_code == 400 and "两次输入不一致" in differ.text
-    done = other_client.post(
-        "/enterprise/password",
-        {
-            "current_password": password,
-            "new_password": "荔枝-lychee-2026",
-            "confirm_password": "荔枝-lychee-2026",
-        },
-    )
-    assert done.status_code == 200 and 'id="password-changed"' in done.text
+    with TestClient(app, base_url="http://127.0.0.1") as elsewhere:  # the user's other device
+        phone = Browser(elsewhere)
+        phone.login("enterprise", name("a"), password)
+        done = other_client.post(
+            "/enterprise/password",
+            {
+                "current_password": password,
+                "new_password": "荔枝-lychee-2026",
+                "confirm_password": "荔枝-lychee-2026",
+            },
+        )
+        assert done.status_code == 200 and 'id="password-changed"' in done.text
+        assert kept_out(phone)  # a new password ends the user's other sessions
+    assert not kept_out(other_client)  # the one that changed it goes on
     other_client.post("/logout", {})
     assert login_status(other_client, name("a"), password)[0] == 400
     other_client.login("enterprise", name("a"), "荔枝-lychee-2026")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -25,7 +25,7 @@ from odr.auth.service import (
     reset_password,
     unlock,
 )
-from odr.auth.web import provide_admin, provide_enterprise_actor
+from odr.auth.web import provide_admin, provide_enterprise_actor, start_session
 from odr.cases.service import utcnow
 from odr.engine.workflow import InvalidData
 from odr.enterprises.models import Enterprise
@@ -179,8 +179,13 @@ class OwnPasswordController(Controller):
 
     @post("/", sync_to_thread=True)
     def change(
-        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor], data: UrlForm
+        self,
+        request: Request,
+        db_session: NamedDependency[Session],
+        actor: NamedDependency[Actor],
+        data: UrlForm,
     ) -> Template:
+        """A new password ends the user's other sessions; this one goes on."""
         user = db_session.get(User, actor.user_id)
         try:
             change_password(
@@ -191,4 +196,5 @@ class OwnPasswordController(Controller):
             )
         except InvalidData as exc:
             return self._page(db_session, actor, exc.errors, status_code=400)
+        start_session(request, user)  # type: ignore[arg-type]
         return self._page(db_session, actor, changed=True)
