@@ -28,6 +28,7 @@ from odr.cases.campaigns import (
     tags_of,
     untag,
 )
+from odr.cases.chain import PURGE_TRIGGER
 from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
 from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, office_handlers, release_if_moved
@@ -66,6 +67,10 @@ EVENT_LABELS = {
         "en": "A repeat complaint joined this case",
     },
     "follow_up": {"zh": "回访评价", "en": "Follow-up rating"},
+    PURGE_TRIGGER: {
+        "zh": "保存期满，个人信息已删除",
+        "en": "Retention period over: personal data removed",
+    },
 }
 ESCALATION_REASONS = {
     "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},

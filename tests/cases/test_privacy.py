@@ -117,9 +117,11 @@ def test_purged_cases_still_show_in_the_portals(
     purge(factory, settings.evidence_dir, "3y", utcnow() + LATER)
     track = client.get(f"/track/{number}")
     assert track.status_code == 200 and "张三" not in track.text and REDACTED in track.text
+    assert "保存期满，个人信息已删除" in track.text  # the timeline names the purge
     other_client.login("enterprise", "meituan", demo_logins["meituan"])
     page = other_client.get(f"/enterprise/cases/{number}")
     assert page.status_code == 200 and "13800138000" not in page.text
+    assert "保存期满，个人信息已删除" in page.text and "purge_personal_data" not in page.text
     with factory() as session:
         attachment = session.scalar(select(Attachment).join(Case).where(Case.number == number))
     gone = other_client.get(f"/evidence/{attachment.id}")
