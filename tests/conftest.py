@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Engine, create_engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from web_client import Browser
 
 from odr.app import create_app
 from odr.auth.models import User
@@ -137,30 +138,6 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(scope="session")
 def app(settings: Settings, demo_logins: dict[str, str]) -> Litestar:
     return create_app(settings)
-
-
-class Browser:
-    """A TestClient that fills in the CSRF token the way a browser's form would."""
-
-    def __init__(self, client: TestClient):
-        self.client = client
-
-    def csrf(self) -> str:
-        if "odr_csrf" not in self.client.cookies:
-            self.client.get("/track")
-        return self.client.cookies["odr_csrf"]
-
-    def get(self, url: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, files: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
-        form = {"_csrf_token": self.csrf(), **(data or {})}
-        return self.client.post(url, data=form, files=files, **kwargs)
-
-    def login(self, portal: str, username: str, password: str) -> None:
-        response = self.post(f"/{portal}/login", {"username": username, "password": password})
-        assert response.status_code == 200, response.text  # followed the 303 to the portal
-        assert str(response.url).rstrip("/").endswith(f"/{portal}")
 
 
 @pytest.fixture

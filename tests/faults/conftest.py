@@ -8,24 +8,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from fault_support import Processes, SlowInbox, free_port
+from fault_support import Processes, SlowInbox, free_port, fresh_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from odr.cases.service import utcnow
-from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
-from odr.db.migrate import upgrade
-from odr.demo import load_demo
-
-
-def fresh_database(url: str) -> str:
-    """Migrate a new database and load the demo offices, enterprises and users into it."""
-    upgrade(url)
-    engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as session:
-        load_demo(session, utcnow())
-    engine.dispose()
-    return url
+from odr.db.engine import normalise_url
 
 
 @pytest.fixture

@@ -21,6 +21,10 @@ from sqlalchemy.orm import Session
 
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
+from odr.cases.service import utcnow
+from odr.db.engine import make_engine, make_session_factory, transaction
+from odr.db.migrate import upgrade
+from odr.demo import load_demo
 from odr.notify.models import Notification
 
 ODR = str(Path(sys.executable).with_name("odr"))
@@ -184,3 +188,13 @@ class SlowInbox:
     def total(self) -> int:
         with self.lock:
             return sum(self.received.values())
+
+
+def fresh_database(url: str) -> str:
+    """Migrate a new database and load the demo offices, enterprises and users into it."""
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        load_demo(session, utcnow())
+    engine.dispose()
+    return url

@@ -20,8 +20,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import fresh_database
-from fault_support import Processes, SlowInbox, chain_problems, complaint, free_port, wait_for
+from fault_support import (
+    Processes,
+    SlowInbox,
+    chain_problems,
+    complaint,
+    free_port,
+    fresh_database,
+    wait_for,
+)
 from sqlalchemy import func, select
 
 from odr.cases.models import Case

@@ -7,9 +7,9 @@ import re
 import uuid
 
 import pytest
-from conftest import Browser
 from litestar.testing import TestClient
 from sqlalchemy import delete, select
+from web_client import Browser
 
 from odr.auth.models import User
 from odr.auth.service import MAX_FAILED_LOGINS

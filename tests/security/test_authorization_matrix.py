@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 from complaints import complaint_form
-from conftest import Browser
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
+from web_client import Browser
 
 from odr.app import create_app
 from odr.auth.models import User
