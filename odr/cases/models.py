@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +48,23 @@ class Case(Base):
         ),
         # The escalated / direct acceptance queues counted without reading the rows.
         Index("ix_cases_office_escalation", "office_id", "state", "escalation_reason"),
+        # The enterprise inbox, a walk per branch in deadline order (odr/cases/paging.py).
+        Index(
+            "ix_cases_enterprise_open",
+            "enterprise_id",
+            "due_at",
+            "id",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_respondent_open",
+            "respondent_id",
+            "due_at",
+            "id",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -7,12 +7,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import false, func, or_, select, union_all
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from odr.cases.campaigns import tagged
 from odr.cases.models import CHANNELS, Case
+from odr.cases.paging import Cursor, load_page, page_ids
 from odr.enterprises.models import Enterprise
 
 PAGE_SIZE = 50
@@ -148,34 +149,6 @@ def parse_filter(
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """Where a page ends: the last case's deadline (None: no deadline, sorted last) and id."""
-
-    due_at: datetime | None
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.due_at.isoformat() if self.due_at else '-'}~{self.id}"
-
-    @classmethod
-    def decode(cls, raw: str | None) -> Cursor | None:
-        if not raw or "~" not in raw:
-            return None
-        due, _, ident = raw.rpartition("~")
-        try:
-            return cls(None if due == "-" else datetime.fromisoformat(due), int(ident))
-        except ValueError:
-            return None
-
-    def after(self) -> ColumnElement[bool]:
-        """Cases sorted after this one among those like it (with a deadline, or without): by
-        deadline then id. The first term is an index range; the OR only breaks ties."""
-        if self.due_at is None:
-            return Case.due_at.is_(None) & (Case.id > self.id)
-        return (Case.due_at >= self.due_at) & or_(Case.due_at > self.due_at, Case.id > self.id)
-
-
-@dataclass(frozen=True)
 class QueuePage:
     cases: list[Case]
     next_cursor: Cursor | None  # None on the last page
@@ -184,61 +157,15 @@ class QueuePage:
 
 
 def _branches(
-    office_ids: Collection[int],
-    parts: list[Part],
-    conditions: list[ColumnElement[bool]],
-    dated: bool,
-    limit: int,
-):  # type: ignore[no-untyped-def]
-    """One sub-query per office and part to LIMIT, merged by the caller. With a deadline, each
-    walks ix_cases_office_deadline (office, due_at, state, reason) in deadline order and stops
-    at LIMIT; one query over all the offices would make the database sort every matching case.
-    Without one (few open cases), each takes its states' cases by id."""
-    if dated:
-        order, due = (Case.due_at, Case.id), Case.due_at.is_not(None)
-    else:
-        order, due = (Case.id,), Case.due_at.is_(None)
+    office_ids: Collection[int], parts: list[Part], conditions: list[ColumnElement[bool]]
+) -> list[list[ColumnElement[bool]]]:
+    """A walk per office and part along ix_cases_office_deadline (office, due_at, id, state,
+    reason), the state and reason checked in the index."""
     return [
-        select(Case.id, Case.due_at)
-        .where(Case.office_id == office_id, due, _part_condition(states, extra), *conditions)
-        .order_by(*order)
-        .limit(limit)
-        .subquery()
+        [Case.office_id == office_id, _part_condition(states, extra), *conditions]
         for office_id in sorted(office_ids)
         for states, extra in parts
     ]
-
-
-def _page_ids(
-    session: Session,
-    office_ids: Collection[int],
-    parts: list[Part],
-    conditions: list[ColumnElement[bool]],
-    cursor: Cursor | None,
-    limit: int,
-) -> list[tuple[int, datetime | None]]:
-    """(id, due_at) of the next `limit` cases: those with a deadline by deadline, then the rest."""
-    found: list[tuple[int, datetime | None]] = []
-    for dated in (True, False):
-        if dated and cursor is not None and cursor.due_at is None:
-            continue  # the cursor is already among the cases without a deadline
-        after = []
-        if cursor is not None and (cursor.due_at is not None) == dated:
-            after = [cursor.after()]
-        branches = _branches(office_ids, parts, [*conditions, *after], dated, limit - len(found))
-        if not branches:
-            break
-        merged = union_all(*(select(b.c.id, b.c.due_at) for b in branches)).subquery()
-        order = (merged.c.due_at, merged.c.id) if dated else (merged.c.id,)
-        found += [
-            (row.id, row.due_at)
-            for row in session.execute(
-                select(merged.c.id, merged.c.due_at).order_by(*order).limit(limit - len(found))
-            )
-        ]
-        if len(found) >= limit:
-            break
-    return found
 
 
 def _capped_count(session: Session, conditions: list[ColumnElement[bool]], cap: int) -> int:
@@ -275,9 +202,8 @@ def queue_page(
         for q in QUEUES
     }
     parts = queue_parts(queue, now)
-    ids = _page_ids(session, office_ids, parts, conditions, cursor, page_size + 1)
-    by_id = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([i for i, _ in ids])))}
-    rows = [by_id[i] for i, _ in ids if i in by_id]
+    ids = page_ids(session, _branches(office_ids, parts, conditions), cursor, page_size + 1)
+    rows = load_page(session, ids)
     last = rows[page_size - 1] if len(rows) > page_size else None
     return QueuePage(
         cases=rows[:page_size],

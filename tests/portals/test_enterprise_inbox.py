@@ -14,9 +14,10 @@ from sqlalchemy import select
 from odr.auth.actor import consumer_actor
 from odr.cases.masking import mask_address, mask_phone
 from odr.cases.models import Case
+from odr.cases.paging import Cursor
 from odr.cases.service import SHANGHAI, act, utcnow
 from odr.db.engine import transaction
-from odr.enterprises.cases import CaseFilter, DeadlineKey, enterprise_cases
+from odr.enterprises.cases import CaseFilter, all_enterprise_case_rows, enterprise_cases
 from odr.enterprises.models import Enterprise
 from odr.portals.enterprise import controller as inbox_controller
 
@@ -161,6 +162,44 @@ def test_pages_follow_each_other_without_repeats_or_gaps(meituan, factory, rules
     assert listed(meituan.get("/enterprise").text) == seen  # the same order in one page
 
 
+def test_pages_read_per_branch_match_one_sorted_query(mixed_cases, factory, rules):
+    """The inbox walks each branch (the platform's own cases, those against it, against each
+    merchant) and merges them: the pages, read two at a time, list exactly what one query over
+    all of concerns() sorted by deadline lists, each case once."""
+    now = utcnow()
+    for i in range(3):  # deadline ties across branches
+        file_at(factory, rules, now - timedelta(days=5), 40 + i, respondent_name=MERCHANT)
+        file_at(factory, rules, now - timedelta(days=5), 50 + i)
+    with transaction(factory) as session:  # and a closed case: listed only with the closed
+        closed = session.scalar(select(Case).where(Case.number == mixed_cases["merchant"]))
+        act(
+            session,
+            closed,
+            "withdraw",
+            consumer_actor(closed.id, "张三"),
+            {"reason": "已解决"},
+            rules=rules,
+        )
+    with factory() as session:
+        platform = session.scalar(
+            select(Enterprise.id).where(Enterprise.name == "美团优选（南宁）")
+        )
+        for filters in (CaseFilter(), CaseFilter(open_only=False), CaseFilter(overdue=False)):
+            oracle = [
+                row.number
+                for row in all_enterprise_case_rows(session, platform, filters, now, [Case.number])
+            ]
+            paged, after = [], None
+            while True:
+                page = enterprise_cases(session, platform, filters, now, after=after, limit=2)
+                paged += [c.number for c in page.cases]
+                if page.next_key is None:
+                    break
+                after = page.next_key
+            assert paged == oracle and len(oracle) >= 8, filters
+            assert (mixed_cases["merchant"] in paged) == (not filters.open_only)
+
+
 def test_keyset_order_puts_cases_without_deadline_last(factory, rules):
     now = utcnow()
     numbers = [file_at(factory, rules, now, i) for i in range(3)]
@@ -180,11 +219,11 @@ def test_keyset_order_puts_cases_without_deadline_last(factory, rules):
         enterprise_id = session.scalar(platform)
         everything = CaseFilter(open_only=False)
         first = enterprise_cases(session, enterprise_id, everything, now, limit=2)
-        assert isinstance(first.next_key, DeadlineKey)
+        assert isinstance(first.next_key, Cursor)
         rest = enterprise_cases(session, enterprise_id, everything, now, after=first.next_key)
         assert [c.number for c in first.cases + rest.cases] == [*numbers[1:], numbers[0]]
         assert rest.next_key is None
-        after_closed = DeadlineKey(None, rest.cases[-1].id)
+        after_closed = Cursor(None, rest.cases[-1].id)
         assert (
             enterprise_cases(session, enterprise_id, everything, now, after=after_closed).cases
             == []
@@ -192,9 +231,10 @@ def test_keyset_order_puts_cases_without_deadline_last(factory, rules):
         open_only = enterprise_cases(session, enterprise_id, CaseFilter(), now)
         assert [c.number for c in open_only.cases] == numbers[1:]
     key = first.next_key
-    assert DeadlineKey.decode(key.encode()) == key
-    assert DeadlineKey.decode("-.12") == DeadlineKey(None, 12)
-    assert DeadlineKey.decode("nonsense") is None and DeadlineKey.decode("1.x") is None
+    assert Cursor.decode(key.encode()) == key
+    assert Cursor.decode("-~12") == Cursor(None, 12)
+    assert Cursor.decode("nonsense") is None and Cursor.decode("1~x") is None
+    assert Cursor.decode("99999-99-99~1") is None
 
 
 def test_csv_exports_the_filtered_list_with_phones_and_addresses_masked(meituan, mixed_cases):

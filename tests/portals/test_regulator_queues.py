@@ -12,7 +12,8 @@ from odr.auth.actor import SYSTEM
 from odr.cases import queues
 from odr.cases.campaigns import load_campaigns, tag
 from odr.cases.handlers import assign_handler
-from odr.cases.queues import Cursor, QueueFilter, queue_page
+from odr.cases.paging import Cursor
+from odr.cases.queues import QueueFilter, queue_page
 from odr.cases.service import act
 from odr.settings import SOURCE_ROOT
 

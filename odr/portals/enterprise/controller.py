@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
 from odr.cases.models import REPORT_CLAIM
+from odr.cases.paging import Cursor
 from odr.cases.service import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import (
     CaseFilter,
-    DeadlineKey,
     all_enterprise_case_rows,
     enterprise_cases,
     merchants_of,
@@ -125,7 +125,7 @@ class EnterpriseController(StaffController):
             enterprise_id,
             query.filters(rules, now),
             now,
-            after=DeadlineKey.decode(after) if after else None,
+            after=Cursor.decode(after),
             limit=PAGE_SIZE,
         )
         rows = [
@@ -138,7 +138,7 @@ class EnterpriseController(StaffController):
         ]
         merchants = merchants_of(db_session, enterprise_id)
         next_url = None
-        if isinstance(page.next_key, DeadlineKey):
+        if isinstance(page.next_key, Cursor):
             next_url = "/enterprise?" + query.query_string(after=page.next_key.encode())
         return Template(
             "enterprise/inbox.html",

@@ -18,11 +18,11 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases.campaigns import load_campaigns
 from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
 from odr.cases.models import CHANNELS, REPORT_CLAIM
+from odr.cases.paging import Cursor
 from odr.cases.queues import (
     COUNT_CAP,
     QUEUE_NAMES,
     QUEUES,
-    Cursor,
     parse_filter,
     queue_page,
 )
