@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import literal_column, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from odr.cases.models import Case
+
+ID_DUE = (literal_column("id", Case.id.type), literal_column("due_at", Case.due_at.type))
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,13 @@ class Cursor:
 
 def page_ids(
     session: Session,
-    branches: Sequence[Sequence[ColumnElement[bool]]],
+    walks: Sequence[Sequence[ColumnElement[bool]]],
     cursor: Cursor | None,
     limit: int,
 ) -> list[tuple[int, datetime | None]]:
-    """(id, due_at) of the next `limit` cases in deadline order among the cases any branch (a
-    list of conditions) matches: first those with a deadline, then the rest by id. Each branch
-    must lead with an equality on an index's first column whose next are (due_at, id)."""
+    """(id, due_at) of the next `limit` cases in deadline order among the cases any walk (a list
+    of conditions) matches: first those with a deadline, then the rest by id. Each walk must lead
+    with an equality on the first column of an index whose next columns are (due_at, id)."""
     found: list[tuple[int, datetime | None]] = []
     for dated in (True, False):
         if dated and cursor is not None and cursor.due_at is None:
@@ -74,18 +76,22 @@ def page_ids(
         due = Case.due_at.is_not(None) if dated else Case.due_at.is_(None)
         order = (Case.due_at, Case.id) if dated else (Case.id,)
         wanted = limit - len(found)
-        walks = [
-            select(Case.id, Case.due_at)
-            .where(*branch, due, *after)
-            .order_by(*order)
-            .limit(wanted)
-            .subquery()
-            for branch in branches
+        # Each walk selected from as a plain subquery, its columns named in text: SQLAlchemy's
+        # column collections of 50 subqueries would cost more than the database's reads.
+        reads = [
+            select(*ID_DUE).select_from(
+                select(Case.id, Case.due_at)
+                .where(*walk, due, *after)
+                .order_by(*order)
+                .limit(wanted)
+                .subquery()
+            )
+            for walk in walks
         ]
-        if not walks:
+        if not reads:
             break
-        # UNION, not UNION ALL: a case two branches match is listed once.
-        merged = union(*(select(w.c.id, w.c.due_at) for w in walks)).subquery()
+        # UNION, not UNION ALL: a case two walks match is listed once.
+        merged = union(*reads).subquery()
         merged_order = (merged.c.due_at, merged.c.id) if dated else (merged.c.id,)
         found += [
             (row.id, row.due_at)

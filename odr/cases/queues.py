@@ -156,7 +156,7 @@ class QueuePage:
     counts: dict[str, int]
 
 
-def _branches(
+def _walks(
     office_ids: Collection[int], parts: list[Part], conditions: list[ColumnElement[bool]]
 ) -> list[list[ColumnElement[bool]]]:
     """A walk per office and part along ix_cases_office_deadline (office, due_at, id, state,
@@ -202,7 +202,7 @@ def queue_page(
         for q in QUEUES
     }
     parts = queue_parts(queue, now)
-    ids = page_ids(session, _branches(office_ids, parts, conditions), cursor, page_size + 1)
+    ids = page_ids(session, _walks(office_ids, parts, conditions), cursor, page_size + 1)
     rows = load_page(session, ids)
     last = rows[page_size - 1] if len(rows) > page_size else None
     return QueuePage(

@@ -58,16 +58,18 @@ def concerns(enterprise_id: int) -> ColumnElement[bool]:
     )
 
 
-def _branches(session: Session, enterprise_id: int) -> list[ColumnElement[bool]]:
-    """concerns() as one equality per index walk: the cases it negotiates, those against it,
-    those against each of its merchants."""
+def _walks(
+    session: Session, enterprise_id: int, conditions: list[ColumnElement[bool]]
+) -> list[list[ColumnElement[bool]]]:
+    """concerns() as one walk per index range: the cases it negotiates, those against it, those
+    against each of its merchants (open cases along ix_cases_enterprise_open and
+    ix_cases_respondent_open)."""
     merchants = session.scalars(
         select(Enterprise.id).where(Enterprise.platform_id == enterprise_id).order_by(Enterprise.id)
     )
     return [
-        Case.enterprise_id == enterprise_id,
-        Case.respondent_id == enterprise_id,
-        *(Case.respondent_id == merchant for merchant in merchants),
+        [Case.enterprise_id == enterprise_id, *conditions],
+        *([Case.respondent_id == r, *conditions] for r in (enterprise_id, *merchants)),
     ]
 
 
@@ -107,13 +109,12 @@ def enterprise_cases(
 ) -> CasePage:
     """One page of the enterprise's cases matching the filters, after the given key (no OFFSET:
     every page costs the same however deep it is). By deadline, the page is read as a walk per
-    branch along the ix_cases_*_open indexes (odr/cases/paging.py)."""
+    branch (odr/cases/paging.py)."""
     if order == "deadline":
         if after is not None and not isinstance(after, Cursor):
             return CasePage([], None)
-        conditions = _conditions(filters, now)
-        branches = [[branch, *conditions] for branch in _branches(session, enterprise_id)]
-        page = load_page(session, page_ids(session, branches, after, limit + 1))
+        walks = _walks(session, enterprise_id, _conditions(filters, now))
+        page = load_page(session, page_ids(session, walks, after, limit + 1))
         more = len(page) > limit
         return CasePage(page[:limit], Cursor.of(page[limit - 1]) if more else None)
     statement = _filtered(enterprise_id, filters, now)

@@ -2,7 +2,11 @@
 
 The inbox is read as one walk per branch (the enterprise's own cases, the cases against it and
 against each of its merchants) in deadline order, odr/cases/paging.py. Partial: only open cases,
-so the cases without a deadline at the end of the inbox are not found among every closed one.
+so the cases without a deadline at the end of the inbox are not looked for among the closed.
+
+ix_cases_office_closed becomes partial (closed cases only): SQLite's statistics, an average per
+value, take `closed_at IS NULL` for 3 rows, not the open 60%, and its planner read the inbox's
+open cases along it, then sorted them (1.3 s a walk on 1,000,000 cases).
 
 Revision ID: 0014
 Revises: 0013
@@ -20,6 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN = sa.text("closed_at IS NULL")
+CLOSED = sa.text("closed_at IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -30,12 +35,22 @@ def upgrade() -> None:
         op.create_index(
             name,
             "cases",
-            [column, "due_at", "id"],
+            [column, "due_at", "id", "claim_type"],
             sqlite_where=OPEN,
             postgresql_where=OPEN,
         )
+    op.drop_index("ix_cases_office_closed", table_name="cases")
+    op.create_index(
+        "ix_cases_office_closed",
+        "cases",
+        ["office_id", "closed_at"],
+        sqlite_where=CLOSED,
+        postgresql_where=CLOSED,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_office_closed", table_name="cases")
+    op.create_index("ix_cases_office_closed", "cases", ["office_id", "closed_at"])
     op.drop_index("ix_cases_respondent_open", table_name="cases")
     op.drop_index("ix_cases_enterprise_open", table_name="cases")
