@@ -19,6 +19,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RECIPIENT_CHANNELS = ("email", "sms")
 
 
+UNREAD_CAP = 99
+
+
 def audience_of(actor: Actor) -> tuple[str, int]:
     """Whose in-app notifications a portal user reads: the enterprise's or the office's."""
     if actor.role == "enterprise" and actor.enterprise_id is not None:
@@ -40,14 +43,15 @@ def _in_app(actor: Actor):  # type: ignore[no-untyped-def]
 
 
 def unread_count(session: Session, actor: Actor) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(*_in_app(actor), Notification.read_at.is_(None))
-        )
-        or 0
+    """Unread in-app notifications, counted up to UNREAD_CAP + 1 (the bell shows "99+"): a
+    platform can have tens of thousands, and every staff page shows the bell."""
+    unread = (
+        select(Notification.id)
+        .where(*_in_app(actor), Notification.read_at.is_(None))
+        .limit(UNREAD_CAP + 1)
+        .subquery()
     )
+    return session.scalar(select(func.count()).select_from(unread)) or 0
 
 
 def in_app_messages(session: Session, actor: Actor, limit: int = 100) -> list[Notification]:

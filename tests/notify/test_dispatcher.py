@@ -14,8 +14,10 @@ from peers import free_port
 from sqlalchemy import select
 
 from odr.cases.service import utcnow
+from odr.db.engine import transaction
 from odr.notify.dispatcher import backoff, dispatch
 from odr.notify.models import Notification
+from odr.notify.service import UNREAD_CAP
 
 
 def decoded(header: str) -> str:
@@ -185,6 +187,30 @@ def test_bell_counts_unread_in_app_messages(
     assert page.text.count("新投诉") == 2
     other_client.post("/enterprise/notifications/read", {})
     assert '<span class="count">0</span>' in other_client.get("/enterprise").text
+
+
+def test_the_bell_shows_99_plus_beyond_99_unread(
+    file_complaint, factory, settings, other_client, demo_logins
+):
+    file_complaint()
+    dispatch(factory, settings)
+    with transaction(factory) as session:
+        first = session.scalar(
+            select(Notification).where(
+                Notification.channel == "in_app", Notification.audience == "enterprise"
+            )
+        )
+        fields = {
+            c.key: getattr(first, c.key)
+            for c in Notification.__table__.columns
+            if c.key not in ("id", "recipient")
+        }
+        session.add_all(  # unique per event and recipient: a copy per made-up recipient
+            Notification(**fields, recipient=f"{first.recipient}-{i}")
+            for i in range(UNREAD_CAP + 20)
+        )
+    other_client.login("enterprise", "meituan", demo_logins["meituan"])
+    assert '<span class="count">99+</span>' in other_client.get("/enterprise").text
 
 
 def test_dead_letters_page_and_retry(file_complaint, factory, settings, other_client, demo_logins):
