@@ -207,6 +207,6 @@ def queue_page(
     last = rows[page_size - 1] if len(rows) > page_size else None
     return QueuePage(
         cases=rows[:page_size],
-        next_cursor=Cursor(last.due_at, last.id) if last is not None else None,
+        next_cursor=Cursor.of(last) if last is not None else None,
         counts=counts,
     )

@@ -46,6 +46,21 @@ def received_due_within(rules, now: datetime, low: int, high: int) -> datetime: 
     raise AssertionError("no such moment")
 
 
+def withdraw(factory, rules, number: str) -> Case:  # type: ignore[no-untyped-def]
+    """The consumer withdraws the case: it is closed, its deadline gone."""
+    with transaction(factory) as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        act(
+            session,
+            case,
+            "withdraw",
+            consumer_actor(case.id, "张三"),
+            {"reason": "已解决"},
+            rules=rules,
+        )
+    return case
+
+
 def listed(page_text: str) -> list[str]:
     return CASE_LINK.findall(page_text)
 
@@ -170,16 +185,7 @@ def test_pages_read_per_branch_match_one_sorted_query(mixed_cases, factory, rule
     for i in range(3):  # deadline ties across branches
         file_at(factory, rules, now - timedelta(days=5), 40 + i, respondent_name=MERCHANT)
         file_at(factory, rules, now - timedelta(days=5), 50 + i)
-    with transaction(factory) as session:  # and a closed case: listed only with the closed
-        closed = session.scalar(select(Case).where(Case.number == mixed_cases["merchant"]))
-        act(
-            session,
-            closed,
-            "withdraw",
-            consumer_actor(closed.id, "张三"),
-            {"reason": "已解决"},
-            rules=rules,
-        )
+    withdraw(factory, rules, mixed_cases["merchant"])  # a closed case: listed only with closed
     with factory() as session:
         platform = session.scalar(
             select(Enterprise.id).where(Enterprise.name == "美团优选（南宁）")
@@ -203,16 +209,7 @@ def test_pages_read_per_branch_match_one_sorted_query(mixed_cases, factory, rule
 def test_keyset_order_puts_cases_without_deadline_last(factory, rules):
     now = utcnow()
     numbers = [file_at(factory, rules, now, i) for i in range(3)]
-    with transaction(factory) as session:
-        closed = session.scalar(select(Case).where(Case.number == numbers[0]))
-        act(
-            session,
-            closed,
-            "withdraw",
-            consumer_actor(closed.id, "张三"),
-            {"reason": "已解决"},
-            rules=rules,
-        )
+    closed = withdraw(factory, rules, numbers[0])
     assert closed.due_at is None and closed.closed_at is not None
     with factory() as session:
         platform = select(Enterprise.id).where(Enterprise.name == "美团优选（南宁）")
