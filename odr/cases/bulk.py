@@ -8,7 +8,9 @@ recipients, the calendar's answers for the batch's moment. The cases, their even
 notifications are then inserted with one executemany each.
 
 act_batch() is the same for one trigger fired on many stored cases (the sweeper's expiries):
-act()'s checks and move for each, their events and outbox rows an executemany each.
+act()'s checks and move for each, on the cases' rows rather than ORM objects (whose flush,
+version-checked, writes one UPDATE per case), then the changed columns, the events and the
+outbox rows an executemany each.
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
@@ -83,9 +95,10 @@ class Filed:
     errors: Mapping[str, str] | None = None  # of a rejected one
 
 
-class CaseDraft(SimpleNamespace):
-    """A new case before it is stored: Case's columns as attributes (and its office, which the
-    notices name)."""
+class CaseValues(SimpleNamespace):
+    """Case's columns as attributes, outside the ORM (and its office, which the notices name):
+    a new case before it is stored, or a stored one changed in bulk (stored_cases, then
+    store_changes). The engine fires triggers on it as on a Case."""
 
     def columns(self) -> dict[str, Any]:
         columns = dict(vars(self))
@@ -93,9 +106,49 @@ class CaseDraft(SimpleNamespace):
         return columns
 
 
+def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseValues, dict]]:
+    """The cases a select of the cases table finds, as values with their offices, each with a
+    copy of its columns as stored (what store_changes compares with)."""
+    rows = [dict(row._mapping) for row in session.execute(statement)]
+    office_ids = sorted({row["office_id"] for row in rows if row["office_id"] is not None})
+    offices = {
+        office.id: office
+        for ids in _chunks(office_ids)
+        for office in session.scalars(select(Office).where(Office.id.in_(ids)))
+    }
+    return [(CaseValues(**row, office=offices.get(row["office_id"])), row) for row in rows]
+
+
+def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
+    """Write what changed in each case since it was read, an executemany per set of changed
+    columns, each row only if its version is still the one read (the ORM's version check,
+    whose own flush writes row by row); each case's version moves on by one."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for case, stored in cases:
+        now = vars(case)
+        changed = tuple(k for k, v in stored.items() if now[k] != v and k != "version")
+        row = {f"v_{k}": now[k] for k in changed}
+        row |= {"w_id": case.id, "w_version": stored["version"], "v_version": case.version + 1}
+        by_columns.setdefault(changed, []).append(row)
+    connection = session.connection()
+    for changed, rows in by_columns.items():
+        statement = (
+            update(CASES)
+            .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
+            .values({k: bindparam(f"v_{k}", type_=CASES.c[k].type) for k in (*changed, "version")})
+        )
+        for chunk in _chunks(rows):
+            updated = _execute_many(connection, statement, chunk)
+            if updated != len(chunk):  # another transaction changed one meanwhile
+                numbers = {c.id: c.number for c, _ in cases}
+                raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in chunk))
+    for case, _ in cases:
+        case.version += 1
+
+
 @dataclass
 class _Planned:
-    case: CaseDraft
+    case: CaseValues
     start: Start
 
 
@@ -264,7 +317,7 @@ def submit_batch(
             routes[route_key] = route(session, respondent, rules.intake_office_code)
         routed = routed_for(routes[route_key], item.prefer_odr, item.office)
         values, access_code = case_values(item.complaint, workflow, channel, now, next(numbers))
-        case = CaseDraft(**(CASE_DEFAULTS | values), office=routed.office)
+        case = CaseValues(**(CASE_DEFAULTS | values), office=routed.office)
         fill_intake(
             case,
             item.complaint,
@@ -316,15 +369,23 @@ def _converted(process: Any, values: list[Any]) -> list[Any]:
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany inserting rows with the same keys."""
+    if rows:
+        _execute_many(connection, insert(table), rows, column_keys=list(rows[0]))
+
+
+def _execute_many(
+    connection: Connection,
+    statement: Executable,
+    rows: list[dict[str, Any]],
+    column_keys: list[str] | None = None,
+) -> int:
     """One executemany of rows with the same keys, each value bound by its column's type as
-    SQLAlchemy would, a column at a time. SQLAlchemy's own executemany costs several times the
-    insert, row by row."""
-    if not rows:
-        return
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=keys)
+    SQLAlchemy would, a column at a time; the rows it changed. SQLAlchemy's own executemany
+    costs several times the statement, row by row."""
+    compiled = statement.compile(dialect=connection.dialect, column_keys=column_keys)
     processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
-    names = list(compiled.positiontup or ()) if compiled.positional else keys
+    names = list(compiled.positiontup or ()) if compiled.positional else list(rows[0])
     columns = []
     for name in names:
         values = [row[name] for row in rows]
@@ -334,7 +395,7 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
         params: list[Any] = list(zip(*columns, strict=True))
     else:
         params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    connection.exec_driver_sql(compiled.string, params)
+    return connection.exec_driver_sql(compiled.string, params).rowcount
 
 
 def _write(session: Session, planned: list[_Planned]) -> None:
@@ -357,7 +418,9 @@ def _write(session: Session, planned: list[_Planned]) -> None:
 
 def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:
     """Events of stored cases, then their notifications, an executemany each; the events' ids
-    read back by (case, seq)."""
+    read back by (case, seq), among the ids above the largest before the insert (ids only grow:
+    the reading stays on the new rows, not every event of the cases)."""
+    before = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
     _insert_many(
         connection,
         EVENTS,
@@ -370,7 +433,9 @@ def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> N
     event_ids: dict[tuple[int, int], int] = {}
     for ids in _chunks(sorted({case_id for case_id, _ in started})):
         for event_id, case_id, seq in connection.execute(
-            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
+            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(
+                EVENTS.c.id > before, EVENTS.c.case_id.in_(ids)
+            )
         ):
             event_ids[(case_id, seq)] = event_id
     _insert_many(
@@ -386,26 +451,27 @@ def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> N
 
 def act_batch(
     session: Session,
-    cases: Sequence[Case],
+    cases: Sequence[tuple[CaseValues, dict]],
     trigger: str,
     actor: Actor,
     *,
     rules: Rules,
     now: datetime,
 ) -> int:
-    """Fire a trigger without data on many cases, in the caller's transaction, as act() would
-    one by one (its checks and move, the chained event, the outbox rows): the cases' changes
-    flushed together, their events and notifications an executemany each. Recipients are looked
-    up once per enterprise or office, each deadline counted once. Returns how many fired."""
+    """Fire a trigger without data on many stored cases (from stored_cases), in the caller's
+    transaction, as act() would one by one (its checks and move, the chained event, the outbox
+    rows): the cases' changes, their events and their notifications an executemany each.
+    Recipients are looked up once per enterprise or office, each deadline counted once.
+    Returns how many fired; ConcurrentChange when one changed since it was read."""
     recipients = remembered_recipients(session)
     remembered = _RememberedRules(rules)  # every clock of the batch starts at `now`
-    moved: list[tuple[Case, Start]] = []
-    for case in cases:
+    moved: list[tuple[CaseValues, Start]] = []
+    for case, _ in cases:
         workflow = rules.workflow(case.workflow, case.workflow_version)
         from_state = case.state
         transition, _, payload = move(
             session,
-            case,
+            case,  # type: ignore[arg-type]  # the engine fires on a case's values as on a Case
             workflow,
             trigger,
             actor,
@@ -414,13 +480,9 @@ def act_batch(
             now,
         )
         event = chain_event(case, trigger, actor, from_state, payload, now)
-        context = context_for(case, workflow, transition.fields, payload)
+        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]
         rows = notification_rows(case, transition.notify, context, now, None, recipients)
         moved.append((case, Start(events=[event], notices=[(0, row) for row in rows])))
-    numbers = [case.number for case, _ in moved]  # a failed flush expires the rows
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConcurrentChange(", ".join(numbers)) from exc
+    store_changes(session, cases)
     _write_events(session.connection(), [(case.id, start) for case, start in moved])
     return len(moved)

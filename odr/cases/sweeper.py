@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 
 from odr.auth.actor import SYSTEM
-from odr.cases.bulk import act_batch
+from odr.cases.bulk import CaseValues, act_batch, store_changes, stored_cases
 from odr.cases.models import Case
 from odr.cases.service import ConcurrentChange, recount_deadline, remind, utcnow
 from odr.db.engine import is_sqlite
@@ -19,57 +19,65 @@ from odr.engine.rules import Rules
 from odr.settings import Settings
 
 log = logging.getLogger("odr.sweeper")
+CASES = Case.__table__
 
 
-def _claim(
-    session: Session, moment: InstrumentedAttribute, now: datetime, batch: int
-) -> list[Case]:
-    """Lock a batch of cases whose moment has come; other sweepers skip the locked ones."""
-    statement = (
-        select(Case)
-        .where(moment <= now)
-        .order_by(moment, Case.id)
-        .limit(batch)
-        # The notifications read both; loaded once per batch, and held (the session's identity
-        # map is weak: an enterprise nobody holds would be read again for each case).
-        .options(selectinload(Case.enterprise), selectinload(Case.office))
-    )
+def _due(session: Session, moment: InstrumentedAttribute, now: datetime, batch: int) -> Select:
+    """The cases table's rows of a batch whose moment has come, locked: other sweepers skip
+    the locked ones."""
+    statement = select(CASES).where(moment <= now).order_by(moment, Case.id).limit(batch)
     if not is_sqlite(session.get_bind()):
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the batch is already ours.
-        statement = statement.with_for_update(skip_locked=True, of=Case)
-    return list(session.scalars(statement))
+        statement = statement.with_for_update(skip_locked=True, of=CASES)
+    return statement
 
 
-def _expire(session: Session, cases: list[Case], rules: Rules, now: datetime) -> int:
-    """Fire each case's expiry trigger, the cases of one trigger together (odr.cases.bulk)."""
-    by_trigger: dict[str, list[Case]] = {}
-    for case in cases:
+def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[int, int]:
+    """Fire the expiry trigger of a batch of due cases, the cases of one trigger together
+    (odr.cases.bulk: as rows, not ORM objects, whose flush writes them one by one). Returns
+    how many were claimed and how many fired."""
+    claimed = stored_cases(session, _due(session, Case.due_at, now, batch))
+    by_trigger: dict[str, list[tuple[CaseValues, dict]]] = {}
+    stopped = []
+    for case, stored in claimed:
         clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
         if clock is None:  # a definition changed under a running case: stop its clock
             log.warning("case %s: state %s has no clock now", case.number, case.state)
             case.due_at = case.next_reminder_at = None
+            stopped.append((case, stored))
             continue
-        by_trigger.setdefault(clock.on_expiry, []).append(case)
-    return sum(
+        by_trigger.setdefault(clock.on_expiry, []).append((case, stored))
+    store_changes(session, stopped)
+    fired = sum(
         act_batch(session, due, trigger, SYSTEM, rules=rules, now=now)
         for trigger, due in by_trigger.items()
     )
+    return len(claimed), fired
 
 
-def _remind(session: Session, cases: list[Case], rules: Rules, now: datetime) -> int:
+def _remind(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[int, int]:
+    """Remind the party of each case of a batch whose reminder is due; claimed and fired."""
+    ids = [row.id for row in session.execute(_due(session, Case.next_reminder_at, now, batch))]
+    cases = session.scalars(
+        select(Case)
+        .where(Case.id.in_(ids))
+        .order_by(Case.next_reminder_at, Case.id)
+        # The notifications read both; loaded once per batch, and held (the session's identity
+        # map is weak: an enterprise nobody holds would be read again for each case).
+        .options(selectinload(Case.enterprise), selectinload(Case.office))
+    ).all()
     fired = 0
     for case in cases:
         if case.due_at is not None and case.due_at <= now:
             continue  # the expiry pass handles it
         remind(session, case, rules=rules, now=now)
         fired += 1
-    return fired
+    return len(ids), fired
 
 
 def _pass(
     factory: sessionmaker[Session],
-    moment: InstrumentedAttribute,
-    fire: Callable[[Session, list[Case], Rules, datetime], int],
+    fire: Callable[[Session, Rules, datetime, int], tuple[int, int]],
     rules: Rules,
     now: datetime,
     batch: int,
@@ -80,13 +88,12 @@ def _pass(
         # on PostgreSQL, the single writer on SQLite), so no one changes them meanwhile.
         try:
             with factory() as session, session.begin():
-                cases = _claim(session, moment, now, batch)
-                done = fire(session, cases, rules, now)
+                claimed, done = fire(session, rules, now, batch)
         except ConcurrentChange as exc:
             log.info("case %s changed meanwhile; its batch is left for the next pass", exc)
             return fired
         fired += done
-        if len(cases) < batch:
+        if claimed < batch:
             return fired
 
 
@@ -106,8 +113,8 @@ def sweep(
     """Fire every expired clock, then every due reminder."""
     now = now or utcnow()
     return SweepResult(
-        expired=_pass(factory, Case.due_at, _expire, rules, now, batch),
-        reminded=_pass(factory, Case.next_reminder_at, _remind, rules, now, batch),
+        expired=_pass(factory, _expire, rules, now, batch),
+        reminded=_pass(factory, _remind, rules, now, batch),
     )
 
 

@@ -89,15 +89,19 @@ def recipients_of(session: Session) -> Recipients:
 
 
 def remembered_recipients(session: Session) -> Recipients:
-    """Who hears of what, looked up once per enterprise or office (a batch of new cases)."""
-    known: dict[tuple[str, str, int | None, int | None], list[tuple[str, str, int | None]]] = {}
+    """Who hears of what, looked up once per enterprise or office (a batch of cases). The
+    lookups do not flush the batch's changes first (autoflush): they read recipients, which
+    the batch does not change, and a flush per lookup would write the cases one by one."""
+    known: dict[tuple[str, str, int | None], list[tuple[str, str, int | None]]] = {}
 
     def recipients(case: Any, audience: str, kind: str) -> list[tuple[str, str, int | None]]:
         if audience == "consumer":  # the case's own phone and address: nothing to look up
             return _recipients(session, case, audience, kind)
-        key = (audience, kind, case.enterprise_id, case.office_id)
+        # What _recipients reads: the enterprise's subscriptions, or the office (its parent).
+        key = (audience, kind, case.enterprise_id if audience == "enterprise" else case.office_id)
         if key not in known:
-            known[key] = _recipients(session, case, audience, kind)
+            with session.no_autoflush:
+                known[key] = _recipients(session, case, audience, kind)
         return known[key]
 
     return recipients

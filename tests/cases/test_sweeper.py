@@ -158,3 +158,36 @@ def test_a_batch_of_expiries_stores_what_act_stores_one_by_one(file_complaint, f
         assert _outcome(factory, number) == expected
     with factory() as session:
         assert list(verify_all(session)) == []
+
+
+def test_a_case_changed_after_its_batch_was_read_stops_the_batch(file_complaint, factory, rules):
+    """act_batch writes cases as rows with the version they were read at (the ORM's check): a
+    case another transaction changed meanwhile fails the whole batch, and nothing is written."""
+    import pytest
+    from sqlalchemy import update
+
+    from odr.auth.actor import SYSTEM
+    from odr.cases.bulk import act_batch, stored_cases
+    from odr.cases.service import ConcurrentChange
+
+    numbers = _file_many(file_complaint, 3)
+    now = _due(factory) + timedelta(seconds=1)
+    with factory() as session, session.begin():
+        claimed = stored_cases(session, select(Case.__table__).where(Case.number.in_(numbers)))
+        session.execute(  # as if another transaction had changed one since
+            update(Case.__table__)
+            .where(Case.number == numbers[1])
+            .values(version=Case.__table__.c.version + 1)
+        )
+        workflow = rules.workflow(claimed[0][0].workflow, claimed[0][0].workflow_version)
+        trigger = workflow.states[claimed[0][0].state].clock.on_expiry
+        with pytest.raises(ConcurrentChange, match=numbers[1]):
+            act_batch(session, claimed, trigger, SYSTEM, rules=rules, now=now)
+        session.rollback()
+    assert _expiry_events(factory) == 0
+    assert sweep(factory, rules, now=now).expired == 3  # the next pass fires them
+    with factory() as session:
+        versions = session.execute(
+            select(Case.number, Case.version).where(Case.number.in_(numbers))
+        )
+        assert {n: v for n, v in versions} == {n: 3 for n in numbers}
