@@ -67,6 +67,15 @@ class Case(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # The repeat check (duplicate_key: same phone, business and order) among open cases.
+        Index(
+            "ix_cases_repeat",
+            "complainant_phone",
+            "respondent_id",
+            "order_number",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
         Index(
             "ix_cases_respondent_open",
             "respondent_id",
