@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -303,6 +304,7 @@ class Generator:
             track: paths(rules, rules.track_workflow(track, today)) for track in TRACK_SHARES
         }
         self.yesterday_end = rules.calendar.end_of_day(now - timedelta(days=1))
+        self._choices: dict[tuple[str, str, bool], tuple[list[Path], list[float]]] = {}
 
     def batch(self, start: int, size: int, first_case_id: int) -> tuple[list, list, list]:
         """Rows (dicts) of cases start..start+size; events and notifications without ids,
@@ -311,25 +313,32 @@ class Generator:
         cases: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         notifications: list[dict[str, Any]] = []
-        tracks, track_weights = list(TRACK_SHARES), list(TRACK_SHARES.values())
-        kinds, kind_weights = list(RESPONDENT_SHARES), list(RESPONDENT_SHARES.values())
+        tracks, track_weights = list(TRACK_SHARES), list(accumulate(TRACK_SHARES.values()))
+        kinds, kind_weights = list(RESPONDENT_SHARES), list(accumulate(RESPONDENT_SHARES.values()))
         for index in range(start, start + size):
-            track = rng.choices(tracks, track_weights)[0]
-            who = rng.choice(self.by_kind[rng.choices(kinds, kind_weights)[0]])
+            track = rng.choices(tracks, cum_weights=track_weights)[0]
+            who = rng.choice(self.by_kind[rng.choices(kinds, cum_weights=kind_weights)[0]])
             if track == "report":
                 need = "any"
             else:
                 need = (
                     "unknown" if who.kind is None else "enrolled" if who.enterprise_id else "shop"
                 )
+            choices, weights = self._paths_for(track, need, index in self.late)
+            path = rng.choices(choices, cum_weights=weights)[0]
             late = index in self.late
-            choices = [
-                p for p in self.paths[track] if p.route == need and (p.runs_clock or not late)
-            ]
-            path = rng.choices(choices, [p.weight for p in choices])[0]
             case_id = first_case_id + index - start
             self._case(rng, path, who, case_id, late, cases, events, notifications)
         return cases, events, notifications
+
+    def _paths_for(self, track: str, need: str, late: bool) -> tuple[list[Path], list[float]]:
+        """The paths a case of this track and respondent may take, and their cumulative
+        weights (random.choices with cum_weights draws as with the weights themselves)."""
+        key = (track, need, late)
+        if key not in self._choices:
+            found = [p for p in self.paths[track] if p.route == need and (p.runs_clock or not late)]
+            self._choices[key] = found, list(accumulate(p.weight for p in found))
+        return self._choices[key]
 
     def _case(
         self,
@@ -368,7 +377,7 @@ class Generator:
         report = path.route == "any"
         anonymous = report and rng.random() < 0.2
         name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
-        channel = rng.choices(("web", "api", "12315"), (70, 15, 15))[0]
+        channel = rng.choices(("web", "api", "12315"), cum_weights=(70, 85, 100))[0]
         goods = rng.choice(GOODS[who.kind])
         bought = received_day - timedelta(days=rng.randint(1, 20))
         number = f"ODR{received_day:%y%m%d}{case_id % 10**8:08d}"
@@ -628,6 +637,7 @@ def generate_cases(
         if sqlite:
             raw.execute("PRAGMA synchronous=OFF")  # outside a transaction, as SQLite requires
             raw.execute("PRAGMA cache_size=-262144")
+            raw.execute("PRAGMA threads=2")  # CREATE INDEX sorts on both cores
             if fresh:  # build the secondary indexes once, at the end
                 with connection.begin():
                     dropped = _secondary_indexes(
@@ -660,6 +670,7 @@ def generate_cases(
         if sqlite:
             raw.execute("PRAGMA synchronous=NORMAL")
             raw.execute("PRAGMA cache_size=-2000")
+            raw.execute("PRAGMA threads=0")
     return count
 
 
