@@ -122,7 +122,8 @@ def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseVal
 def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
     """Write what changed in each case since it was read, an executemany per set of changed
     columns, each row only if its version is still the one read (the ORM's version check,
-    whose own flush writes row by row); each case's version moves on by one."""
+    whose own flush writes row by row); each case's version moves on by one. Columns are
+    compared by value: every column of a case holds an immutable value (text, number, moment)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for case, stored in cases:
         now = vars(case)
@@ -462,7 +463,8 @@ def act_batch(
     transaction, as act() would one by one (its checks and move, the chained event, the outbox
     rows): the cases' changes, their events and their notifications an executemany each.
     Recipients are looked up once per enterprise or office, each deadline counted once.
-    Returns how many fired; ConcurrentChange when one changed since it was read."""
+    Returns how many fired; ConcurrentChange when one changed since it was read. The actor is
+    one whose checks read only the case's columns (the system: the sweeper's expiries)."""
     recipients = remembered_recipients(session)
     remembered = _RememberedRules(rules)  # every clock of the batch starts at `now`
     moved: list[tuple[CaseValues, Start]] = []
