@@ -324,9 +324,9 @@ class Generator:
                 need = (
                     "unknown" if who.kind is None else "enrolled" if who.enterprise_id else "shop"
                 )
-            choices, weights = self._paths_for(track, need, index in self.late)
-            path = rng.choices(choices, cum_weights=weights)[0]
             late = index in self.late
+            choices, weights = self._paths_for(track, need, late)
+            path = rng.choices(choices, cum_weights=weights)[0]
             case_id = first_case_id + index - start
             self._case(rng, path, who, case_id, late, cases, events, notifications)
         return cases, events, notifications

@@ -27,7 +27,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    func,
     insert,
     select,
     tuple_,
@@ -419,9 +418,7 @@ def _write(session: Session, planned: list[_Planned]) -> None:
 
 def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:
     """Events of stored cases, then their notifications, an executemany each; the events' ids
-    read back by (case, seq), among the ids above the largest before the insert (ids only grow:
-    the reading stays on the new rows, not every event of the cases)."""
-    before = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
+    read back by (case, seq)."""
     _insert_many(
         connection,
         EVENTS,
@@ -434,9 +431,7 @@ def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> N
     event_ids: dict[tuple[int, int], int] = {}
     for ids in _chunks(sorted({case_id for case_id, _ in started})):
         for event_id, case_id, seq in connection.execute(
-            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(
-                EVENTS.c.id > before, EVENTS.c.case_id.in_(ids)
-            )
+            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
         ):
             event_ids[(case_id, seq)] = event_id
     _insert_many(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 
 from odr.auth.actor import SYSTEM
-from odr.cases.bulk import CaseValues, act_batch, store_changes, stored_cases
+from odr.cases.bulk import CASES, CaseValues, act_batch, store_changes, stored_cases
 from odr.cases.models import Case
 from odr.cases.service import ConcurrentChange, recount_deadline, remind, utcnow
 from odr.db.engine import is_sqlite
@@ -19,13 +19,14 @@ from odr.engine.rules import Rules
 from odr.settings import Settings
 
 log = logging.getLogger("odr.sweeper")
-CASES = Case.__table__
 
 
-def _due(session: Session, moment: InstrumentedAttribute, now: datetime, batch: int) -> Select:
-    """The cases table's rows of a batch whose moment has come, locked: other sweepers skip
-    the locked ones."""
-    statement = select(CASES).where(moment <= now).order_by(moment, Case.id).limit(batch)
+def _due(
+    session: Session, moment: InstrumentedAttribute, now: datetime, batch: int, of: Any = CASES
+) -> Select:
+    """A batch of cases whose moment has come (rows of the cases table, or what `of` names),
+    locked: other sweepers skip the locked ones."""
+    statement = select(of).where(moment <= now).order_by(moment, Case.id).limit(batch)
     if not is_sqlite(session.get_bind()):
         # SQLite has one writer at a time (BEGIN IMMEDIATE): the batch is already ours.
         statement = statement.with_for_update(skip_locked=True, of=CASES)
@@ -57,11 +58,8 @@ def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[
 
 def _remind(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[int, int]:
     """Remind the party of each case of a batch whose reminder is due; claimed and fired."""
-    ids = [row.id for row in session.execute(_due(session, Case.next_reminder_at, now, batch))]
     cases = session.scalars(
-        select(Case)
-        .where(Case.id.in_(ids))
-        .order_by(Case.next_reminder_at, Case.id)
+        _due(session, Case.next_reminder_at, now, batch, Case)
         # The notifications read both; loaded once per batch, and held (the session's identity
         # map is weak: an enterprise nobody holds would be read again for each case).
         .options(selectinload(Case.enterprise), selectinload(Case.office))
@@ -72,7 +70,7 @@ def _remind(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[
             continue  # the expiry pass handles it
         remind(session, case, rules=rules, now=now)
         fired += 1
-    return len(ids), fired
+    return len(cases), fired
 
 
 def _pass(
