@@ -1,0 +1,95 @@
+"""SQLite writers of one process queue on a lock of the process, not in SQLite's busy handler
+(which sleeps 1 to 100 ms between tries and left the server idle while the lock was free)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+
+from odr.db.engine import make_engine
+
+
+def _engine(path):
+    """An odr engine on a file whose connections give up at once in SQLite's busy handler: a
+    transaction that did not wait on the process's queue fails with "database is locked"."""
+    engine = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection, _record):  # runs after make_engine's own PRAGMAs
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+    return engine
+
+
+def _hold_then_write(engine, held: threading.Event, hold: float) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        held.set()
+        time.sleep(hold)
+
+
+def test_a_second_writer_waits_for_the_first_to_commit(tmp_path):
+    engine = _engine(tmp_path / "odr.sqlite3")
+    held = threading.Event()
+    first = threading.Thread(target=_hold_then_write, args=(engine, held, 0.3))
+    first.start()
+    held.wait(5)
+    with engine.begin() as connection:  # would be "database is locked" without the queue
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    first.join()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    engine.dispose()
+
+
+def test_engines_on_one_file_share_the_queue(tmp_path):
+    one, other = _engine(tmp_path / "odr.sqlite3"), _engine(tmp_path / "odr.sqlite3")
+    held = threading.Event()
+    first = threading.Thread(target=_hold_then_write, args=(one, held, 0.3))
+    first.start()
+    held.wait(5)
+    with other.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    first.join()
+    with other.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    one.dispose()
+    other.dispose()
+
+
+def test_the_queue_moves_on_after_a_rollback_a_failed_statement_and_a_closed_connection(
+    tmp_path,
+):
+    engine = _engine(tmp_path / "odr.sqlite3")
+    with pytest.raises(ZeroDivisionError), engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        raise ZeroDivisionError  # rolled back
+    with pytest.raises(OperationalError), engine.begin() as connection:
+        connection.execute(text("INSERT INTO no_such_table VALUES (1)"))
+    connection = engine.connect()
+    connection.begin()
+    connection.execute(text("INSERT INTO t VALUES (1)"))
+    connection.invalidate()  # the DBAPI connection is closed mid-transaction
+    connection.close()
+
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (3)"))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(10)
+    assert done.is_set(), "a writer still waited on the queue"
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM t")).scalars().all() == [3]
+    engine.dispose()
