@@ -50,8 +50,11 @@ def plan(engine: Engine, statement: str, parameters: Any) -> str:
 
 def test_repeat_checks_read_along_the_repeat_index(engine, factory, rules):
     now = utcnow()
-    first, _ = read_records(as_csv([record("X1")]))
-    again, _ = read_records(as_csv([record("X2", 订单号="DD-X1")]))
+    # A batch of many keys: SQLite reads one key of a row-value IN along the index, but scans
+    # the table for a list of them.
+    batch = [record(f"X{i}", 联系电话=f"1360013{i:04d}", 订单号=f"DD-X{i}") for i in range(50)]
+    first, _ = read_records(as_csv(batch))
+    again, _ = read_records(as_csv([record("X99", 联系电话="13600130001", 订单号="DD-X1")]))
     with repeat_checks(engine) as seen:
         import_records(factory, first, rules, now)  # a batch
         with transaction(factory) as session:
