@@ -25,6 +25,7 @@ from odr.auth.web import login_handlers
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, transaction
+from odr.db.web import autocommit_off_handler_threads
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.api import EnterpriseApi
 from odr.intake.api import IntakeApi
@@ -80,7 +81,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         engine_instance=engine,
         session_maker=factory,
         session_config=SyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
+        before_send_handler=autocommit_off_handler_threads(),
     )
     return Litestar(
         route_handlers=[
