@@ -81,8 +81,8 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         engine_instance=engine,
         session_maker=factory,
         session_config=SyncSessionConfig(expire_on_commit=False),
-        before_send_handler=autocommit_off_handler_threads(),
     )
+    db.before_send_handler = autocommit_off_handler_threads(db.session_scope_key)
     return Litestar(
         route_handlers=[
             ConsumerController,

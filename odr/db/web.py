@@ -24,10 +24,14 @@ from advanced_alchemy.extensions.litestar.plugins.init.config.sync import (
 _COMMITS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="odr-commit")
 
 
-def autocommit_off_handler_threads() -> Callable[[Any, Any], Any]:
+def autocommit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any], Any]:
     """advanced-alchemy's autocommit hook (a 2xx or 3xx commits, anything else rolls back),
-    run on the commit threads."""
-    commit_or_rollback = autocommit_handler_maker(commit_on_redirect=True)
+    run on the commit threads, for the config whose sessions live under this scope key (each
+    config of a process has its own: a hook reading another's would leave every transaction
+    open)."""
+    commit_or_rollback = autocommit_handler_maker(
+        commit_on_redirect=True, session_scope_key=session_scope_key
+    )
 
     async def hook(message: Any, scope: Any) -> None:
         bound = partial(contextvars.copy_context().run, commit_or_rollback, message, scope)
