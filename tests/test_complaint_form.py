@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from complaints import complaint_form
@@ -139,8 +140,6 @@ def test_many_consumers_filing_at_once_are_all_answered_and_stored(client, facto
     # More form posts at once than litestar has handler threads (min(32, CPUs + 4)): each
     # commit must not wait for a handler thread while every handler thread waits for the
     # write lock that commit would let go (SQLite stalled here, then answered 500).
-    from concurrent.futures import ThreadPoolExecutor
-
     client.csrf()
     before = case_count(factory)
     forms = [complaint_form(complainant_phone=f"1390000{i:04d}") for i in range(24)]

@@ -54,6 +54,7 @@ from odr.cases.service import (
     routed_for,
     start_case,
 )
+from odr.db.engine import is_sqlite
 from odr.engine.rules import Rulebook, Rules
 from odr.engine.workflow import Clock, InvalidData, StateDef, Workflow
 from odr.enterprises.models import Enterprise
@@ -221,7 +222,7 @@ def _open_cases(
     SQLite scanned the whole table for it (53 ms a chunk on 100,000 cases), so it is told to
     read the keys' phones along the index and check the row values there."""
     wanted = sorted(keys)
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = is_sqlite(session.get_bind())
     found: dict[tuple[str, int, str], Case] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
         chunk = wanted[start : start + QUERY_CHUNK]

@@ -118,14 +118,15 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     def _on_begin(connection):  # type: ignore[no-untyped-def]
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails with "database is locked" instead of waiting when another writer is busy.
-        dbapi_connection = connection.connection.dbapi_connection
-        if isinstance(dbapi_connection, _QueuedWriterConnection):
-            dbapi_connection.queue_for_writer()
+        queued = connection.connection.dbapi_connection
+        if not isinstance(queued, _QueuedWriterConnection):  # an in-memory database
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        queued.queue_for_writer()
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            if isinstance(dbapi_connection, _QueuedWriterConnection):
-                dbapi_connection.writer_done()
+            queued.writer_done()
             raise
 
     return engine
