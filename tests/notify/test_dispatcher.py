@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from odr.cases.service import utcnow
 from odr.db.engine import transaction
-from odr.notify.dispatcher import backoff, dispatch
+from odr.notify.dispatcher import _claim, _record, backoff, dispatch
 from odr.notify.models import Notification
 from odr.notify.service import UNREAD_CAP
 
@@ -229,3 +229,20 @@ def test_dead_letters_page_and_retry(file_complaint, factory, settings, other_cl
     other_client.post(f"/regulator/dead-letters/{dead.id}/retry", {})
     [again] = rows(factory, id=dead.id)
     assert (again.status, again.attempts) == ("pending", 0)
+
+
+def test_only_a_claim_still_held_records_its_outcome(file_complaint, factory, settings):
+    """A dispatcher whose claim another took over (its lease ran out) records nothing for that
+    row: the one holding the claim does."""
+    file_complaint()
+    now = utcnow()
+    token, claimed = _claim(factory, now, batch=100)
+    assert len(claimed) == 2  # the consumer's SMS and the enterprise's in-app notice
+    lost, kept = claimed
+    with transaction(factory) as session:
+        session.get(Notification, lost.id).claim_token = "another-dispatcher"
+    outcomes = [(item, {"status": "sent", "sent_at": now, "body": "送达"}) for item in claimed]
+    assert _record(factory, token, outcomes) == 1
+    by_id = {row.id: row for row in rows(factory)}
+    assert (by_id[kept.id].status, by_id[kept.id].claim_token) == ("sent", None)
+    assert (by_id[lost.id].status, by_id[lost.id].claim_token) == ("sending", "another-dispatcher")
