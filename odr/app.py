@@ -25,6 +25,7 @@ from odr.auth.web import login_handlers
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, transaction
+from odr.db.group_commit import GroupCommit
 from odr.db.web import autocommit_off_handler_threads
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.api import EnterpriseApi
@@ -68,14 +69,18 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         pin_versions(session, rules, datetime.now(UTC))
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
     ops = make_stores(settings, secret)  # sessions and rate limits: Redis or here
+    group_commit = GroupCommit(factory)  # the API's writes, many requests to a transaction
 
     @asynccontextmanager
     async def background(_app: Litestar) -> AsyncIterator[None]:
-        if not settings.background_jobs:
-            yield
-            return
-        async with running(factory, rules, settings):
-            yield
+        try:
+            if not settings.background_jobs:
+                yield
+                return
+            async with running(factory, rules, settings):
+                yield
+        finally:
+            group_commit.close()
 
     db = SQLAlchemySyncConfig(
         engine_instance=engine,
@@ -145,6 +150,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
                 "settings": settings,
                 "rules": rules,
                 "session_factory": factory,
+                "group_commit": group_commit,
                 "rate_limit_counters": ops.counters,
             }
         ),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
@@ -15,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from odr.cases.models import Case
-from odr.cases.service import check_access_code, submit
+from odr.cases.service import check_access_code
+from odr.db.group_commit import GroupCommit
 from odr.engine.rules import Rules
+from odr.engine.workflow import InvalidData
 from odr.enterprises import service as enterprises
 from odr.intake.complaint import parse_complaint
+from odr.intake.filing import ApiComplaint, ComplaintCreated, file_complaints
 from odr.ops.ratelimit import tracking_limit
-from odr.settings import Settings
 
 # Ids and cursors fit a 64-bit integer column (a larger one would overflow the database driver).
 MAX_ID = 2**63 - 1
@@ -110,20 +113,6 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     report_facts: str | None = None
 
 
-class ReportCreated(msgspec.Struct):
-    number: str
-    access_code: str
-
-
-class ComplaintCreated(msgspec.Struct):
-    number: str
-    access_code: str | None  # None when the complaint joined an open case (duplicate_of)
-    state: str
-    due_at: datetime | None
-    report: ReportCreated | None = None
-    duplicate_of: str | None = None
-
-
 class TimelineItem(msgspec.Struct):
     at: datetime
     trigger: str
@@ -158,55 +147,21 @@ class IntakeApi(Controller):
     tags = ["intake"]
     include_in_schema = True
 
-    @post(
-        "/complaints",
-        sync_to_thread=True,
-        status_code=201,
-        responses=problem_responses(400, 409, 413, 422),
-    )
-    def submit_complaint(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        settings: NamedDependency[Settings],
-        data: JSONBody[ComplaintIn],
+    @post("/complaints", status_code=201, responses=problem_responses(400, 409, 413, 422))
+    async def submit_complaint(
+        self, state: State, rules: NamedDependency[Rules], data: JSONBody[ComplaintIn]
     ) -> ComplaintCreated:
-        """File a complaint; 400 lists each invalid field."""
-        raw: dict[str, Any] = msgspec.to_builtins(data)
+        """File a complaint; 400 lists each invalid field. Answered once it is committed."""
         complaint = parse_complaint(
-            raw,
+            msgspec.to_builtins(data),
             rules.workflow().lists["claim_types"],
             violation_types=rules.workflow("report").lists["violation_types"],
         )
-        result = submit(
-            db_session,
-            complaint,
-            rules=rules,
-            intake_office_code=settings.intake_office_code,
-            channel="api",
-        )
-        # Commit here, in the handler's thread, before answering: the plugin's commit runs later
-        # in another pool thread, and on SQLite a transaction that holds the write lock while
-        # it waits for a thread that waits for the lock stalls every writer (busy_timeout).
-        # It also makes the 201 mean "committed" (a failed commit answers 500, not 201).
-        db_session.commit()
-        if result.duplicate:
-            return ComplaintCreated(
-                number=result.case.number,
-                access_code=None,
-                state=result.case.state,
-                due_at=result.case.due_at,
-                duplicate_of=result.case.number,
-            )
-        return ComplaintCreated(
-            number=result.case.number,
-            access_code=result.access_code,
-            state=result.case.state,
-            due_at=result.case.due_at,
-            report=ReportCreated(result.report.case.number, result.report.access_code)
-            if result.report
-            else None,
-        )
+        group_commit: GroupCommit = state["group_commit"]
+        answer = await group_commit.run(file_complaints, ApiComplaint(complaint, rules))
+        if isinstance(answer, InvalidData):
+            raise answer
+        return answer
 
     @get(
         "/cases/{number:str}",

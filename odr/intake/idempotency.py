@@ -2,7 +2,8 @@
 creates nothing (draft-ietf-httpapi-idempotency-key-header).
 
 The first request with a key claims it in the database before it runs; the answer is stored when
-it is done (a 5xx frees the key for a retry). The same key with another body is refused (422),
+it is done (a 5xx frees the key for a retry). Claims and answers are written through the
+process's group commit (odr/db/group_commit.py), many requests' to a transaction. The same key with another body is refused (422),
 and a retry while the first is still running gets 409. A claim with no answer after its lease
 (ODR_IDEMPOTENCY_LEASE, 60 s) belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
 request again. A complaint the dead process had already filed is then found as the same open
@@ -13,15 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from anyio import to_thread
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
 Scope = MutableMapping[str, Any]
@@ -32,69 +34,103 @@ HEADER = b"idempotency-key"
 MAX_KEY = 200
 
 
-def _claim(
-    factory: sessionmaker[Session],
-    client: str,
-    key: str,
-    method: str,
-    path: str,
-    digest: str,
-    lease: timedelta,
-) -> IdempotencyKey | None:
-    """Claim the key (None), or return the row of the request that claimed it first. A claim
-    left unanswered past its lease by a dead process is taken over (None)."""
+@dataclass(frozen=True)
+class Claim:
+    client: str
+    key: str
+    path: str
+    digest: str  # of the request's path and body
+    lease: timedelta
+
+
+def claim_keys(session: Session, claims: Sequence[Claim]) -> list[IdempotencyKey | None]:
+    """For each claim: None when the request is to run (its key is new, or a claim left
+    unanswered past its lease by a dead process is taken over), or the row of the request that
+    claimed the key first. The same key twice in one batch: the second finds the first's claim.
+    Two processes claiming one key at once: the later insert fails (IntegrityError), and the
+    group commit tries each claim of its batch again alone."""
     now = datetime.now(UTC)
-    try:
-        with factory() as session, session.begin():
-            session.add(
-                IdempotencyKey(
-                    client=client,
-                    key=key,
-                    method=method,
-                    path=path,
-                    request_sha256=digest,
-                    created_at=now,
-                )
+    stored: dict[tuple[str, str], IdempotencyKey] = {}
+    for client in {claim.client for claim in claims}:
+        keys = sorted({claim.key for claim in claims if claim.client == client})
+        for row in session.scalars(
+            select(IdempotencyKey).where(
+                IdempotencyKey.client == client, IdempotencyKey.key.in_(keys)
             )
-        return None
-    except IntegrityError:
-        pass
-    with factory() as session, session.begin():
-        where = (IdempotencyKey.client == client, IdempotencyKey.key == key)
-        first = session.scalar(select(IdempotencyKey).where(*where))
-        if first is None or first.status is not None or first.request_sha256 != digest:
-            return first
-        if first.created_at > now - lease:
-            return first  # still running
-        # One retry takes the dead claim over: the claim's moment is the compare-and-set.
-        taken = session.execute(
-            update(IdempotencyKey)
-            .where(*where, IdempotencyKey.status.is_(None))
-            .where(IdempotencyKey.created_at == first.created_at)
-            .values(created_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return None if taken.rowcount == 1 else first
-
-
-def _finish(
-    factory: sessionmaker[Session],
-    client: str,
-    key: str,
-    status: int,
-    content_type: str | None,
-    body: bytes,
-) -> None:
-    with factory() as session, session.begin():
-        where = (IdempotencyKey.client == client, IdempotencyKey.key == key)
-        if status >= 500:  # the request failed: let a retry run it again
-            session.execute(delete(IdempotencyKey).where(*where))
+        ):
+            stored[(row.client, row.key)] = row
+    results: list[IdempotencyKey | None] = []
+    for claim in claims:
+        first = stored.get((claim.client, claim.key))
+        if first is None:
+            stored[(claim.client, claim.key)] = IdempotencyKey(
+                client=claim.client,
+                key=claim.key,
+                method="POST",
+                path=claim.path,
+                request_sha256=claim.digest,
+                created_at=now,
+            )
+            session.add(stored[(claim.client, claim.key)])
+            results.append(None)
+        elif (
+            first.status is None
+            and first.request_sha256 == claim.digest
+            and (first.created_at <= now - claim.lease)
+        ):
+            results.append(_take_over(session, first, now))
         else:
-            session.execute(
-                update(IdempotencyKey)
-                .where(*where)
-                .values(status=status, content_type=content_type, body=body)
-            )
+            results.append(first)  # answered, still running, or another request's
+    session.flush()
+    return results
+
+
+def _take_over(session: Session, dead: IdempotencyKey, now: datetime) -> IdempotencyKey | None:
+    """One retry takes a dead claim over: the claim's moment is the compare-and-set."""
+    taken = session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.client == dead.client, IdempotencyKey.key == dead.key)
+        .where(IdempotencyKey.status.is_(None), IdempotencyKey.created_at == dead.created_at)
+        .values(created_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return dead
+    dead.created_at = now  # a retry later in the batch finds it running
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    client: str
+    key: str
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+def store_answers(session: Session, answers: Sequence[Answer]) -> list[None]:
+    """Keep each request's answer for its retries; a 5xx frees its key for a retry instead."""
+    table = IdempotencyKey.__table__
+    where = (table.c.client == bindparam("w_client"), table.c.key == bindparam("w_key"))
+    failed = [{"w_client": a.client, "w_key": a.key} for a in answers if a.status >= 500]
+    done = [
+        {
+            "w_client": a.client,
+            "w_key": a.key,
+            "status": a.status,
+            "content_type": a.content_type,
+            "body": a.body,
+        }
+        for a in answers
+        if a.status < 500
+    ]
+    connection = session.connection()
+    if failed:
+        connection.execute(delete(table).where(*where), failed)
+    if done:
+        connection.execute(update(table).where(*where), done)
+    return [None] * len(answers)
 
 
 async def _problem(send: Send, status: int, detail: str) -> None:
@@ -137,12 +173,16 @@ class IdempotencyMiddleware:
         body = b"".join(chunks)
         digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
         client = hashlib.sha256(headers.get(b"authorization", b"public")).hexdigest()
-        factory = scope["app"].state["session_factory"]
-        lease = timedelta(seconds=scope["app"].state["settings"].idempotency_lease_seconds)
-
-        first = await to_thread.run_sync(
-            _claim, factory, client, key, "POST", scope["path"], digest, lease
-        )
+        state = scope["app"].state
+        group_commit: GroupCommit = state["group_commit"]
+        lease = timedelta(seconds=state["settings"].idempotency_lease_seconds)
+        try:
+            first = await group_commit.run(
+                claim_keys, Claim(client, key, scope["path"], digest, lease)
+            )
+        except IntegrityError:  # another process claimed it a moment ago
+            await _problem(send, 409, "the first request with this key is still running")
+            return
         if first is not None:
             if first.request_sha256 != digest:
                 await _problem(send, 422, "this Idempotency-Key was used for another request")
@@ -187,6 +227,6 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await to_thread.run_sync(
-                _finish, factory, client, key, status, content_type, bytes(answer)
+            await group_commit.run(
+                store_answers, Answer(client, key, status, content_type, bytes(answer))
             )

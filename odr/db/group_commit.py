@@ -1,0 +1,113 @@
+"""Group commit: the writes of concurrent requests, committed together.
+
+A request that writes hands its item to the process's GroupCommit and awaits the result. One
+thread of its own takes whatever has queued up while its last transaction ran and writes it all
+in one transaction: one wait for SQLite's write lock, one commit (one fsync) for the lot, and the
+items of one job written together (a job is a function of a session and a list of items, such
+as filing complaints through odr.cases.bulk). Each job runs in a savepoint; when it raises, its
+items are written again one at a time, each in a savepoint of its own, so one bad item fails
+alone and the others are kept. A failed commit fails every item of the transaction.
+
+Only async code awaits it (handlers, middleware); sync code keeps its own sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Job = Callable[[Session, Sequence[Item]], Sequence[Result]]
+
+MAX_ITEMS = 500  # a transaction's items: its latency stays a few tens of milliseconds
+
+
+class _Failed:
+    """An item whose job raised: the exception, re-raised in the request that awaits it."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+class GroupCommit:
+    def __init__(self, factory: sessionmaker[Session], max_items: int = MAX_ITEMS):
+        self._factory = factory
+        self._max_items = max_items
+        self._pending: list[tuple[Job[Any, Any], Any, asyncio.Future[Any]]] = []
+        self._draining = False
+        self._thread: ThreadPoolExecutor | None = None  # started by the first write
+
+    async def run(self, job: Job[Item, Result], item: Item) -> Result:
+        """The job's result for this item, once the transaction that wrote it has committed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((job, item, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        outcome = await future
+        if isinstance(outcome, _Failed):
+            raise outcome.error
+        return outcome
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="odr-group-commit")
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_items]
+                del self._pending[: self._max_items]
+                try:
+                    outcomes = await loop.run_in_executor(self._thread, self._write, batch)
+                except BaseException as exc:  # the commit failed: so did every item
+                    outcomes = [_Failed(exc)] * len(batch)
+                for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+                    if not future.done():  # its request may have been cancelled
+                        future.set_result(outcome)
+        finally:
+            self._draining = False
+
+    def _write(self, batch: list[tuple[Job[Any, Any], Any, asyncio.Future[Any]]]) -> list[Any]:
+        by_job: dict[Job[Any, Any], list[int]] = {}
+        for index, (job, _, _) in enumerate(batch):
+            by_job.setdefault(job, []).append(index)
+        outcomes: list[Any] = [None] * len(batch)
+        with self._factory() as session, session.begin():
+            for job, indexes in by_job.items():
+                items = [batch[i][1] for i in indexes]
+                for index, outcome in zip(indexes, _run_job(session, job, items), strict=True):
+                    outcomes[index] = outcome
+        return outcomes
+
+    def close(self) -> None:
+        """Let the thread go once its last transaction is done (the next write starts another)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+
+
+def _run_job(session: Session, job: Job[Any, Any], items: list[Any]) -> list[Any]:
+    """The job on all its items in a savepoint; if it raises, on each item alone."""
+    try:
+        with session.begin_nested():
+            results = list(job(session, items))
+        if len(results) != len(items):
+            raise ValueError(f"{job.__name__} answered {len(results)} of {len(items)} items")
+        return results
+    except Exception as exc:
+        if len(items) == 1:
+            return [_Failed(exc)]
+    outcomes = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                outcome = job(session, [item])[0]
+        except Exception as exc:
+            outcome = _Failed(exc)
+        outcomes.append(outcome)
+    return outcomes
