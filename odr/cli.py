@@ -62,6 +62,8 @@ def main(verbose: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-background", is_flag=True, help="Leave sweeping and dispatch to `odr worker`.")
 def serve(host: str, port: int, no_background: bool) -> None:
+    import gc
+
     import uvicorn
 
     from odr.app import create_app
@@ -75,6 +77,11 @@ def serve(host: str, port: int, no_background: bool) -> None:
     # uvicorn logs through our handler (text or JSON); odr.access replaces its access lines,
     # which carry the client's address and raw path.
     app = create_app(settings)
+    # What start-up made (the app, its rules, SQLAlchemy's and litestar's machinery) lives as
+    # long as the process: the collector's full passes no longer walk it. They did, about
+    # 100 ms each under load, stalling every request in flight (p99 of /health/live 122 ms).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
