@@ -44,6 +44,7 @@ import httpx
 
 RESULTS = Path(__file__).resolve().parent / "results" / "api_intake.json"
 DRAIN = 20.0
+IDLE_SECONDS = 4.0  # under uvicorn's keep-alive timeout (5 s)
 ODR = [sys.executable, "-c", "from odr.cli import main; main()"]
 
 
@@ -194,13 +195,17 @@ class Connections:
         address = url.split("://", 1)[1]
         self.host, _, port = address.partition(":")
         self.port = int(port or 80)
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # (reader, writer, when it went idle): uvicorn closes a connection idle for 5 s, and a
+        # request written to it then is lost; one idle longer than IDLE_SECONDS is not reused.
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
+        while self.idle and self.idle[0][2] < time.monotonic() - IDLE_SECONDS:
+            self.idle.pop(0)[1].close()
         if self.idle:
-            reader, writer = self.idle.pop()
+            reader, writer, _ = self.idle.pop()
         else:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -231,11 +236,11 @@ class Connections:
         if fields.get("connection", "").lower() == "close":
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return status, content
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
 

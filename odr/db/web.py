@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.sync import (
     autocommit_handler_maker,
 )
@@ -34,6 +35,8 @@ def autocommit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any
     )
 
     async def hook(message: Any, scope: Any) -> None:
+        if get_aa_scope_state(scope, session_scope_key) is None:
+            return  # the request opened no session (the APIs, the probes): no thread hop
         bound = partial(contextvars.copy_context().run, commit_or_rollback, message, scope)
         await asyncio.get_running_loop().run_in_executor(_COMMITS, bound)
 

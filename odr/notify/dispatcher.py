@@ -52,46 +52,65 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[str, list[Claimed]]:
+    """Claim up to `batch` due rows for a lease, oldest first, in one UPDATE ... RETURNING (on
+    PostgreSQL skipping rows another dispatcher is claiming)."""
     token = secrets.token_hex(8)
-    with factory() as session, session.begin():
-        statement = (
-            select(Notification)
-            .where(
-                or_(
-                    and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-                    and_(Notification.status == "sending", Notification.claimed_until < now),
-                )
+    table = Notification.__table__
+    due = (
+        select(table.c.id)
+        .where(
+            or_(
+                and_(table.c.status == "pending", table.c.next_attempt_at <= now),
+                and_(table.c.status == "sending", table.c.claimed_until < now),
             )
-            .order_by(Notification.id)
-            .limit(batch)
         )
+        .order_by(table.c.id)
+        .limit(batch)
+    )
+    with factory() as session, session.begin():
         if not is_sqlite(session.get_bind()):
-            statement = statement.with_for_update(skip_locked=True)
-        rows = list(session.scalars(statement))
-        secrets_by_enterprise = {
-            e.id: e.webhook_secret
-            for e in session.scalars(
-                select(Enterprise).where(
-                    Enterprise.id.in_({r.audience_id for r in rows if r.channel == "webhook"})
-                )
+            due = due.with_for_update(skip_locked=True)
+        rows = session.execute(
+            update(table)
+            .where(table.c.id.in_(due.scalar_subquery()))
+            .values(
+                status="sending",
+                claim_token=token,
+                claimed_until=now + LEASE,
+                attempts=table.c.attempts + 1,
             )
-        }
-        claimed = []
-        for row in rows:
-            row.status, row.claim_token, row.claimed_until = "sending", token, now + LEASE
-            row.attempts += 1
-            claimed.append(
-                Claimed(
-                    row.id,
-                    row.kind,
-                    row.channel,
-                    row.recipient,
-                    row.locale,
-                    dict(row.context),
-                    row.attempts,
-                    secrets_by_enterprise.get(row.audience_id or 0),
-                )
+            .returning(
+                table.c.id,
+                table.c.kind,
+                table.c.channel,
+                table.c.recipient,
+                table.c.locale,
+                table.c.context,
+                table.c.attempts,
+                table.c.audience_id,
             )
+        ).all()
+        webhooks = {r.audience_id for r in rows if r.channel == "webhook"}
+        secrets_by_enterprise = dict(
+            session.execute(
+                select(Enterprise.id, Enterprise.webhook_secret).where(Enterprise.id.in_(webhooks))
+            ).all()
+            if webhooks
+            else []
+        )
+    claimed = [
+        Claimed(
+            row.id,
+            row.kind,
+            row.channel,
+            row.recipient,
+            row.locale,
+            dict(row.context),
+            row.attempts,
+            secrets_by_enterprise.get(row.audience_id or 0),
+        )
+        for row in sorted(rows, key=lambda row: row.id)
+    ]
     return token, claimed
 
 

@@ -98,6 +98,10 @@ class MemoryCounters:
         return True
 
 
+# Paths that never read a login session: the APIs take tokens, the probes nothing.
+NO_SESSION = ["^/api/", "^/health/", "^/metrics$", "^/schema"]  # patterns (re.search)
+
+
 @dataclass
 class SessionsAndCounters:
     """The session middleware, the stores it needs, the counters, and a lifespan that closes Redis."""
@@ -116,7 +120,9 @@ async def _nothing(_app: Litestar) -> AsyncIterator[None]:
 def make_stores(settings: Settings, secret: bytes) -> SessionsAndCounters:
     """Redis-backed sessions and counters when ODR_REDIS_URL is set; otherwise cookies and memory."""
     if not settings.redis_url:
-        cookie = CookieBackendConfig(secret=secret, key=SESSION_COOKIE, max_age=SESSION_SECONDS)
+        cookie = CookieBackendConfig(
+            secret=secret, key=SESSION_COOKIE, max_age=SESSION_SECONDS, exclude=NO_SESSION
+        )
         return SessionsAndCounters(cookie.middleware, {}, MemoryCounters(), _nothing)
     redis = Redis.from_url(settings.redis_url)
     prefix = settings.redis_prefix
@@ -129,7 +135,7 @@ def make_stores(settings: Settings, secret: bytes) -> SessionsAndCounters:
             await redis.connection_pool.disconnect()
 
     server_side = ServerSideSessionConfig(
-        key=SESSION_COOKIE, max_age=SESSION_SECONDS, store="sessions"
+        key=SESSION_COOKIE, max_age=SESSION_SECONDS, store="sessions", exclude=NO_SESSION
     )
     return SessionsAndCounters(
         server_side.middleware,
