@@ -17,13 +17,15 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Engine, Table, func, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -558,20 +560,38 @@ def _work(task: tuple[int, int, int]) -> tuple[list, list, list]:
 
 def _columns(table: Table, names: list[str]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
     """Each column with how SQLite stores its value: the column type's own bind processor, so
-    raw executemany writes exactly what SQLAlchemy would (dates in its text format, JSON)."""
+    raw executemany writes exactly what SQLAlchemy would (dates in its text format, JSON); a
+    moment in UTC is written by stored_moment, which writes the same text faster."""
     dialect = sqlite.dialect()
     return tuple(
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        (
+            name,
+            stored_moment
+            if isinstance(table.c[name].type, DateTimeUTC)
+            else table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
+        )
+        for name in names
     )
+
+
+def stored_moment(value: datetime | None) -> str | None:
+    """A moment as SQLAlchemy stores a UtcDateTime in SQLite ("2026-12-05 01:02:03.004567", in
+    UTC): a third of the time of its processors, which a million cases call 18 million times."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise TypeError("tzinfo is required")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 def _as_stored(rows: list[dict[str, Any]], columns: tuple) -> list[tuple]:
     converters = [(name, conv) for name, conv in columns if conv is not None]
+    in_order = itemgetter(*(name for name, _ in columns))
     out = []
     for row in rows:
         for name, conv in converters:
             row[name] = conv(row[name])
-        out.append(tuple(row[name] for name, _ in columns))
+        out.append(in_order(row))
     return out
 
 
@@ -589,13 +609,21 @@ def _define_columns(generator: Generator) -> None:
     NOTIFICATION_COLUMNS = _columns(Notification.__table__, list(notifications[0]))  # type: ignore[arg-type]
 
 
+# Kept while the rows go in: their keys grow in the order rows are written (a case's
+# notifications by case id; events' feed positions, all empty), so each insert appends to the
+# index's last page. That costs the writer less than building the index afterwards, which
+# reads the whole table again (about 4 s of a 1,000,000-case load).
+KEPT_WHILE_LOADING = {"ix_notifications_case_id", "ix_case_events_feed_position"}
+
+
 def _secondary_indexes(connection: Any, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The indexes to drop before a fresh load and build once at its end."""
     rows = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         f"AND tbl_name IN ({', '.join('?' * len(tables))})",
         tables,
     ).all()
-    return [(name, sql) for name, sql in rows]
+    return [(name, sql) for name, sql in rows if name not in KEPT_WHILE_LOADING]
 
 
 def generate_cases(
