@@ -2,7 +2,7 @@
 
 A request that writes hands its item to the process's GroupCommit and awaits the result. One
 thread of its own takes whatever has queued up while its last transaction ran and writes it all
-in one transaction: one wait for SQLite's write lock, one commit (one fsync) for the lot, and the
+in one transaction: one wait for SQLite's write lock, one commit for the lot, and the
 items of one job written together (a job is a function of a session and a list of items, such
 as filing complaints through odr.cases.bulk). Each job runs in a savepoint; when it raises, its
 items are written again one at a time, each in a savepoint of its own, so one bad item fails
@@ -96,18 +96,18 @@ def _run_job(session: Session, job: Job[Any, Any], items: list[Any]) -> list[Any
     try:
         with session.begin_nested():
             results = list(job(session, items))
-        if len(results) != len(items):
-            raise ValueError(f"{job.__name__} answered {len(results)} of {len(items)} items")
-        return results
     except Exception as exc:
         if len(items) == 1:
             return [_Failed(exc)]
-    outcomes = []
-    for item in items:
-        try:
-            with session.begin_nested():
-                outcome = job(session, [item])[0]
-        except Exception as exc:
-            outcome = _Failed(exc)
-        outcomes.append(outcome)
-    return outcomes
+        return [_alone(session, job, item) for item in items]
+    if len(results) != len(items):  # a job's bug: every item of the transaction fails
+        raise ValueError(f"{job.__name__} answered {len(results)} of {len(items)} items")
+    return results
+
+
+def _alone(session: Session, job: Job[Any, Any], item: Any) -> Any:
+    try:
+        with session.begin_nested():
+            return job(session, [item])[0]
+    except Exception as exc:
+        return _Failed(exc)
