@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from aio import run
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,7 +67,7 @@ def test_concurrent_items_are_written_together_and_answered_in_order(factory, cl
     group_commit, job = GroupCommit(factory), _KeyWriter()
     keys = [f"k{n}" for n in range(30)]
     try:
-        results = asyncio.run(_run_all(group_commit, job, keys))
+        results = run(_run_all(group_commit, job, keys))
     finally:
         group_commit.close()
     assert results == [f"stored {key}" for key in keys]
@@ -78,8 +79,8 @@ def test_concurrent_items_are_written_together_and_answered_in_order(factory, cl
 def test_a_failing_item_fails_alone_and_the_others_are_kept(factory, clean_keys):
     group_commit, job = GroupCommit(factory), _KeyWriter()
     try:
-        asyncio.run(_run_all(group_commit, job, ["taken"]))
-        results = asyncio.run(_run_all(group_commit, job, ["a", "taken", "b"]))
+        run(_run_all(group_commit, job, ["taken"]))
+        results = run(_run_all(group_commit, job, ["a", "taken", "b"]))
     finally:
         group_commit.close()
     assert results[0] == "stored a" and results[2] == "stored b"
@@ -97,7 +98,7 @@ def test_a_failed_commit_fails_every_item_of_its_transaction(factory, clean_keys
 
     group_commit, job = GroupCommit(refused), _KeyWriter()
     try:
-        results = asyncio.run(_run_all(group_commit, job, ["x", "y", "z"]))
+        results = run(_run_all(group_commit, job, ["x", "y", "z"]))
     finally:
         group_commit.close()
     assert [type(r) for r in results] == [RuntimeError] * 3, results
@@ -109,8 +110,8 @@ def test_a_failed_commit_fails_every_item_of_its_transaction(factory, clean_keys
 def test_it_writes_again_after_close(factory, clean_keys):
     """An app's lifespan closes it at shutdown; a test client starting the app again writes."""
     group_commit, job = GroupCommit(factory), _KeyWriter()
-    asyncio.run(_run_all(group_commit, job, ["before"]))
+    run(_run_all(group_commit, job, ["before"]))
     group_commit.close()
-    asyncio.run(_run_all(group_commit, job, ["after"]))
+    run(_run_all(group_commit, job, ["after"]))
     group_commit.close()
     assert _stored_keys(factory) == {"before", "after"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from aio import run
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from test_api import api_complaint
@@ -30,7 +31,7 @@ def test_many_at_once_each_get_their_own_case(app, factory):
         for n in range(40)
     ]
     keys = [{"Idempotency-Key": f"at-once-{n}"} for n in range(40)]
-    answers = asyncio.run(_post_all(app, bodies, keys))
+    answers = run(_post_all(app, bodies, keys))
     assert [a.status_code for a in answers] == [201] * 40, answers[0].text
     numbers = [a.json()["number"] for a in answers]
     assert len(set(numbers)) == 40
@@ -42,7 +43,7 @@ def test_many_at_once_each_get_their_own_case(app, factory):
 
 
 def test_the_same_complaint_sent_five_times_at_once_is_one_case(app, factory):
-    answers = asyncio.run(_post_all(app, [api_complaint(order_number="MT-TWICE")] * 5))
+    answers = run(_post_all(app, [api_complaint(order_number="MT-TWICE")] * 5))
     assert [a.status_code for a in answers] == [201] * 5
     first, *repeats = (a.json() for a in answers)
     assert first["access_code"] and first["duplicate_of"] is None
@@ -54,7 +55,7 @@ def test_the_same_complaint_sent_five_times_at_once_is_one_case(app, factory):
 
 def test_one_key_sent_twice_at_once_files_once(app, factory):
     body = api_complaint(order_number="MT-ONE-KEY")
-    first, second = asyncio.run(_post_all(app, [body, body], [{"Idempotency-Key": "same"}] * 2))
+    first, second = run(_post_all(app, [body, body], [{"Idempotency-Key": "same"}] * 2))
     assert first.status_code == 201
     # The second finds the first still running (409), or its answer already stored (a replay).
     assert second.status_code == 409 or (
@@ -81,7 +82,7 @@ def test_joint_refused_and_plain_complaints_at_once_each_get_their_answer(app, f
     }
     unfindable = api_complaint(respondent_name="没有登记的小店", order_number="MT-NOWHERE")
     plain = [api_complaint(complainant_phone=f"137{n:08d}") for n in range(3)]
-    answers = asyncio.run(_post_all(app, [plain[0], joint, unfindable, *plain[1:]]))
+    answers = run(_post_all(app, [plain[0], joint, unfindable, *plain[1:]]))
     assert [a.status_code for a in answers] == [201, 201, 400, 201, 201], answers[2].text
     assert [e["field"] for e in answers[2].json()["errors"]] == ["respondent_address"]
     with factory() as session:
