@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -92,4 +94,36 @@ def test_the_queue_moves_on_after_a_rollback_a_failed_statement_and_a_closed_con
     assert done.is_set(), "a writer still waited on the queue"
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM t")).scalars().all() == [3]
+    engine.dispose()
+
+
+HOLD_IN_ANOTHER_PROCESS = """
+import sys, time
+from sqlalchemy import text
+from odr.db.engine import make_engine
+engine = make_engine(f"sqlite:///{sys.argv[1]}")
+with engine.begin() as connection:
+    connection.execute(text("INSERT INTO t VALUES (1)"))
+    print("held", flush=True)
+    time.sleep(0.5)
+print("committed", flush=True)
+"""
+
+
+def test_a_writer_of_another_process_is_waited_for_not_refused(tmp_path):
+    """Two processes on one file (odr serve and odr worker, two serves): the second writer
+    waits for the first's commit on the file's writer lock, not in SQLite's busy handler."""
+    engine = _engine(tmp_path / "odr.sqlite3")
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_IN_ANOTHER_PROCESS, str(tmp_path / "odr.sqlite3")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert other.stdout is not None and other.stdout.readline().strip() == "held"
+    with engine.begin() as connection:  # "database is locked" without the queue
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    assert other.wait(10) == 0
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
     engine.dispose()
