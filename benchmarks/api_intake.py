@@ -409,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     load, live, offered = (phases[k].summary() for k in ("complaints", "health", "offered"))
     results = {
-        "database": "postgresql" if servers_count > 1 or "postgres" in database_url else "sqlite",
+        "database": "postgresql" if "postgres" in database_url else "sqlite",
         "servers": servers_count,
         "clients": args.clients,
         "idempotency_key": not args.no_idempotency_key,
