@@ -73,12 +73,16 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
 
     @asynccontextmanager
     async def background(_app: Litestar) -> AsyncIterator[None]:
+        if not settings.background_jobs:
+            yield
+            return
+        async with running(factory, rules, settings):
+            yield
+
+    @asynccontextmanager
+    async def closing_group_commit(_app: Litestar) -> AsyncIterator[None]:
         try:
-            if not settings.background_jobs:
-                yield
-                return
-            async with running(factory, rules, settings):
-                yield
+            yield
         finally:
             group_commit.close()
 
@@ -144,7 +148,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         # A body larger than this is refused with 413 before it is read; the complaint form
         # (evidence files) and the 12315 transfer raise their own caps on their handlers.
         request_max_body_size=MAX_BODY_BYTES,
-        lifespan=[ops.lifespan, background],
+        lifespan=[ops.lifespan, background, closing_group_commit],
         state=State(
             {
                 "settings": settings,

@@ -140,11 +140,10 @@ def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) ->
             update(CASES)
             .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
             .values({k: bindparam(f"v_{k}", type_=CASES.c[k].type) for k in (*changed, "version")})
+            .compile(dialect=connection.dialect)
         )
         for chunk in _chunks(rows):
-            updated = _execute_many(
-                connection, statement.compile(dialect=connection.dialect), chunk
-            )
+            updated = _execute_many(connection, statement, chunk)
             if updated != len(chunk):  # another transaction changed one meanwhile
                 numbers = {c.id: c.number for c, _ in cases}
                 raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in chunk))

@@ -145,7 +145,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         # A pool as large as the threads that may hold a connection at once (litestar's handler
-        # threads, anyio's for idempotency keys and background jobs): above the default 5, each
+        # threads, the commit and group-commit threads, background jobs): above the default 5, each
         # connection is closed on return and opened again, its PRAGMAs run again, under load.
         kwargs = {"pool_size": 20, "max_overflow": 20, **kwargs}
         connect_args["factory"] = _QueuedWriterConnection

@@ -52,7 +52,7 @@ def file_complaints(
     InvalidData its request answers with 400)."""
     now = utcnow()
     answers: list[ComplaintCreated | InvalidData | None] = [None] * len(items)
-    plain: dict[int, list[int]] = {}  # id(rules) -> positions of plain complaints
+    plain: list[int] = []  # positions of the complaints filed together
     for position, item in enumerate(items):
         if item.complaint.co_complainants or item.complaint.report is not None:
             try:
@@ -61,16 +61,16 @@ def file_complaints(
             except InvalidData as refused:
                 answers[position] = refused
         else:
-            plain.setdefault(id(item.rules), []).append(position)
-    for positions in plain.values():
+            plain.append(position)
+    if plain:
         filed = submit_batch(
             session,
-            [(None, NewComplaint(items[p].complaint)) for p in positions],
-            rules=items[positions[0]].rules,
+            [(None, NewComplaint(items[p].complaint)) for p in plain],
+            rules=items[0].rules,  # one app's group commit: every item carries its rules
             now=now,
             channel=CHANNEL,
         )
-        for position, outcome in zip(positions, filed, strict=True):
+        for position, outcome in zip(plain, filed, strict=True):
             if outcome.status == "rejected":
                 answers[position] = InvalidData(dict(outcome.errors or {}))
             else:

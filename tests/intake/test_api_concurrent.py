@@ -19,7 +19,9 @@ async def _post_all(app, bodies, headers=None):  # type: ignore[no-untyped-def]
     async with AsyncTestClient(app) as client:
         return await asyncio.gather(
             *(
-                client.post("/api/v1/complaints", json=body, headers=(headers or [{}] * 99)[n])
+                client.post(
+                    "/api/v1/complaints", json=body, headers=(headers or [{}] * len(bodies))[n]
+                )
                 for n, body in enumerate(bodies)
             )
         )
