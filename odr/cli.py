@@ -33,8 +33,10 @@ def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-
 
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
     if pinned:
-        with transaction(_factory(settings)) as session:
+        factory = _factory(settings)
+        with transaction(factory) as session:
             pin_versions(session, rules, utcnow())
+        factory.kw["bind"].dispose()  # no connection left open behind the caller's back
     return rules
 
 

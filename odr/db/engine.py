@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -133,9 +135,19 @@ class _QueuedWriterConnection(sqlite3.Connection):
             self.writer_done()
 
 
+_JSON = msgspec.json.Encoder()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as stored: compact, characters as they are (json.dumps, the
+    default, takes five times as long and writes each Chinese character as six bytes)."""
+    return _JSON.encode(value).decode("utf-8")
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
     url = normalise_url(url)
+    kwargs = {"json_serializer": json_text, **kwargs}
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
