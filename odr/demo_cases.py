@@ -35,8 +35,8 @@ from odr.auth.actor import SYSTEM
 from odr.cases.chain import content_digest, event_hash
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
 from odr.cases.service import ACCESS_CODE_ALPHABET, hash_access_code
-from odr.demo import DEMO_CITY, demo_uscc
 from odr.db.engine import json_text
+from odr.demo import DEMO_CITY, demo_uscc
 from odr.engine.rules import Rules
 from odr.engine.workflow import Clock, FieldDef, TransitionDef, Workflow
 from odr.enterprises.models import Enterprise

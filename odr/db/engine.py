@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Engine, create_engine, event
@@ -69,28 +69,82 @@ class WriterQueue:
         self._threads.release()
 
 
-_writer_queues: dict[str, WriterQueue] = {}
-_writer_queues_guard = threading.Lock()
+# A commit leaves its pages in the WAL file; copying them into the database file (a
+# checkpoint, with an fsync of each) is the job of a thread of the process's own, not of the
+# writer whose commit made the WAL pass 1,000 pages, as SQLite does by itself: that writer
+# held the write lock meanwhile (a sweep of 10,000 due cases spent a fifth of its time so).
+CHECKPOINT_DELAY_SECONDS = 0.2  # after a commit: the commits meanwhile are copied together
+CHECKPOINT_IDLE_SECONDS = 10.0  # the thread ends when no commit came for so long
 
 
-def _forget_writer_queues() -> None:
+class Checkpointer:
+    """Checkpoints a SQLite file's WAL (PASSIVE: readers and the next writer go on meanwhile)
+    on a thread of its own, shortly after commits; the thread starts with the first commit and
+    ends when commits stop."""
+
+    def __init__(self, database: str):
+        self._database = database
+        self._wake = threading.Event()
+        self._guard = threading.Lock()
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def nudge(self) -> None:
+        """A commit was made."""
+        with self._guard:
+            self._wake.set()
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="odr-checkpoint", daemon=True).start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self._database, timeout=WRITER_WAIT_SECONDS)
+        try:
+            while True:
+                if not self._wake.wait(CHECKPOINT_IDLE_SECONDS):
+                    with self._guard:
+                        if not self._wake.is_set():  # else a commit came just now: go on
+                            self._running = False
+                            return
+                time.sleep(CHECKPOINT_DELAY_SECONDS)
+                self._wake.clear()
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # the file is gone (a test's), or broken: the next commit retries
+            with self._guard:
+                self._running = False
+        finally:
+            connection.close()
+
+
+_of_files: dict[tuple[type, str], Any] = {}
+_of_files_guard = threading.Lock()
+
+
+def _forget_files() -> None:
     """A forked child opens the lock files again: an open file shared with its parent would
-    share the parent's lock, and a lock a parent's thread held at the fork stays held."""
-    global _writer_queues_guard
-    _writer_queues.clear()
-    _writer_queues_guard = threading.Lock()
+    share the parent's lock, and a lock a parent's thread held at the fork stays held. Its
+    checkpoints need a thread of its own too."""
+    global _of_files_guard
+    _of_files.clear()
+    _of_files_guard = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_writer_queues)
+os.register_at_fork(after_in_child=_forget_files)
+
+Kind = TypeVar("Kind", WriterQueue, Checkpointer)
 
 
-def _writer_queue(database: str) -> WriterQueue:
-    """The one queue of this process for a SQLite file (engines on the same file share it)."""
+def _of_file(kind: type[Kind], database: str) -> Kind:
+    """The one WriterQueue or Checkpointer of this process for a SQLite file (engines on the
+    same file share it)."""
     key = str(Path(database).resolve())
-    with _writer_queues_guard:
-        if key not in _writer_queues:
-            _writer_queues[key] = WriterQueue(key)
-        return _writer_queues[key]
+    with _of_files_guard:
+        if (kind, key) not in _of_files:
+            _of_files[(kind, key)] = kind(key)
+        return _of_files[(kind, key)]
 
 
 class _QueuedWriterConnection(sqlite3.Connection):
@@ -105,6 +159,7 @@ class _QueuedWriterConnection(sqlite3.Connection):
     millisecond."""
 
     writer_queue: WriterQueue
+    checkpointer: Checkpointer
     holds_writer_lock = False
 
     def queue_for_writer(self) -> None:
@@ -121,6 +176,7 @@ class _QueuedWriterConnection(sqlite3.Connection):
             super().commit()
         finally:
             self.writer_done()
+        self.checkpointer.nudge()
 
     def rollback(self) -> None:
         try:
@@ -153,7 +209,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
     database = make_url(url).database
     connect_args: dict[str, object] = {"timeout": 30}
-    writer_queue = None
+    writer_queue = checkpointer = None
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         # A pool as large as the threads that may hold a connection at once (litestar's handler
@@ -161,20 +217,23 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         # connection is closed on return and opened again, its PRAGMAs run again, under load.
         kwargs = {"pool_size": 20, "max_overflow": 20, **kwargs}
         connect_args["factory"] = _QueuedWriterConnection
-        writer_queue = _writer_queue(database)
+        writer_queue = _of_file(WriterQueue, database)
+        checkpointer = _of_file(Checkpointer, database)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not pysqlite, emit BEGIN (see the SQLAlchemy pysqlite docs).
         dbapi_connection.isolation_level = None
-        if writer_queue is not None:
-            dbapi_connection.writer_queue = writer_queue
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if writer_queue is not None:
+            dbapi_connection.writer_queue = writer_queue
+            dbapi_connection.checkpointer = checkpointer
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's job
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from odr.db import engine as engine_module
 from odr.db.engine import make_engine
 
 
@@ -126,4 +129,38 @@ def test_a_writer_of_another_process_is_waited_for_not_refused(tmp_path):
     assert other.wait(10) == 0
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    engine.dispose()
+
+
+def _checkpointed_rows(path) -> int:
+    """Rows of t in the database file itself, the WAL file left unread."""
+    with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as db:
+        return db.execute("SELECT count(*) FROM t").fetchone()[0]
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_commits_are_checkpointed_by_a_thread_not_by_the_writer(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_module, "CHECKPOINT_IDLE_SECONDS", 0.3)
+    path = tmp_path / "odr.sqlite3"
+    engine = _engine(path)
+    checkpointer = engine_module._of_file(engine_module.Checkpointer, str(path))
+    with engine.connect() as connection:  # the writer leaves the WAL to the Checkpointer
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    assert _wait_for(lambda: not checkpointer.running)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1), (2), (3)"))
+    assert checkpointer.running  # started by the commit
+    assert _wait_for(lambda: _checkpointed_rows(path) == 3)  # copied into the database file
+    assert _wait_for(lambda: not checkpointer.running)  # its thread ends once commits stop
+    with engine.begin() as connection:  # the next commit starts it again
+        connection.execute(text("INSERT INTO t VALUES (4)"))
+    assert _wait_for(lambda: _checkpointed_rows(path) == 4)
     engine.dispose()
