@@ -83,3 +83,14 @@ def test_generated_rows_are_stored_as_the_orm_stores_them(results: dict) -> None
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stamps), stamps[
         :3
     ]
+
+
+def test_each_notification_belongs_to_an_event_of_its_case(results: dict) -> None:
+    """The writer adds the batch's first ids to the ids the workers counted within it."""
+    with sqlite3.connect(results["database_path"]) as connection:
+        orphans, elsewhere, generated = connection.execute(
+            "SELECT sum(e.id IS NULL), sum(e.case_id != n.case_id), count(*) FROM notifications n"
+            " LEFT JOIN case_events e ON e.id = n.event_id"
+        ).fetchone()
+    assert generated >= CASES
+    assert (orphans, elsewhere) == (0, 0)
