@@ -101,22 +101,31 @@ class Checkpointer:
                 threading.Thread(target=self._run, name="odr-checkpoint", daemon=True).start()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self._database, timeout=WRITER_WAIT_SECONDS)
+        connection = None
         try:
-            while True:
-                if not self._wake.wait(CHECKPOINT_IDLE_SECONDS):
-                    with self._guard:
-                        if not self._wake.is_set():  # else a commit came just now: go on
-                            self._running = False
-                            return
-                time.sleep(CHECKPOINT_DELAY_SECONDS)
-                self._wake.clear()
+            connection = sqlite3.connect(  # mode=rw: a file gone meanwhile is not made again
+                f"{Path(self._database).as_uri()}?mode=rw", uri=True, timeout=WRITER_WAIT_SECONDS
+            )
+            while self._commits_came():
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:  # the file is gone (a test's), or broken: the next commit retries
+        except sqlite3.Error:  # the file is gone (a test's) or broken: the next commit retries
             with self._guard:
                 self._running = False
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
+
+    def _commits_came(self) -> bool:
+        """True once a commit came (and those right after it); False, the thread ending, when
+        none came for CHECKPOINT_IDLE_SECONDS."""
+        if not self._wake.wait(CHECKPOINT_IDLE_SECONDS):
+            with self._guard:
+                if not self._wake.is_set():  # else a commit came just now: go on
+                    self._running = False
+                    return False
+        time.sleep(CHECKPOINT_DELAY_SECONDS)
+        self._wake.clear()
+        return True
 
 
 _of_files: dict[tuple[type, str], Any] = {}

@@ -164,3 +164,11 @@ def test_commits_are_checkpointed_by_a_thread_not_by_the_writer(tmp_path, monkey
         connection.execute(text("INSERT INTO t VALUES (4)"))
     assert _wait_for(lambda: _checkpointed_rows(path) == 4)
     engine.dispose()
+
+
+def test_a_checkpointer_whose_file_is_gone_stops_and_makes_no_file(tmp_path):
+    path = tmp_path / "gone.sqlite3"
+    checkpointer = engine_module.Checkpointer(str(path))
+    checkpointer.nudge()
+    assert _wait_for(lambda: not checkpointer.running)
+    assert not path.exists()
