@@ -132,6 +132,12 @@ class Workflow:
         self._by_key = {
             (t.trigger, s, s if t.internal else t.dest): t for t in transitions for s in t.sources
         }
+        # (state, trigger) -> its transitions in the order conditions are tried: a case's every
+        # move looks them up (the sweep and the imports move thousands a second).
+        self._candidates: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in transitions:
+            for source in dict.fromkeys(t.sources):  # a source named twice counts once
+                self._candidates.setdefault((source, t.trigger), []).append(t)
         self.machine = self._build_machine()
 
     def _build_machine(self) -> Machine:
@@ -155,7 +161,7 @@ class Workflow:
 
     def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
         """The transitions of a trigger from a state, in the order conditions are tried."""
-        return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
+        return list(self._candidates.get((state, trigger), ()))
 
     def transition_for(
         self, trigger: str, from_state: str | None, to_state: str
