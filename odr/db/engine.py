@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -18,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("odr.db")
 
 
 def normalise_url(url: str) -> str:
@@ -108,7 +111,8 @@ class Checkpointer:
             )
             while self._commits_came():
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:  # the file is gone (a test's) or broken: the next commit retries
+        except Exception as exc:  # the file is gone (a test's), or the disk is full: the
+            log.info("checkpoints of %s stopped: %s", self._database, exc)  # next commit retries
             with self._guard:
                 self._running = False
         finally:
