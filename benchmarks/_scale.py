@@ -119,8 +119,8 @@ def set_passwords(url: str, usernames: list[str]) -> None:
 
     from odr.auth.models import User
     from odr.auth.service import hash_password
-    from odr.db.base import import_models
     from odr.db.engine import make_engine, make_session_factory, transaction
+    from odr.models import import_models
 
     import_models()
     engine = make_engine(url)

@@ -95,10 +95,10 @@ def figures_of(cards) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
 
 
 def measure(db: _scale.Database, repeat: int) -> dict[str, Any]:
-    from odr.db.base import import_models
     from odr.db.engine import make_engine, make_session_factory
     from odr.engine.rules import load_rules
     from odr.enterprises.scorecard import scorecards
+    from odr.models import import_models
     from odr.settings import Settings
 
     import_models()

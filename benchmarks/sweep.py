@@ -45,9 +45,9 @@ def measure(db: _scale.Database, due: int, repeat: int) -> dict[str, Any]:
     from odr.cases.models import Case, CaseEvent
     from odr.cases.sweeper import sweep
     from odr.cases.workflow_versions import pin_versions
-    from odr.db.base import import_models
     from odr.db.engine import make_engine, make_session_factory, transaction
     from odr.engine.rules import load_rules
+    from odr.models import import_models
     from odr.notify.models import Notification
     from odr.settings import Settings
 

@@ -21,7 +21,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from odr.auth.web import login_handlers
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.db.engine import make_engine, make_session_factory, transaction
@@ -45,6 +44,7 @@ from odr.portals.enterprise.users import EnterpriseUsersController, OwnPasswordC
 from odr.portals.errors import EXCEPTION_HANDLERS
 from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
+from odr.portals.login import login_handlers
 from odr.portals.public.controller import PublicEnterpriseController
 from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dashboard import RegulatorDashboardController

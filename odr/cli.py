@@ -17,8 +17,8 @@ def _settings() -> Settings:
 
 
 def _factory(settings: Settings):  # type: ignore[no-untyped-def]
-    from odr.db.base import import_models
     from odr.db.engine import make_engine, make_session_factory
+    from odr.models import import_models
 
     import_models()  # every table a foreign key may name (e.g. cases -> users in a worker)
     return make_session_factory(make_engine(settings.database_url))
@@ -26,8 +26,8 @@ def _factory(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-def]
     """The rules; `pinned` also gives workflows their stored versions (needs the database)."""
-    from odr.cases.service import utcnow
     from odr.cases.workflow_versions import pin_versions
+    from odr.clock import utcnow
     from odr.db.engine import transaction
     from odr.engine.rules import load_rules
 
@@ -138,7 +138,7 @@ def db_upgrade() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
 @click.option("--now", help="Generate the cases as of this moment (ISO 8601 with zone).")
 def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
-    from odr.cases.service import utcnow
+    from odr.clock import utcnow
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
     from odr.demo_cases import generate_cases
@@ -322,7 +322,7 @@ def workflow_readme() -> None:
 def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
     import csv
 
-    from odr.cases.service import utcnow
+    from odr.clock import utcnow
     from odr.intake.import12315 import RecordResult, import_records
     from odr.intake.transfer12315 import read_records
 
@@ -419,7 +419,7 @@ def privacy() -> None:
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
-    from odr.cases.service import utcnow
+    from odr.clock import utcnow
 
     try:
         parse_age(older_than)

@@ -24,7 +24,6 @@ from itertools import accumulate
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Engine, Table, func, insert, select
@@ -33,18 +32,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
 from odr.cases.chain import content_digest, event_hash
+from odr.cases.input import SEVEN_DAY_RETURN
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
 from odr.cases.service import ACCESS_CODE_ALPHABET, hash_access_code
+from odr.clock import SHANGHAI
 from odr.db.engine import json_text
 from odr.demo import DEMO_CITY, demo_uscc
 from odr.engine.rules import Rules
 from odr.engine.workflow import Clock, FieldDef, TransitionDef, Workflow
 from odr.enterprises.models import Enterprise
-from odr.intake.complaint import SEVEN_DAY_RETURN
 from odr.notify.models import Notification
 from odr.offices.regions import regions
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 10_000
 # fmt: off
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱覃"

@@ -30,7 +30,8 @@ def complaint_form(**overrides: str) -> dict[str, str]:
 
 def submit_form(session, rules, now, **overrides: str):  # type: ignore[no-untyped-def]
     """Validate the form as of `now` (Beijing date) and submit it; the Submission."""
-    from odr.cases.service import SHANGHAI, submit
+    from odr.cases.service import submit
+    from odr.clock import SHANGHAI
     from odr.intake.complaint import parse_complaint
 
     complaint = parse_complaint(

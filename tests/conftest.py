@@ -21,8 +21,8 @@ from web_client import Browser
 from odr.app import create_app
 from odr.auth.models import User
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
-from odr.cases.service import utcnow
 from odr.cases.workflow_versions import pin_versions
+from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo

@@ -15,15 +15,16 @@ from sqlalchemy import func, select
 from odr.cases.chain import verify_all
 from odr.cases.evidence import EvidenceFile, evidence_path
 from odr.cases.models import Attachment, Case
-from odr.cases.service import SHANGHAI, submit, utcnow
+from odr.cases.service import submit
 from odr.cases.workflow_versions import pin_versions
 from odr.cli import main
-from odr.db.base import import_models
+from odr.clock import SHANGHAI, utcnow
 from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo
 from odr.engine.rules import load_rules
 from odr.intake.complaint import parse_complaint
+from odr.models import import_models
 from odr.settings import SOURCE_ROOT, Settings
 
 PNG = (Path(__file__).parent / "data" / "receipt.png").read_bytes()

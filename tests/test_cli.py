@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from odr.cases.models import Case
-from odr.cases.service import utcnow
 from odr.cli import main
+from odr.clock import utcnow
 from odr.settings import SOURCE_ROOT
 
 

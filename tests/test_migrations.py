@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from odr.db.base import Base, import_models
+from odr.db.base import Base
 from odr.db.migrate import is_current
+from odr.models import import_models
 
 
 def test_models_match_migrations(engine):

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo

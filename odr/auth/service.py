@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.models import User
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData, LoginFailed
 from odr.offices.service import supervised_ids
 
 MAX_FAILED_LOGINS = 5
@@ -24,10 +24,6 @@ USERNAME = re.compile(r"[A-Za-z0-9._-]{3,40}")
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("odr-no-such-user")
-
-
-class LoginFailed(Exception):
-    """Wrong name or password, or the account is locked; the message says which to the user."""
 
 
 def hash_password(password: str) -> str:

@@ -36,11 +36,11 @@ from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
+from odr.cases.input import ComplaintInput
 from odr.cases.models import Case, CaseEvent
+from odr.cases.outbox import context_for, notification_rows, remembered_recipients
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
-    SHANGHAI,
-    ConcurrentChange,
     Start,
     case_values,
     chain_event,
@@ -55,14 +55,14 @@ from odr.cases.service import (
     routed_for,
     start_case,
 )
+from odr.clock import SHANGHAI
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rulebook, Rules
-from odr.engine.workflow import Clock, InvalidData, StateDef, Workflow
+from odr.engine.workflow import Clock, StateDef, Workflow
 from odr.enterprises.models import Enterprise
 from odr.enterprises.service import match_respondent
-from odr.intake.complaint import ComplaintInput
+from odr.errors import ConcurrentChange, InvalidData
 from odr.notify.models import Notification
-from odr.notify.outbox import context_for, notification_rows, remembered_recipients
 from odr.offices.models import Office
 from odr.routing.service import Route, route
 

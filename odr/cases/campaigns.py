@@ -18,9 +18,11 @@ from sqlalchemy.sql import ColumnElement
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import SHANGHAI, act, utcnow
+from odr.cases.service import act
+from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData, WorkflowError
+from odr.engine.workflow import WorkflowError
+from odr.errors import InvalidData
 
 CAMPAIGNS_FILE = "campaigns.yaml"
 TAG_TRIGGER = "tag_campaign"

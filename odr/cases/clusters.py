@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from odr.cases.masking import mask_phone
 from odr.cases.models import REPORT_CLAIM, Case
+from odr.masking import mask_phone
 
 CLUSTER_WINDOW = timedelta(days=30)
 CLUSTER_MIN_CASES = 3

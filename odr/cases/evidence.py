@@ -15,7 +15,7 @@ import filetype
 from sqlalchemy.orm import Session
 
 from odr.cases.models import Attachment, Case
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
 ALLOWED_TYPES = {
     "image/jpeg": "jpg",

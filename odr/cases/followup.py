@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import append_event
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
 FOLLOW_UP_WINDOW = timedelta(days=60)
 FOLLOW_UP_TRIGGER = "follow_up"

@@ -13,7 +13,7 @@ from odr.auth.models import User
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import act
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
 ASSIGN_TRIGGER = "assign_handler"
 

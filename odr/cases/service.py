@@ -12,10 +12,9 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,21 +25,23 @@ from odr.auth.actor import SYSTEM, Actor
 from odr.cases.chain import content_digest, event_hash
 from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, attach, write_file
+from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput
 from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
-from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
-from odr.engine.workflow import InvalidData, TransitionDef, TransitionNotAllowed, Workflow
-from odr.enterprises.models import Enterprise
-from odr.enterprises.service import match_respondent
-from odr.intake.complaint import SEVEN_DAY_RETURN, ComplaintInput
-from odr.notify.catalog import REMINDER
-from odr.notify.models import Notification
-from odr.notify.outbox import (
+from odr.cases.outbox import (
     Recipients,
     context_for,
     notification_rows,
     queue_notifications,
     recipients_of,
 )
+from odr.clock import SHANGHAI, utcnow
+from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
+from odr.engine.workflow import TransitionDef, Workflow
+from odr.enterprises.models import Enterprise
+from odr.enterprises.service import match_respondent
+from odr.errors import CaseForbidden, ConcurrentChange, InvalidData, TransitionNotAllowed
+from odr.notify.catalog import REMINDER
+from odr.notify.models import Notification
 from odr.offices.models import Office
 from odr.offices.service import by_code
 from odr.routing.service import Route, route
@@ -51,19 +52,10 @@ ACCESS_CODE_LENGTH = 10
 REPORT_TRACK = "report"
 DUPLICATE_TRIGGER = "duplicate_received"
 DUPLICATE_WINDOW = timedelta(days=30)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMIND_TRIGGER = "remind"
 RECOUNT_TRIGGER = "recount_deadline"
 # Who is reminded of a state's deadline, by the state's party.
 PARTY_AUDIENCE = {"consumer": "consumer", "enterprise": "enterprise", "regulator": "office"}
-
-
-class CaseForbidden(Exception):
-    """The actor may not act on this case (answered as 404: nothing about the case leaks)."""
-
-
-class ConcurrentChange(Exception):
-    """Someone else changed the case first; reload and try again."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +66,6 @@ class Submission:
     # The complaint repeated an open case (same phone, business and order within 30 days):
     # `case` is that case, and nothing new was created.
     duplicate: bool = False
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_access_code(code: str, salt: str | None = None) -> str:

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from odr.cases.models import REPORT_CLAIM, Case, DashboardSnapshot
-from odr.engine.calendar import SHANGHAI, WorkingCalendar
+from odr.clock import SHANGHAI
+from odr.engine.calendar import WorkingCalendar
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import Scorecard, scorecards
 from odr.offices.models import Office

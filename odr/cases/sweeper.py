@@ -13,9 +13,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, session
 from odr.auth.actor import SYSTEM
 from odr.cases.bulk import CASES, CaseValues, act_batch, store_changes, stored_cases
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, recount_deadline, remind, utcnow
+from odr.cases.service import recount_deadline, remind
+from odr.clock import utcnow
 from odr.db.engine import is_sqlite
 from odr.engine.rules import Rules
+from odr.errors import ConcurrentChange
 from odr.settings import Settings
 
 log = logging.getLogger("odr.sweeper")

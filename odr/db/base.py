@@ -24,13 +24,3 @@ UtcDateTime = DateTimeUTC(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def import_models() -> None:
-    """Import every model module so Base.metadata knows all tables (Alembic, tests)."""
-    from odr.auth import models as _auth  # noqa: F401
-    from odr.cases import models as _cases  # noqa: F401
-    from odr.enterprises import models as _enterprises  # noqa: F401
-    from odr.intake import models as _intake  # noqa: F401
-    from odr.notify import models as _notify  # noqa: F401
-    from odr.offices import models as _offices  # noqa: F401

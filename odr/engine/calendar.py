@@ -7,14 +7,14 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
 
-__all__ = ["SHANGHAI", "WorkingCalendar"]
+from odr.clock import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+__all__ = ["WorkingCalendar"]
+
 
 # A deadline runs to the end of its last day, Beijing time (DOMAIN.md, "Working days").
 END_OF_DAY = time(23, 59, 59)

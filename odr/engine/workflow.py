@@ -20,6 +20,7 @@ from transitions import Machine, MachineError
 
 from odr.engine.conditions import CONDITIONS
 from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
+from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
 ROLES = ("consumer", "enterprise", "regulator", "system")
 # office: the competent office; supervisor: the office above it (overdue alerts up the ladder).
@@ -37,22 +38,6 @@ logging.getLogger("transitions").setLevel(logging.WARNING)
 
 class WorkflowError(ValueError):
     """A workflow definition is invalid; the message names the file, the state and the problem."""
-
-
-class TransitionNotAllowed(Exception):
-    """The trigger cannot be fired from this state by this role."""
-
-
-class ConditionsNotMet(Exception):
-    """The trigger exists here, but none of its transitions' conditions hold."""
-
-
-class InvalidData(Exception):
-    """The data given with a trigger is invalid; `errors` maps each field to its problem."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case
-from odr.cases.service import CaseForbidden, act, utcnow
+from odr.cases.service import act
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
+from odr.errors import CaseForbidden
 from odr.intake.api import MAX_ID, problem_responses
 from odr.portals.case_page import load_case, timeline
 

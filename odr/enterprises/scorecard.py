@@ -50,7 +50,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
-from odr.engine.calendar import SHANGHAI, WorkingCalendar
+from odr.clock import SHANGHAI
+from odr.engine.calendar import WorkingCalendar
 
 __all__ = ["Scorecard", "WeekCount", "scorecard", "scorecards"]
 

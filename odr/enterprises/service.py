@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from odr.engine.workflow import InvalidData
 from odr.enterprises.models import ApiToken, Enterprise
+from odr.errors import InvalidData
 
 
 def _escape_like(text: str) -> str:

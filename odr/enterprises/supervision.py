@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, selectinload
 from odr.auth.access import may_view
 from odr.auth.actor import Actor
 from odr.cases.models import Case
-from odr.engine.workflow import InvalidData
 from odr.enterprises.models import (
     MARK_KINDS,
     TAKEDOWN_KINDS,
@@ -30,6 +29,7 @@ from odr.enterprises.models import (
     Takedown,
 )
 from odr.enterprises.scorecard import Scorecard
+from odr.errors import InvalidData, NotInJurisdiction
 from odr.offices.models import Office
 from odr.offices.service import competent_office
 from odr.routing.service import jurisdiction_region
@@ -64,10 +64,6 @@ ACTIONS = (
     "takedown",
 )
 MAX_REASON = 2000
-
-
-class NotInJurisdiction(Exception):
-    """The office does not supervise this enterprise (or the actor is no regulator)."""
 
 
 def region_prefix(office: Office) -> str:

@@ -19,8 +19,8 @@ from odr.cases.models import Case
 from odr.cases.service import check_access_code
 from odr.db.group_commit import GroupCommit
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
 from odr.enterprises import service as enterprises
+from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
 from odr.intake.filing import ApiComplaint, ComplaintCreated, file_complaints
 from odr.ops.ratelimit import tracking_limit

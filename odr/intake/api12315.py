@@ -14,9 +14,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 from odr.intake.api import MAX_ID, problem_responses
 from odr.intake.feed12315 import read_updates
 from odr.intake.import12315 import MAX_RECORDS, RecordResult, import_records

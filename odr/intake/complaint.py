@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput, PartyInput, ReportInput
+from odr.clock import SHANGHAI
 from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOCALES = ("zh-CN", "en")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ORDER_NUMBER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -57,45 +55,6 @@ FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class ComplaintInput:
-    complainant_name: str
-    complainant_phone: str  # E.164, e.g. +8613800138000
-    complainant_address: str
-    complainant_email: str | None
-    respondent_id: int | None
-    respondent_name: str
-    respondent_uscc: str | None
-    respondent_address: str
-    product: str
-    purchase_date: date | None
-    amount: Decimal | None
-    order_number: str | None
-    claim_type: str
-    facts: str
-    locale: str = "zh-CN"
-    notify_sms: bool = True
-    notify_email: bool = True
-    # When the consumer knew of the harm (defaults to the purchase date): the 3-year limit.
-    harm_date: date | None = None
-    delivery_date: date | None = None  # seven-day return
-    co_complainants: tuple[PartyInput, ...] = ()
-    representative: bool = True  # the filer represents the joint complaint
-    report: ReportInput | None = None
-
-    def time_barred(self, received: date) -> bool:
-        """More than 3 years since the consumer knew of the harm: a ground for not accepting."""
-        known = self.harm_date or self.purchase_date
-        return known is not None and known < years_before(received, 3)
-
-    def content(self) -> dict[str, Any]:
-        """The complaint as JSON-able data (its digest goes into the first event's hash)."""
-        return {
-            name: (str(v) if isinstance(v, date | Decimal) else v)
-            for name, v in self.__dict__.items()
-        }
-
-
 def _text(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     if value is None:
@@ -105,7 +64,6 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
 
 MAX_CO_COMPLAINANTS = 5
 MAX_REPRESENTATIVES = 2
-SEVEN_DAY_RETURN = "seven_day_return"
 RETURN_WINDOW_DAYS = 7
 # Goods the seven-day return does not cover (CRPL art. 25); "general" goods are covered.
 RETURNABLE_CATEGORY = "general"
@@ -123,24 +81,6 @@ GOODS_CATEGORIES = {
         "en": "Confirmed non-returnable at purchase",
     },
 }
-
-
-@dataclass(frozen=True)
-class PartyInput:
-    """A co-complainant of a joint complaint."""
-
-    name: str
-    phone: str
-    address: str
-    representative: bool
-
-
-@dataclass(frozen=True)
-class ReportInput:
-    """A report (举报) filed with the complaint."""
-
-    violation_type: str
-    facts: str
 
 
 # A plain CN mobile number (11 digits) that phonenumbers' own metadata calls a mobile: valid,
@@ -161,14 +101,6 @@ def parse_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("电话号码无效 / not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (28 February for a 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def control_character_errors(raw: Mapping[str, Any]) -> dict[str, str]:

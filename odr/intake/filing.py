@@ -17,10 +17,11 @@ import msgspec
 from sqlalchemy.orm import Session
 
 from odr.cases.bulk import NewComplaint, submit_batch
-from odr.cases.service import submit, utcnow
+from odr.cases.input import ComplaintInput
+from odr.cases.service import submit
+from odr.clock import utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
-from odr.intake.complaint import ComplaintInput
+from odr.errors import InvalidData
 
 CHANNEL = "api"
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.bulk import Filed, NewComplaint, existing_cases, submit_batch
 from odr.cases.models import Case
-from odr.cases.service import SHANGHAI, submit
+from odr.cases.service import submit
+from odr.clock import SHANGHAI
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
 from odr.intake.transfer12315 import CLAIMS, FIELD_HEADERS, TransferRecord
 from odr.offices.models import Office

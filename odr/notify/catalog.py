@@ -20,7 +20,7 @@ TEMPLATED_CHANNELS = {
     "office": ("in_app",),
     "supervisor": ("in_app",),
 }
-# Every message may use these (odr/notify/outbox.py builds them).
+# Every message may use these (odr/cases/outbox.py builds them).
 COMMON_VARIABLES = frozenset(
     {
         "case_number",

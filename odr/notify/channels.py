@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from odr.cases.masking import mask_phone
+from odr.masking import mask_phone
 from odr.notify.templates import Message
 from odr.settings import Settings
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import database_unavailable, is_sqlite
 from odr.enterprises.models import Enterprise
 from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook

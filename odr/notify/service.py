@@ -1,18 +1,17 @@
-"""What the portals do with notifications: the in-app bell, dead letters, enterprise recipients."""
+"""What the portals do with notifications: the in-app bell and enterprise recipients (dead
+letters are scoped by their cases' offices: odr/cases/dead_letters.py)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
-from odr.cases.models import Case
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 from odr.notify.models import Notification, NotificationRecipient
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,34 +70,6 @@ def mark_all_read(session: Session, actor: Actor, now: datetime) -> None:
         .where(*_in_app(actor), Notification.read_at.is_(None))
         .values(read_at=now)
     )
-
-
-def dead_letters(session: Session, office_ids: frozenset[int]) -> list[Any]:
-    """Notifications given up on, for cases of these offices, with their case numbers."""
-    return list(
-        session.execute(
-            select(Notification, Case.number)
-            .join(Case, Case.id == Notification.case_id)
-            .where(Notification.status == "dead", Case.office_id.in_(office_ids))
-            .order_by(Notification.id.desc())
-        ).all()
-    )
-
-
-def retry(
-    session: Session, notification_id: int, office_ids: frozenset[int], now: datetime
-) -> bool:
-    """Put a dead letter back in the queue for an immediate attempt."""
-    result = session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == "dead",
-            Notification.case_id.in_(select(Case.id).where(Case.office_id.in_(office_ids))),
-        )
-        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-    )
-    return result.rowcount == 1
 
 
 def recipients(session: Session, enterprise_id: int) -> list[NotificationRecipient]:

@@ -33,21 +33,16 @@ from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
 from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, office_handlers, release_if_moved
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import (
-    SHANGHAI,
+from odr.cases.service import act, may_take_over
+from odr.clock import SHANGHAI, utcnow
+from odr.engine.rules import Rules
+from odr.engine.workflow import TransitionDef, Workflow
+from odr.errors import (
     CaseForbidden,
     ConcurrentChange,
-    act,
-    may_take_over,
-    utcnow,
-)
-from odr.engine.rules import Rules
-from odr.engine.workflow import (
     ConditionsNotMet,
     InvalidData,
-    TransitionDef,
     TransitionNotAllowed,
-    Workflow,
 )
 from odr.notify.service import unread_count
 from odr.offices.models import Office

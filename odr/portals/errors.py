@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
 from odr.db.engine import database_unavailable
-from odr.engine.workflow import ConditionsNotMet, InvalidData, TransitionNotAllowed
+from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
 log = logging.getLogger("odr.errors")
 Label = Mapping[str, str]

@@ -6,16 +6,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from odr.clock import SHANGHAI
 from odr.engine.rules import Rules
 from odr.portals import i18n
 
 PORTALS_DIR = Path(__file__).resolve().parent
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def local_datetime(moment: datetime | None) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from litestar import Request
 
 from odr.engine.fields import CONTROL_CHARACTERS_ERROR
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
 URL_ENCODED = "application/x-www-form-urlencoded"
 

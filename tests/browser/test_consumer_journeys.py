@@ -29,7 +29,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from odr.cases.models import CaseEvent
-from odr.cases.service import SHANGHAI
+from odr.clock import SHANGHAI
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)

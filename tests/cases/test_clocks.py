@@ -16,7 +16,7 @@ from odr.cases.service import act, recount_deadline
 from odr.cases.sweeper import recount_provisional, sweep
 from odr.engine.calendar import WorkingCalendar
 from odr.engine.rules import Rules
-from odr.engine.workflow import TransitionNotAllowed
+from odr.errors import TransitionNotAllowed
 
 
 def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from odr.cases.chain import PURGE_TRIGGER, verify_all
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.privacy import REDACTED, parse_age, purge
-from odr.cases.service import utcnow
 from odr.cli import main
+from odr.clock import utcnow
 from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification
 

@@ -16,7 +16,7 @@ from odr.cases.followup import rate
 from odr.cases.models import Attachment, Case
 from odr.cases.service import act
 from odr.cases.sweeper import sweep
-from odr.engine.workflow import InvalidData, TransitionNotAllowed
+from odr.errors import InvalidData, TransitionNotAllowed
 from odr.offices.service import by_code, supervised_ids
 
 FILED = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday

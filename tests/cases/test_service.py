@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case
-from odr.cases.service import ConcurrentChange, act
+from odr.cases.service import act
+from odr.errors import ConcurrentChange
 
 
 def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]

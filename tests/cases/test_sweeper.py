@@ -168,7 +168,7 @@ def test_a_case_changed_after_its_batch_was_read_stops_the_batch(file_complaint,
 
     from odr.auth.actor import SYSTEM
     from odr.cases.bulk import act_batch, stored_cases
-    from odr.cases.service import ConcurrentChange
+    from odr.errors import ConcurrentChange
 
     numbers = _file_many(file_complaint, 3)
     now = _due(factory) + timedelta(seconds=1)

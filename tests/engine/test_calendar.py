@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odr.engine.calendar import SHANGHAI, WorkingCalendar
+from odr.clock import SHANGHAI
+from odr.engine.calendar import WorkingCalendar
 
 REPO_CALENDAR = Path(__file__).resolve().parents[2] / "workflows" / "calendar.yaml"
 

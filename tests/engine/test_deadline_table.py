@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime
 import chinese_calendar
 import pytest
 
-from odr.engine.calendar import SHANGHAI, WorkingCalendar
+from odr.clock import SHANGHAI
+from odr.engine.calendar import WorkingCalendar
 
 CAL = WorkingCalendar()
 

@@ -8,15 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from odr.engine.workflow import (
-    ConditionsNotMet,
-    InvalidData,
-    TransitionNotAllowed,
-    WorkflowError,
-    load_workflow,
-    parse_workflow,
-    read_definition,
-)
+from odr.engine.workflow import WorkflowError, load_workflow, parse_workflow, read_definition
+from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
 from odr.settings import SOURCE_ROOT
 
 STANDARD = SOURCE_ROOT / "workflows" / "odr_standard.yaml"

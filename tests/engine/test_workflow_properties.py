@@ -39,21 +39,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from odr.auth.actor import SYSTEM, Actor, consumer_actor
 from odr.cases.chain import verify_all
 from odr.cases.evidence import EvidenceFile
+from odr.cases.input import ComplaintInput
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
-from odr.cases.service import CaseForbidden, act, submit
+from odr.cases.service import act, submit
 from odr.cases.sweeper import sweep
-from odr.db.base import import_models
 from odr.engine.rules import Rules
-from odr.engine.workflow import (
-    ConditionsNotMet,
-    FieldDef,
-    InvalidData,
-    TransitionDef,
-    TransitionNotAllowed,
-    Workflow,
-)
+from odr.engine.workflow import FieldDef, TransitionDef, Workflow
 from odr.enterprises.models import Enterprise
-from odr.intake.complaint import ComplaintInput, parse_complaint
+from odr.errors import CaseForbidden, ConditionsNotMet, InvalidData, TransitionNotAllowed
+from odr.intake.complaint import parse_complaint
+from odr.models import import_models
 from odr.offices.models import Office
 from odr.offices.service import supervised_ids
 from odr.routing.service import route

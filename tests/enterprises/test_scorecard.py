@@ -9,7 +9,8 @@ from complaints import submit_form
 
 from odr.auth.actor import SYSTEM, Actor, consumer_actor
 from odr.cases.followup import rate
-from odr.cases.service import SHANGHAI, act
+from odr.cases.service import act
+from odr.clock import SHANGHAI
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import default_window, scorecard, scorecards, totals
 

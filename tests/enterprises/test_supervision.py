@@ -9,11 +9,11 @@ import pytest
 from complaints import submit_form
 
 from odr.auth.actor import Actor
-from odr.cases.service import SHANGHAI
-from odr.engine.workflow import InvalidData
+from odr.clock import SHANGHAI
 from odr.enterprises import supervision
 from odr.enterprises.models import Enterprise, SupervisionRecord
 from odr.enterprises.scorecard import scorecard
+from odr.errors import InvalidData
 from odr.offices.service import by_code
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

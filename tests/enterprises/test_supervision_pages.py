@@ -191,7 +191,7 @@ def test_only_a_manager_applies(client, factory):
 def test_the_office_records_a_takedown_and_lifts_a_listing(client, factory, rules, demo_logins):
     from complaints import submit_form
 
-    from odr.cases.service import utcnow
+    from odr.clock import utcnow
 
     enterprise_id, name, _ = new_enterprise(factory, status="active")
     with transaction(factory) as session:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from odr.app import create_app
 from odr.cases.models import Case
-from odr.cases.service import utcnow
 from odr.cli import main
+from odr.clock import utcnow
 from odr.intake.import12315 import import_records
 from odr.intake.transfer12315 import HEADERS, read_records
 

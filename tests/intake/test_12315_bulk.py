@@ -13,9 +13,10 @@ import odr.intake.import12315 as import12315
 from odr.cases.bulk import NewComplaint, submit_batch
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import check_access_code, utcnow
+from odr.cases.service import check_access_code
+from odr.clock import utcnow
 from odr.db.engine import transaction
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
 from odr.intake.import12315 import _import_one, complaint_fields, import_records
 from odr.intake.transfer12315 import read_records

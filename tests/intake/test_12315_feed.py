@@ -14,7 +14,8 @@ from sqlalchemy import select
 from odr.app import create_app
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import act, utcnow
+from odr.cases.service import act
+from odr.clock import utcnow
 from odr.intake.feed12315 import number_committed_events
 from odr.intake.import12315 import import_records
 from odr.intake.transfer12315 import read_records

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from test_12315 import as_csv, record
 
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import transaction
 from odr.intake.import12315 import _import_one, import_records
 from odr.intake.transfer12315 import read_records

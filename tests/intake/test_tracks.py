@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseParty
-from odr.cases.service import submit, utcnow
-from odr.engine.workflow import InvalidData
+from odr.cases.service import submit
+from odr.clock import utcnow
+from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from sqlalchemy import func, select, update
 
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.enterprises.models import Enterprise
 from odr.notify.dispatcher import dispatch
 from odr.notify.models import Notification

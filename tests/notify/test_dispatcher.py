@@ -13,7 +13,7 @@ from complaints import complaint_form
 from peers import free_port
 from sqlalchemy import select
 
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import transaction
 from odr.notify.dispatcher import _claim, _record, backoff, dispatch
 from odr.notify.models import Notification

@@ -12,7 +12,8 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.service import actor_for, hash_password
 from odr.cases.models import Case
-from odr.cases.service import SHANGHAI, submit
+from odr.cases.service import submit
+from odr.clock import SHANGHAI
 from odr.enterprises.models import Enterprise
 from odr.intake.complaint import parse_complaint
 

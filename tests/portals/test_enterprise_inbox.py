@@ -12,13 +12,14 @@ from complaints import submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import consumer_actor
-from odr.cases.masking import mask_address, mask_phone
 from odr.cases.models import Case
 from odr.cases.paging import Cursor
-from odr.cases.service import SHANGHAI, act, utcnow
+from odr.cases.service import act
+from odr.clock import SHANGHAI, utcnow
 from odr.db.engine import transaction
 from odr.enterprises.cases import CaseFilter, all_enterprise_case_rows, enterprise_cases
 from odr.enterprises.models import Enterprise
+from odr.masking import mask_address, mask_phone
 from odr.portals.enterprise import controller as inbox_controller
 
 MERCHANT = "青秀区鲜果坊"

@@ -15,8 +15,8 @@ from odr.cases.campaigns import load_campaigns, tag, tags_of, untag
 from odr.cases.chain import verify_all
 from odr.cases.handlers import assign_handler
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import CaseForbidden, act
-from odr.engine.workflow import InvalidData
+from odr.cases.service import act
+from odr.errors import CaseForbidden, InvalidData
 from odr.settings import SOURCE_ROOT
 
 CAMPAIGNS = load_campaigns(SOURCE_ROOT / "workflows")

@@ -11,7 +11,8 @@ from regulator_cases import MERCHANT, PLATFORM, SHOP, actor, file
 
 from odr.auth.actor import SYSTEM
 from odr.cases import stats
-from odr.cases.service import act, utcnow
+from odr.cases.service import act
+from odr.clock import utcnow
 
 
 def build(session, rules, now):  # type: ignore[no-untyped-def]

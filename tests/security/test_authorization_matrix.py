@@ -33,7 +33,7 @@ from odr.app import create_app
 from odr.auth.models import User
 from odr.auth.service import actor_for, hash_password
 from odr.cases.models import Attachment, Case
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.db.engine import transaction
 from odr.enterprises import supervision
 from odr.enterprises.models import Enterprise

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from odr.app import MAX_BODY_BYTES
 from odr.cases.evidence import check_evidence, display_name, pdf_is_active, safe_filename
 from odr.cases.models import Attachment, Case
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PNG = (DATA / "receipt.png").read_bytes()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from odr.db.base import Base, import_models
+from odr.db.base import Base
 from odr.db.engine import make_engine
+from odr.models import import_models
 
 import_models()
 config = context.config

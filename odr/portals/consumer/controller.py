@@ -16,9 +16,10 @@ from odr.auth.actor import Actor, consumer_actor
 from odr.cases.evidence import check_evidence
 from odr.cases.followup import rate
 from odr.cases.models import Case
-from odr.cases.service import check_access_code, submit, submit_report, utcnow
+from odr.cases.service import check_access_code, submit, submit_report
+from odr.clock import utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
+from odr.errors import InvalidData
 from odr.intake.complaint import (
     FIELDS,
     GOODS_CATEGORIES,

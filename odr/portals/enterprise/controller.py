@@ -19,7 +19,7 @@ from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
 from odr.cases.models import REPORT_CLAIM
 from odr.cases.paging import Cursor
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import (
     CaseFilter,

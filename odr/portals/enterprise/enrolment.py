@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_admin, provide_enterprise_actor
-from odr.cases.service import utcnow
-from odr.engine.workflow import InvalidData
+from odr.clock import utcnow
 from odr.enterprises import supervision
 from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import Enterprise
+from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.portals.forms import UrlForm
 

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from odr.cases.masking import mask_address, mask_name, mask_phone
 from odr.cases.models import Case
 from odr.engine.rules import Rules
+from odr.masking import mask_address, mask_name, mask_phone
 from odr.portals.i18n import translations
 from odr.portals.templating import local_date, local_datetime
 

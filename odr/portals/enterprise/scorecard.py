@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import default_window, scorecard

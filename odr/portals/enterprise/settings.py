@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_admin, provide_enterprise_actor
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
 from odr.enterprises.models import Enterprise
 from odr.enterprises.service import (
     api_tokens,
@@ -23,6 +22,7 @@ from odr.enterprises.service import (
     rotate_webhook_secret,
     set_webhook_url,
 )
+from odr.errors import InvalidData
 from odr.notify import service as notifications
 from odr.notify.catalog import catalog
 from odr.portals.forms import UrlForm

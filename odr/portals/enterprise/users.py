@@ -26,9 +26,9 @@ from odr.auth.service import (
     unlock,
 )
 from odr.auth.web import provide_admin, provide_enterprise_actor, start_session
-from odr.cases.service import utcnow
-from odr.engine.workflow import InvalidData
+from odr.clock import utcnow
 from odr.enterprises.models import Enterprise
+from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.portals.forms import UrlForm
 

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from odr.cases.service import SHANGHAI, utcnow
+from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import Enterprise

@@ -26,7 +26,7 @@ from odr.cases.queues import (
     parse_filter,
     queue_page,
 )
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count

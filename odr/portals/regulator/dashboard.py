@@ -20,7 +20,7 @@ from odr.auth.actor import Actor
 from odr.auth.web import provide_regulator_actor
 from odr.cases import stats
 from odr.cases.models import DashboardSnapshot
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import unread_count
 from odr.portals.i18n import language_of, translations

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_admin, provide_regulator_actor
-from odr.cases.service import utcnow
+from odr.cases import dead_letters
+from odr.clock import utcnow
 from odr.notify import service as notifications
 
 
@@ -29,7 +30,7 @@ class DeadLetterController(Controller):
         return Template(
             "regulator/dead_letters.html",
             context={
-                "rows": notifications.dead_letters(db_session, admin.office_ids),
+                "rows": dead_letters.dead_letters(db_session, admin.office_ids),
                 "actor": admin,
                 "unread": notifications.unread_count(db_session, admin),
             },
@@ -42,6 +43,6 @@ class DeadLetterController(Controller):
         admin: NamedDependency[Actor],
         notification_id: FromPath[int],
     ) -> Redirect:
-        if not notifications.retry(db_session, notification_id, admin.office_ids, utcnow()):
+        if not dead_letters.retry(db_session, notification_id, admin.office_ids, utcnow()):
             raise NotFoundException("没有该条失败通知 / no such dead letter")
         return Redirect("/regulator/dead-letters", status_code=303)

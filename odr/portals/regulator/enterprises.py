@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_regulator_actor
-from odr.cases.service import SHANGHAI, utcnow
+from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
-from odr.engine.workflow import InvalidData
 from odr.enterprises import supervision
 from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import (
@@ -30,6 +29,7 @@ from odr.enterprises.models import (
     EnterpriseMark,
 )
 from odr.enterprises.scorecard import default_window, scorecard, scorecards
+from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.offices.models import Office
 from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from odr.cases.models import Case, CaseEvent
+from odr.clock import SHANGHAI
 from odr.engine.workflow import FieldDef, Workflow
 from odr.enterprises.models import Enterprise
 from odr.notify.models import Notification, NotificationRecipient
 from odr.offices.models import Office
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAFF_LOCALE = "zh-CN"
 # (case, audience, kind) -> [(channel, recipient, audience_id)]
 Recipients = Callable[[Any, str, str], list[tuple[str, str, int | None]]]
