@@ -3,22 +3,26 @@
 
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# The tested versions of every dependency (test tools too) are pinned in requirements.lock:
+# `make lock` refreshes it from pyproject.toml. A change to either file reinstalls.
+LOCK   := requirements.lock
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
              && { echo $$p; break; }; done)
 # Two workers on the 2-core machine; PYTEST_ARGS adds more (e.g. -k sweeper).
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lock bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "odr needs Python 3.11 or newer"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -33,9 +37,20 @@ test: install
 	$(BIN)/odr notifications check
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
+# The checks .ci/run makes before the tests: lint, format, types (mypy, configured in
+# pyproject.toml) and the layer contracts (import-linter, also in pyproject.toml).
 lint: install
 	$(BIN)/ruff check odr tests benchmarks
 	$(BIN)/ruff format --check odr tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# Resolve pyproject.toml's dependencies (with the test extra) to the newest versions allowed,
+# for every platform, and pin them in requirements.lock; commit both files together.
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+		--quiet -o $(LOCK)
 
 # Every benchmark script (not the _helpers, not table.py), then one table of their figures.
 # The scale databases are built once and cached under var/bench/.

@@ -141,7 +141,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         stores=ops.stores,
         before_request=refuse_nul_bytes,  # "%00" in a path, query or form: a 400, not a 500
         before_send=[security_headers(settings.production)],  # every response
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         # /schema documents the JSON API (its controllers opt in); the HTML portals are not an API.
         openapi_config=OpenAPIConfig(title="odr", version="0.1.0", path="/schema"),
         include_in_schema=False,

@@ -6,17 +6,23 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from odr.settings import Settings
+
+if TYPE_CHECKING:  # the commands import what they use when they run: `odr --help` stays quick
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from odr.engine.rules import Rules
 
 
 def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+def _factory(settings: Settings) -> sessionmaker[Session]:
     from odr.db.engine import make_engine, make_session_factory
     from odr.models import import_models
 
@@ -24,7 +30,7 @@ def _factory(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.database_url))
 
 
-def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-def]
+def _rules(settings: Settings, pinned: bool = True) -> Rules:
     """The rules; `pinned` also gives workflows their stored versions (needs the database)."""
     from odr.cases.workflow_versions import pin_versions
     from odr.clock import utcnow

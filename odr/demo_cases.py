@@ -201,7 +201,7 @@ def paths(rules: Rules, workflow_name: str) -> list[Path]:
 
 def generate_enterprises(session: Session, seed: int) -> None:
     """Merchants and group leaders on each platform and shops in each district, once."""
-    if session.scalar(select(func.count()).select_from(Enterprise)) > 10:
+    if (session.scalar(select(func.count()).select_from(Enterprise)) or 0) > 10:
         return
     rng = random.Random(seed)
     known = regions()
@@ -482,7 +482,7 @@ class Generator:
                 payload["due_at"] = rules.due(step.clock, step_at, step.clock.days).isoformat()
             label = step.label or f"投诉人 {name}"
             plan.append((step.trigger, step.role, label, payload, step.from_state, step.to_state))
-        for seq, (trigger, role, label, payload, from_state, to_state) in enumerate(plan, 1):
+        for seq, (trigger, role, label, step_payload, from_state, to_state) in enumerate(plan, 1):
             if seq > 2:
                 moment = received + gap * (seq - 2)
             event = {
@@ -495,10 +495,10 @@ class Generator:
                 "trigger": trigger,
                 "from_state": from_state,
                 "to_state": to_state,
-                "payload": payload,
+                "payload": step_payload,
                 "prev_hash": prev_hash,
             }
-            prev_hash = event["hash"] = event_hash(number, SimpleNamespace(**event))  # type: ignore[arg-type]
+            prev_hash = event["hash"] = event_hash(number, SimpleNamespace(**event))
             events.append(event)
         case["event_count"], case["last_event_hash"] = len(plan), prev_hash
         cases.append(case)
@@ -506,6 +506,7 @@ class Generator:
         # The route event's notifications, delivered (and read by staff after a few days).
         read_at = received if received < now - timedelta(days=3) else None
         for audience, kind in path.notify.items():
+            targets: list[tuple[str, str, int | None]]
             if audience == "consumer":
                 targets = [("sms", phone, None)] if phone else []
                 targets += [("email", email, None)] if email else []
@@ -615,9 +616,9 @@ def _define_columns(generator: Generator) -> None:
     """The column order of each table's rows, from one generated case."""
     global CASE_COLUMNS, EVENT_COLUMNS, NOTIFICATION_COLUMNS
     cases, events, notifications = generator.batch(0, 200, 1)
-    CASE_COLUMNS = _columns(Case.__table__, list(cases[0]))  # type: ignore[arg-type]
-    EVENT_COLUMNS = _columns(CaseEvent.__table__, ["id", *events[0]])  # type: ignore[arg-type]
-    NOTIFICATION_COLUMNS = _columns(Notification.__table__, ["id", *notifications[0]])  # type: ignore[arg-type]
+    CASE_COLUMNS = _columns(Case.__table__, list(cases[0]))
+    EVENT_COLUMNS = _columns(CaseEvent.__table__, ["id", *events[0]])
+    NOTIFICATION_COLUMNS = _columns(Notification.__table__, ["id", *notifications[0]])
 
 
 # Kept while the rows go in: their keys grow in the order rows are written (a case's
@@ -671,7 +672,7 @@ def generate_cases(
     ]
     engine.dispose()  # no pooled connection crosses the fork
     with _batches(generator, tasks, sqlite, processes) as batches, engine.connect() as connection:
-        raw = connection.connection.driver_connection
+        raw: Any = connection.connection.driver_connection  # sqlite3's or psycopg's
         dropped: list[tuple[str, str]] = []
         if sqlite:
             raw.execute("PRAGMA synchronous=OFF")  # outside a transaction, as SQLite requires
@@ -780,6 +781,7 @@ def _executemany(
 ) -> None:
     """Insert rows of these columns; a column of `offsets` is stored as its value plus the
     offset (the batch's first id)."""
-    marks = (f"? + {offsets[name]:d}" if name in (offsets or {}) else "?" for name, _ in columns)
+    offsets = offsets or {}
+    marks = (f"? + {offsets[name]:d}" if name in offsets else "?" for name, _ in columns)
     names = ", ".join(name for name, _ in columns)
     raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(marks)})", rows)  # noqa: S608 - our names

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SOURCE_ROOT = PACKAGE_DIR.parent
@@ -22,16 +24,26 @@ def _data_dir(env_name: str, folder: str) -> Path:
     return Path(sys.prefix) / "share" / "odr" / folder
 
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def sqlite_url(var_dir: Path) -> str:
+    """The embedded default: a SQLite file in the var folder."""
+    return f"sqlite:///{var_dir / 'odr.sqlite3'}"
+
+
+def _optional(value: str) -> str | None:
+    return value or None  # set but empty: unset
+
+
+def _word(value: str) -> str:
+    return value.strip().lower()
+
+
+def _flag(value: str) -> bool:
+    return _word(value) in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///var/odr.sqlite3"
+    database_url: str = sqlite_url(Path("var"))
     secret_key: str = DEV_SECRET
     var_dir: Path = Path("var")
     workflows_dir: Path = field(default_factory=lambda: _data_dir("ODR_WORKFLOWS_DIR", "workflows"))
@@ -89,44 +101,55 @@ class Settings:
         return self.var_dir / "evidence"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Settings from the environment; keyword arguments win (tests use them)."""
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from the environment; keyword arguments win (tests use them). A variable
+        that is not set leaves the field's default above: each default is written once."""
         env = os.environ
-        var_dir = Path(env.get("ODR_VAR_DIR", "var"))
-        values: dict[str, object] = {
-            "database_url": env.get("ODR_DATABASE_URL", f"sqlite:///{var_dir / 'odr.sqlite3'}"),
-            "secret_key": env.get("ODR_SECRET_KEY", DEV_SECRET),
-            "var_dir": var_dir,
-            "intake_office_code": env.get("ODR_INTAKE_OFFICE", "450100"),
-            "background_jobs": _bool("ODR_BACKGROUND_JOBS", True),
-            "sweep_interval_seconds": float(env.get("ODR_SWEEP_INTERVAL", "30")),
-            "dispatch_interval_seconds": float(env.get("ODR_DISPATCH_INTERVAL", "5")),
-            "smtp_host": env.get("ODR_SMTP_HOST") or None,
-            "smtp_port": int(env.get("ODR_SMTP_PORT", "25")),
-            "smtp_user": env.get("ODR_SMTP_USER") or None,
-            "smtp_password": env.get("ODR_SMTP_PASSWORD") or None,
-            "smtp_starttls": _bool("ODR_SMTP_STARTTLS", False),
-            "smtp_tls": _bool("ODR_SMTP_TLS", False),
-            "smtp_ca_file": env.get("ODR_SMTP_CA_FILE") or None,
-            "mail_from": env.get("ODR_MAIL_FROM", "odr@localhost"),
-            "sms_provider": env.get("ODR_SMS_PROVIDER", "console"),
-            "sms_url": env.get("ODR_SMS_URL") or None,
-            "sms_template_id": env.get("ODR_SMS_TEMPLATE_ID") or None,
-            "sms_signature": env.get("ODR_SMS_SIGNATURE", "odr"),
-            "sms_token": env.get("ODR_SMS_TOKEN") or None,
-            "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
-            "idempotency_lease_seconds": float(env.get("ODR_IDEMPOTENCY_LEASE", "60")),
-            "transfer_token": env.get("ODR_12315_TOKEN") or None,
-            "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
-            "debug": _bool("ODR_DEBUG", False),
-            "clock_offset_seconds": float(env.get("ODR_CLOCK_OFFSET", "0")),
-            "log_format": env.get("ODR_LOG_FORMAT", "text").strip().lower(),
-            "redis_url": env.get("ODR_REDIS_URL") or None,
-            "redis_prefix": env.get("ODR_REDIS_PREFIX", "odr"),
-            "rate_limit_window_seconds": int(env.get("ODR_RATE_LIMIT_WINDOW", "600")),
-            "rate_limit_per_address": int(env.get("ODR_RATE_LIMIT_PER_ADDRESS", "30")),
-            "rate_limit_per_subject": int(env.get("ODR_RATE_LIMIT_PER_SUBJECT", "10")),
-            "environment": env.get("ODR_ENV", "development").strip().lower(),
+        values: dict[str, Any] = {
+            name: read(env[variable])
+            for name, (variable, read) in ENVIRONMENT.items()
+            if variable in env
         }
+        if "database_url" not in values and "var_dir" in values:
+            values["database_url"] = sqlite_url(values["var_dir"])
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+
+# Each setting's environment variable and how its text is read (ODR_WORKFLOWS_DIR and
+# ODR_NOTIFICATIONS_DIR are read by the fields' own defaults: they have a fallback chain).
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "database_url": ("ODR_DATABASE_URL", str),
+    "secret_key": ("ODR_SECRET_KEY", str),
+    "var_dir": ("ODR_VAR_DIR", Path),
+    "intake_office_code": ("ODR_INTAKE_OFFICE", str),
+    "background_jobs": ("ODR_BACKGROUND_JOBS", _flag),
+    "sweep_interval_seconds": ("ODR_SWEEP_INTERVAL", float),
+    "dispatch_interval_seconds": ("ODR_DISPATCH_INTERVAL", float),
+    "dispatch_max_attempts": ("ODR_DISPATCH_MAX_ATTEMPTS", int),
+    "idempotency_lease_seconds": ("ODR_IDEMPOTENCY_LEASE", float),
+    "smtp_host": ("ODR_SMTP_HOST", _optional),
+    "smtp_port": ("ODR_SMTP_PORT", int),
+    "smtp_user": ("ODR_SMTP_USER", _optional),
+    "smtp_password": ("ODR_SMTP_PASSWORD", _optional),
+    "smtp_starttls": ("ODR_SMTP_STARTTLS", _flag),
+    "smtp_tls": ("ODR_SMTP_TLS", _flag),
+    "smtp_ca_file": ("ODR_SMTP_CA_FILE", _optional),
+    "mail_from": ("ODR_MAIL_FROM", str),
+    "sms_provider": ("ODR_SMS_PROVIDER", str),
+    "sms_url": ("ODR_SMS_URL", _optional),
+    "sms_template_id": ("ODR_SMS_TEMPLATE_ID", _optional),
+    "sms_signature": ("ODR_SMS_SIGNATURE", str),
+    "sms_token": ("ODR_SMS_TOKEN", _optional),
+    "transfer_token": ("ODR_12315_TOKEN", _optional),
+    "public_url": ("ODR_PUBLIC_URL", str),
+    "debug": ("ODR_DEBUG", _flag),
+    "clock_offset_seconds": ("ODR_CLOCK_OFFSET", float),
+    "log_format": ("ODR_LOG_FORMAT", _word),
+    "redis_url": ("ODR_REDIS_URL", _optional),
+    "redis_prefix": ("ODR_REDIS_PREFIX", str),
+    "rate_limit_window_seconds": ("ODR_RATE_LIMIT_WINDOW", int),
+    "rate_limit_per_address": ("ODR_RATE_LIMIT_PER_ADDRESS", int),
+    "rate_limit_per_subject": ("ODR_RATE_LIMIT_PER_SUBJECT", int),
+    "environment": ("ODR_ENV", _word),
+}

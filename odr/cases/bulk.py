@@ -71,7 +71,8 @@ EVENTS = CaseEvent.__table__
 NOTIFICATIONS = Notification.__table__
 # Every column of a new case, with the model's default where it has one.
 CASE_DEFAULTS = {
-    column.key: column.default.arg if column.default is not None else None
+    # A model's default= is a ColumnDefault (it has .arg); the type names any generator.
+    column.key: column.default.arg if column.default is not None else None  # type: ignore[attr-defined]
     for column in CASES.columns
     if column.key != "id"
 }
@@ -208,7 +209,7 @@ def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) 
     found: dict[str, str] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
         found.update(
-            session.execute(
+            session.execute(  # type: ignore[arg-type]  # external_id IN (...) leaves no NULL id
                 select(Case.external_id, Case.number).where(
                     Case.channel == channel,
                     Case.external_id.in_(wanted[start : start + QUERY_CHUNK]),
@@ -236,7 +237,8 @@ def _open_cases(
                 Case.complainant_phone.in_(sorted({phone for phone, _, _ in chunk}))
             )
         for case in session.scalars(statement.where(*joinable(now)).order_by(Case.id)):
-            found.setdefault((case.complainant_phone, case.respondent_id, case.order_number), case)
+            key = (case.complainant_phone, case.respondent_id, case.order_number)
+            found.setdefault(key, case)  # type: ignore[arg-type]  # it matched a key: no NULLs
     return found
 
 
@@ -296,7 +298,8 @@ def submit_batch(
     planned: list[_Planned] = []
     filed_here: dict[str, CaseValues] = {}  # external id -> a case created in this batch
     open_here: dict[tuple[str, int, str], _Planned] = {}
-    for (external_id, item), respondent in zip(items, found, strict=True):
+    # `respondent` was an Enterprise | None in the loop above; here it may be InvalidData too.
+    for (external_id, item), respondent in zip(items, found, strict=True):  # type: ignore[assignment]
         if external_id is not None and external_id in filed_here:
             results.append(_joined(filed_here[external_id]))
             continue
@@ -402,9 +405,10 @@ def _execute_many(connection: Connection, compiled: Compiled, rows: list[dict[st
     """One executemany of rows with the same keys, each value bound by its column's type as
     SQLAlchemy would, a column at a time; the rows it changed. SQLAlchemy's own executemany
     costs several times the statement, row by row."""
-    processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
-    positional = compiled.positional  # type: ignore[attr-defined]
-    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]
+    # compile() of an insert gives a SQLCompiler, typed as any Compiled: these are its own.
+    processors = compiled._bind_processors  # type: ignore[attr-defined]  # noqa: SLF001 - the statement's own conversions
+    positional = compiled.positional  # type: ignore[attr-defined]  # (see above)
+    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]  # (see above)
     columns = []
     for name in names:
         values = [row[name] for row in rows]
@@ -496,7 +500,7 @@ def act_batch(
             now,
         )
         event = chain_event(case, trigger, actor, from_state, payload, now)
-        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]
+        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]  # (as above)
         rows = notification_rows(case, transition.notify, context, now, None, recipients)
         moved.append((case, Start(events=[event], notices=[(0, row) for row in rows])))
     store_changes(session, cases)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import select
@@ -58,8 +58,8 @@ CONTENT_COLUMNS = (
 PURGE_TRIGGER = "purge_personal_data"
 
 
-def content_digest(case: Case, evidence_sha256: list[str]) -> str:
-    """SHA-256 of the complaint's content as filed."""
+def content_digest(case: object, evidence_sha256: list[str]) -> str:
+    """SHA-256 of the complaint's content as filed (a Case, or anything with its columns)."""
     content = {name: getattr(case, name) for name in CONTENT_COLUMNS}
     content = {k: (None if v is None else str(v)) for k, v in content.items()}
     content["evidence"] = sorted(evidence_sha256)
@@ -70,7 +70,32 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(case_number: str, event: CaseEvent) -> str:
+class HashedEvent(Protocol):
+    """What an event's hash covers: a stored CaseEvent, or an event about to be stored."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor_role(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def from_state(self) -> str | None: ...
+    @property
+    def to_state(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def prev_hash(self) -> str: ...
+
+
+def event_hash(case_number: str, event: HashedEvent) -> str:
     """SHA-256 over the event's content, its case number and the previous hash."""
     content = canonical_json(
         {

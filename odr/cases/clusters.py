@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from odr.cases.models import REPORT_CLAIM, Case
@@ -36,7 +36,7 @@ class FrequentClaimant:
     respondents: int
 
 
-def _scope(office_ids: Collection[int], since: datetime):  # type: ignore[no-untyped-def]
+def _scope(office_ids: Collection[int], since: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Case.office_id.in_(office_ids),
         Case.received_at >= since,

@@ -7,9 +7,9 @@ knows rows and channels, never cases.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from odr.cases.models import Case
@@ -41,4 +41,4 @@ def retry(
         )
         .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1

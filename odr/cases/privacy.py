@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
@@ -245,6 +245,7 @@ def purge(
         if dry_run:
             result.replays_deleted = session.scalar(select(func.count()).where(old)) or 0
         else:
-            result.replays_deleted = session.execute(delete(IdempotencyKey).where(old)).rowcount
+            deleted = session.execute(delete(IdempotencyKey).where(old))
+            result.replays_deleted = cast(CursorResult[Any], deleted).rowcount
             session.commit()
     return result

@@ -69,7 +69,9 @@ def queue_parts(name: str, now: datetime) -> list[Part]:
     raise ValueError(f"no queue '{name}'")
 
 
-def _part_condition(states: tuple[str, ...], extra: ColumnElement[bool] | None):  # type: ignore[no-untyped-def]
+def _part_condition(
+    states: tuple[str, ...], extra: ColumnElement[bool] | None
+) -> ColumnElement[bool]:
     in_state = Case.state == states[0] if len(states) == 1 else Case.state.in_(states)
     return in_state & extra if extra is not None else in_state
 

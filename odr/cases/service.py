@@ -103,7 +103,7 @@ def new_case_numbers(session: Session, count: int, now: datetime) -> list[str]:
     within tens of thousands of cases: the ones taken are drawn again)."""
     numbers: set[str] = set()
     while len(numbers) < count:
-        drawn = set()
+        drawn: set[str] = set()
         while len(drawn) < count - len(numbers):
             if (number := _new_case_number(now)) not in numbers:
                 drawn.add(number)
@@ -150,7 +150,7 @@ def chain_event(
         payload=dict(payload),
         prev_hash=case.last_event_hash,
     )
-    event.hash = event_hash(case.number, event)  # type: ignore[arg-type]
+    event.hash = event_hash(case.number, event)
     case.event_count = event.seq
     case.last_event_hash = event.hash
     return event
@@ -565,7 +565,7 @@ def submit(
     *,
     rules: Rules,
     intake_office_code: str | None = None,
-    evidence: list[EvidenceFile] = (),  # type: ignore[assignment]
+    evidence: Sequence[EvidenceFile] = (),
     evidence_dir: Path | None = None,
     channel: str = "web",
     external_id: str | None = None,

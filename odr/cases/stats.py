@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from odr.cases.models import REPORT_CLAIM, Case, DashboardSnapshot
 from odr.clock import SHANGHAI
@@ -84,7 +84,7 @@ def weeks_until(now: datetime, count: int) -> list[Week]:
 def by_office_and_state(session: Session, office_ids: Collection[int]) -> list[OfficeFigures]:
     """Every case of the offices (open and closed, reports included), by office and state;
     offices without cases are listed too, by region code."""
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int | None, dict[str, int]] = {}
     for office_id, state, count in session.execute(
         select(Case.office_id, Case.state, func.count())
         .where(Case.office_id.in_(list(office_ids)))
@@ -107,14 +107,17 @@ def by_state(figures: list[OfficeFigures]) -> dict[str, int]:
 
 
 def _per_week(
-    session: Session, office_ids: Collection[int], column, weeks: list[Week]
-) -> list[int]:  # type: ignore[no-untyped-def]
+    session: Session,
+    office_ids: Collection[int],
+    column: InstrumentedAttribute[datetime | None],
+    weeks: list[Week],
+) -> list[int]:
     """Cases of the offices whose `column` moment falls in each week (one range scan)."""
     bucket = case(
         *((column < w.until, i) for i, w in enumerate(weeks)),
         else_=None,
     )
-    found = dict(
+    found: dict[int | None, int] = dict(
         session.execute(
             select(bucket, func.count())
             .where(
@@ -170,8 +173,9 @@ def enterprise_rates(
     """The scorecards (on-time and settlement rates, odr.enterprises.scorecard) over [since,
     until) of the ODR enterprises that negotiated cases of these offices in that period, most
     complaints first. A card counts all of the enterprise's complaints: one definition."""
-    ids = list(
-        session.scalars(
+    ids = [
+        enterprise_id
+        for enterprise_id in session.scalars(
             select(Case.enterprise_id)
             .where(
                 Case.office_id.in_(list(office_ids)),
@@ -181,7 +185,8 @@ def enterprise_rates(
             )
             .distinct()
         )
-    )
+        if enterprise_id is not None  # the query leaves none; its column type allows them
+    ]
     if not ids:
         return []
     cards = scorecards(session, ids, since, until, calendar, trend=False)

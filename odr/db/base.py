@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import JSON, BigInteger, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,3 +26,6 @@ UtcDateTime = DateTimeUTC(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps one Table (none maps a join or a select): say so, for insert()/update()
+    # on a model's table and for its columns, which DeclarativeBase types as any FromClause.
+    __table__: ClassVar[Table]

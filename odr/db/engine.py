@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -30,8 +30,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def is_sqlite(engine_or_url: Engine | str) -> bool:
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+def is_sqlite(bind: Engine | Connection | str) -> bool:
+    url = make_url(bind) if isinstance(bind, str) else bind.engine.url
     return url.get_backend_name() == "sqlite"
 
 
@@ -235,7 +235,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not pysqlite, emit BEGIN (see the SQLAlchemy pysqlite docs).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -250,7 +250,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection):
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails with "database is locked" instead of waiting when another writer is busy.
         queued = connection.connection.dbapi_connection

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from transitions import Machine, MachineError
+from transitions import EventData, Machine, MachineError
 
 from odr.engine.conditions import CONDITIONS
 from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
@@ -227,11 +227,11 @@ class Workflow:
         return entry.get(locale, code) if entry else code
 
 
-def _role_allowed(roles: frozenset[str]):  # type: ignore[no-untyped-def]
+def _role_allowed(roles: frozenset[str]) -> Callable[[EventData], bool]:
     return lambda event: event.kwargs.get("role") in roles
 
 
-def _condition(name: str):  # type: ignore[no-untyped-def]
+def _condition(name: str) -> Callable[[EventData], bool]:
     check = CONDITIONS[name]
     return lambda event: check(event.model, event.kwargs.get("data", {}))
 
@@ -350,10 +350,10 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         for state in sources:
             if states[state].terminal:
                 raise fail(f"state '{state}'", f"terminal state is the source of {where}")
-            key = (trigger, state, state if internal else dest)
-            if key in seen_keys:
-                raise fail(where, f"duplicate transition from '{state}' to '{key[2]}'")
-            seen_keys.add(key)
+            edge = (trigger, state, state if internal else dest)
+            if edge in seen_keys:
+                raise fail(where, f"duplicate transition from '{state}' to '{edge[2]}'")
+            seen_keys.add(edge)
         roles = frozenset(str(r) for r in _as_list(spec.get("roles")))
         if not roles or not roles <= set(ROLES):
             raise fail(where, f"roles must be a non-empty subset of {', '.join(ROLES)}")
@@ -421,21 +421,21 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
         for s in t.sources:
             if not t.internal:  # a note is no way out of a state
                 outgoing[s].append(t)
-    for state in states.values():
-        if state.terminal and state.clock:
-            raise fail(f"state '{state.name}'", "a terminal state cannot have a clock")
-        if not state.terminal and not outgoing[state.name]:
-            raise fail(f"state '{state.name}'", "non-terminal state has no way out")
-        if state.clock:
+    for state_def in states.values():
+        if state_def.terminal and state_def.clock:
+            raise fail(f"state '{state_def.name}'", "a terminal state cannot have a clock")
+        if not state_def.terminal and not outgoing[state_def.name]:
+            raise fail(f"state '{state_def.name}'", "non-terminal state has no way out")
+        if state_def.clock:
             expiry = [
                 t
-                for t in outgoing[state.name]
-                if t.trigger == state.clock.on_expiry and "system" in t.roles
+                for t in outgoing[state_def.name]
+                if t.trigger == state_def.clock.on_expiry and "system" in t.roles
             ]
             if not expiry:
                 raise fail(
-                    f"state '{state.name}'",
-                    f"expiry trigger '{state.clock.on_expiry}' does not exist from this state "
+                    f"state '{state_def.name}'",
+                    f"expiry trigger '{state_def.clock.on_expiry}' does not exist from this state "
                     "(needs a transition with role system)",
                 )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, and_, false, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from odr.cases.models import REPORT_CLAIM, Case
@@ -93,7 +93,7 @@ def _conditions(filters: CaseFilter, now: datetime) -> list[ColumnElement[bool]]
     return found
 
 
-def _filtered(enterprise_id: int, filters: CaseFilter, now: datetime):  # type: ignore[no-untyped-def]
+def _filtered(enterprise_id: int, filters: CaseFilter, now: datetime) -> Select[Case]:
     return select(Case).where(concerns(enterprise_id), *_conditions(filters, now))
 
 

@@ -161,5 +161,5 @@ class SupervisionRecord(Base):
 
 @event.listens_for(SupervisionRecord, "before_update")
 @event.listens_for(SupervisionRecord, "before_delete")
-def _append_only(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+def _append_only(mapper: object, connection: object, target: object) -> None:
     raise ValueError("supervision records are append-only")

@@ -40,13 +40,15 @@ the enterprise for negotiation whose ``received_at`` falls in ``[since, until)``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Date, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Date, case, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
@@ -170,12 +172,14 @@ class _BeijingDate(FunctionElement):
 
 
 @compiles(_BeijingDate)
-def _beijing_date_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_date_default(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 @compiles(_BeijingDate, "postgresql")
-def _beijing_date_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_date_postgresql(
+    element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any
+) -> str:
     return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'Asia/Shanghai' AS DATE)"
 
 
@@ -187,14 +191,16 @@ class _BeijingWeek(FunctionElement):
 
 
 @compiles(_BeijingWeek)
-def _beijing_week_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_week_default(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
     # 'weekday 1' moves forward to the next Monday unless already one: from 6 days back it
     # lands on the Monday of the same week.
     return f"date({compiler.process(element.clauses, **kw)}, '+8 hours', '-6 days', 'weekday 1')"
 
 
 @compiles(_BeijingWeek, "postgresql")
-def _beijing_week_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_week_postgresql(
+    element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any
+) -> str:
     column = compiler.process(element.clauses, **kw)
     return f"CAST(date_trunc('week', ({column}) AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
@@ -204,7 +210,9 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _cohort(enterprise_ids: Collection[int] | None, since: datetime, until: datetime) -> list:
+def _cohort(
+    enterprise_ids: Collection[int] | None, since: datetime, until: datetime
+) -> list[ColumnElement[bool]]:
     conditions = [
         Case.enterprise_id.is_not(None),
         Case.received_at >= since,
@@ -229,7 +237,10 @@ def _week_mondays(since: datetime, until: datetime) -> list[date]:
 
 
 def _count_outcomes(
-    session: Session, cohort: list, cards: dict[int, Scorecard], make: callable
+    session: Session,
+    cohort: list[ColumnElement[bool]],
+    cards: dict[int, Scorecard],
+    make: Callable[[int], Scorecard],
 ) -> None:
     closed = Case.closed_at.is_not(None)
     statement = (
@@ -245,6 +256,8 @@ def _count_outcomes(
         .group_by(Case.enterprise_id, Case.escalation_reason, Case.outcome, closed, Case.rating)
     )
     for enterprise_id, reason, outcome, is_closed, rating, count in session.execute(statement):
+        if enterprise_id is None:  # the cohort has none; the column is nullable
+            continue
         card = cards.get(enterprise_id) or make(enterprise_id)
         card.received += count
         if reason is not None:
@@ -288,11 +301,11 @@ def _count_responses(
     answered = (per_case.c.responded_at.is_not(None), per_case.c.routed_at.is_not(None))
     sides = []
     for side, moment in ((-1, per_case.c.routed_at), (1, per_case.c.responded_at)):
-        day = _BeijingDate(moment)
+        beijing_day = _BeijingDate(moment)
         sides.append(
-            select(per_case.c.enterprise_id, literal(side), day, func.count())
+            select(per_case.c.enterprise_id, literal(side), beijing_day, func.count())
             .where(*answered)
-            .group_by(per_case.c.enterprise_id, day)
+            .group_by(per_case.c.enterprise_id, beijing_day)
         )
     anchor: datetime | None = None
     counted: dict[date, int] = {}

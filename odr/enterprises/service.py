@@ -121,4 +121,4 @@ def token_enterprise(
     if found is None or found.revoked_at is not None:
         return None
     found.last_used_at = now
-    return found, session.get(Enterprise, found.enterprise_id)
+    return found, session.get_one(Enterprise, found.enterprise_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from typing import Literal, overload
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -320,6 +321,10 @@ def change_status(
     )
 
 
+@overload
+def _parse_date(value: object, field: str, required: Literal[True]) -> date: ...
+@overload
+def _parse_date(value: object, field: str, required: bool) -> date | None: ...
 def _parse_date(value: object, field: str, required: bool) -> date | None:
     if isinstance(value, date):
         return value
@@ -387,7 +392,7 @@ def lift_mark(
     session: Session, mark: EnterpriseMark, actor: Actor, *, reason: str, now: datetime
 ) -> SupervisionRecord:
     """End a listing before its end date (or one without an end), with a reason."""
-    enterprise = session.get(Enterprise, mark.enterprise_id)
+    enterprise = session.get_one(Enterprise, mark.enterprise_id)
     _require_office(session, actor, enterprise)
     if mark.lifted_at is not None:
         raise InvalidData({"mark": "已撤销 / already lifted"})

@@ -85,9 +85,15 @@ GOODS_CATEGORIES = {
 
 # A plain CN mobile number (11 digits) that phonenumbers' own metadata calls a mobile: valid,
 # and its E.164 form is +86 and the digits. Most complaints give one; the full parse costs more.
-_CN_MOBILE = re.compile(
-    phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
-)
+def _mobile_pattern(region: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    if not pattern:
+        raise RuntimeError(f"phonenumbers has no mobile numbers for {region}")
+    return pattern
+
+
+_CN_MOBILE = re.compile(_mobile_pattern("CN"))
 
 
 def parse_phone(value: str) -> str:
@@ -296,6 +302,7 @@ def _parties(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[PartyInput
     """Co-complainants: a JSON list `co_complainants`, or the form's numbered fields
     party_name_1, party_phone_1, party_address_1, party_representative_1, party_consent_1."""
     listed = raw.get("co_complainants")
+    entries: Mapping[str, Any]
     if isinstance(listed, list):
         rows = [r if isinstance(r, Mapping) else {} for r in listed]
         keyed = [{f"party_{k}_{i}": v for k, v in r.items()} for i, r in enumerate(rows, 1)]

@@ -21,8 +21,10 @@ there is the commit order: the feed reads by id and numbers nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Row, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from odr.cases.models import Case, CaseEvent
 from odr.db.engine import is_sqlite
@@ -56,13 +58,14 @@ def number_committed_events(factory: sessionmaker[Session], batch: int = NUMBERI
             .values(feed_position=last + unnumbered.c.offset)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount
+        return cast(CursorResult[Any], result).rowcount
 
 
 def read_updates(
     session: Session, factory: sessionmaker[Session], cursor: int, limit: int
-) -> list[Row[tuple[int, CaseEvent, str | None, str]]]:
+) -> list[Row[int, CaseEvent, str | None, str]]:
     """(position, event, 12315 number, case number) of transferred cases after `cursor`."""
+    position: InstrumentedAttribute[int | None]
     if is_sqlite(session.get_bind()):
         position = CaseEvent.id
     else:

@@ -14,22 +14,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPDisconnectEvent,
+    HTTPRequestEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+from sqlalchemy import CursorResult, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 HEADER = b"idempotency-key"
 MAX_KEY = 200
 
@@ -64,7 +70,7 @@ def claim_keys(session: Session, claims: Sequence[Claim]) -> list[IdempotencyKey
     for claim in claims:
         first = stored.get((claim.client, claim.key))
         if first is None:
-            row = {
+            values: dict[str, Any] = {
                 "client": claim.client,
                 "key": claim.key,
                 "method": "POST",
@@ -72,8 +78,8 @@ def claim_keys(session: Session, claims: Sequence[Claim]) -> list[IdempotencyKey
                 "request_sha256": claim.digest,
                 "created_at": now,
             }
-            new.append(row)
-            stored[(claim.client, claim.key)] = IdempotencyKey(**row)  # a repeat finds it
+            new.append(values)
+            stored[(claim.client, claim.key)] = IdempotencyKey(**values)  # a repeat finds it
             results.append(None)
         elif (
             first.status is None
@@ -97,7 +103,7 @@ def _take_over(session: Session, dead: IdempotencyKey, now: datetime) -> Idempot
         .values(created_at=now)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if cast(CursorResult[Any], taken).rowcount != 1:
         return dead
     dead.created_at = now  # a retry later in the batch finds it running
     return None
@@ -147,17 +153,20 @@ async def _problem(send: Send, status: int, detail: str) -> None:
             "headers": [(b"content-type", b"application/problem+json")],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class IdempotencyMiddleware:
     """ASGI middleware for POST requests under /api/ that carry an Idempotency-Key."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
         raw_key = headers.get(HEADER)
         if raw_key is None or scope["method"] != "POST" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
@@ -170,7 +179,9 @@ class IdempotencyMiddleware:
         chunks: list[bytes] = []
         while True:  # the body is read once here and handed on unchanged
             message = await receive()
-            chunks.append(message.get("body", b""))
+            if message["type"] != "http.request":  # the client left: the body ends here
+                break
+            chunks.append(message["body"])
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
@@ -202,12 +213,14 @@ class IdempotencyMiddleware:
                         "headers": reply_headers,
                     }
                 )
-                await send({"type": "http.response.body", "body": first.body or b""})
+                await send(
+                    {"type": "http.response.body", "body": first.body or b"", "more_body": False}
+                )
             return
 
         sent = False
 
-        async def replay_body() -> Message:
+        async def replay_body() -> HTTPRequestEvent | HTTPDisconnectEvent:
             nonlocal sent
             if sent:
                 return {"type": "http.disconnect"}

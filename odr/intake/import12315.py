@@ -232,8 +232,8 @@ def _import_batch(
     filed = submit_batch(
         session, items, rules=rules, now=now, channel=CHANNEL, identity_verified=True
     )
-    for (position, record), (external_id, _), outcome in zip(pending, items, filed, strict=True):
-        results[position] = _outcome(record, external_id or "", outcome)
+    for (position, record), (filed_id, _), outcome in zip(pending, items, filed, strict=True):
+        results[position] = _outcome(record, filed_id or "", outcome)
     return [r for r in results if r is not None]
 
 

@@ -142,7 +142,7 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
         if line.strip():
             try:
                 yield number, json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 yield number, ParseProblem(number, f"not valid JSON: {exc.msg}")
 
 

@@ -55,6 +55,7 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
     # smtplib's own default context does not check the server's certificate: ours does.
     context = ssl.create_default_context(cafile=settings.smtp_ca_file)
     try:
+        smtp: smtplib.SMTP
         if settings.smtp_tls:
             smtp = smtplib.SMTP_SSL(
                 settings.smtp_host, settings.smtp_port, timeout=30, context=context

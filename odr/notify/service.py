@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
@@ -30,7 +30,7 @@ def audience_of(actor: Actor) -> tuple[str, int]:
     raise ValueError(f"{actor.role} has no in-app notifications")
 
 
-def _in_app(actor: Actor):  # type: ignore[no-untyped-def]
+def _in_app(actor: Actor) -> tuple[ColumnElement[bool], ...]:
     audience, audience_id = audience_of(actor)
     # Rows to the supervising office are addressed to it as an office too.
     audiences = ("office", "supervisor") if audience == "office" else (audience,)

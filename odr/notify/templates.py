@@ -61,7 +61,9 @@ def render(
 
 def _variables_used(env: Environment, name: str) -> set[str]:
     """Undeclared variables of a template and of the layouts it extends."""
-    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+    if env.loader is None:
+        raise ValueError("the notification templates' environment has no loader")
+    source = env.loader.get_source(env, name)[0]
     ast = env.parse(source)
     used = set(meta.find_undeclared_variables(ast))
     for parent in meta.find_referenced_templates(ast):

@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from pythonjsonlogger.json import JsonFormatter
 
@@ -112,9 +113,10 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        method = scope["method"]
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         token = request_id.set(rid)
@@ -135,11 +137,11 @@ class AccessLogMiddleware:
             number = (scope.get("path_params") or {}).get("number")
             access_log.info(
                 "%s %s %s",
-                scope["method"],
+                method,
                 route,
                 status,
                 extra={
-                    "method": scope["method"],
+                    "method": method,
                     "route": route,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 1),

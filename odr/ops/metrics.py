@@ -150,7 +150,7 @@ class _ProcessMetrics(Collector):
     def collect(self) -> Iterator[Metric]:
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            multiprocess.MultiProcessCollector(registry)
             yield from registry.collect()
         else:
             yield from REGISTRY.collect()

@@ -6,8 +6,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader
 from litestar import MediaType, Request, Response
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.types import ASGIApp
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -17,7 +18,10 @@ TOO_MANY = "尝试次数过多，请稍后再试 / too many attempts, please try
 @cache
 def _environment(portals: Environment) -> Environment:
     """The portals' Jinja environment (base.html, filters, gettext) that also finds our templates."""
-    return portals.overlay(loader=ChoiceLoader([FileSystemLoader(TEMPLATES), portals.loader]))  # type: ignore[list-item]
+    loaders: list[BaseLoader] = [FileSystemLoader(TEMPLATES)]
+    if portals.loader is not None:
+        loaders.append(portals.loader)
+    return portals.overlay(loader=ChoiceLoader(loaders))
 
 
 def too_many_requests(request: Request[Any, Any, Any], retry_after: int) -> ASGIApp:
@@ -35,9 +39,10 @@ def too_many_requests(request: Request[Any, Any, Any], retry_after: int) -> ASGI
             body, status_code=429, media_type="application/problem+json", headers=headers
         )
     else:
-        template = _environment(request.app.template_engine.engine).get_template(
-            "too_many_requests.html"
-        )
+        templates = request.app.template_engine
+        if not isinstance(templates, JinjaTemplateEngine):
+            raise RuntimeError("odr's pages need the Jinja template engine (odr/app.py)")
+        template = _environment(templates.engine).get_template("too_many_requests.html")
         html = template.render(request=request, minutes=max(1, -(-retry_after // 60)))
         response = Response(html, status_code=429, media_type=MediaType.HTML, headers=headers)
     return response.to_asgi_response(app=None, request=request)

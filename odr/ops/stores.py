@@ -50,14 +50,17 @@ class RedisCounters:
         name = f"{self.namespace}:{key}"
         async with self.redis.pipeline(transaction=True) as pipe:
             # SET NX starts the window once; INCR and TTL run in the same transaction.
-            pipe.set(name, 0, ex=window, nx=True).incr(name).ttl(name)
+            pipe.set(name, 0, ex=window, nx=True)
+            pipe.incr(name)
+            pipe.ttl(name)
             _, hits, ttl = await pipe.execute()
         return int(hits), max(int(ttl), 1)
 
     async def undo(self, key: str) -> None:
         name = f"{self.namespace}:{key}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.decr(name).ttl(name)
+            pipe.decr(name)
+            pipe.ttl(name)
             left, ttl = await pipe.execute()
         if int(left) <= 0 or int(ttl) < 0:
             await self.redis.delete(name)

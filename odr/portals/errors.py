@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
@@ -189,7 +190,7 @@ def handle_internal(request: Request, exc: Exception) -> Response | Template:
     return error_page(HTTP_500_INTERNAL_SERVER_ERROR, TRY_LATER, request)
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LoginRequired: redirect_to_login,
     InvalidData: handle_invalid_data,
     ValidationException: handle_validation,

@@ -49,6 +49,6 @@ def security_headers(production: bool) -> Callable[[Message, Scope], Awaitable[N
                 for name, value in headers
             ]
         headers += [(name, value) for name, value in extra.items() if name not in present]
-        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+        message["headers"] = headers
 
     return add_headers

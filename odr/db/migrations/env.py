@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from odr.db.base import Base
 from odr.db.engine import make_engine
@@ -13,7 +14,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def run_on(connection) -> None:  # type: ignore[no-untyped-def]
+def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

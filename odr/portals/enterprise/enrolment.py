@@ -36,7 +36,7 @@ class EnterpriseEnrolmentController(Controller):
         values: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Template:
-        enterprise = session.get(Enterprise, actor.enterprise_id)
+        enterprise = session.get_one(Enterprise, actor.enterprise_id)
         return Template(
             "enterprise/enrolment.html",
             context={
@@ -67,7 +67,7 @@ class EnterpriseEnrolmentController(Controller):
         data: UrlForm,
     ) -> Template | Redirect:
         """A manager signs the commitment and applies; the competent office decides."""
-        enterprise = db_session.get(Enterprise, manager.enterprise_id)
+        enterprise = db_session.get_one(Enterprise, manager.enterprise_id)
         try:
             supervision.apply(
                 db_session,

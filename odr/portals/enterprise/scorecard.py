@@ -45,7 +45,7 @@ class EnterpriseScorecardController(Controller):
     ) -> Template:
         weeks = window_weeks(weeks)
         since, until = default_window(utcnow(), weeks)
-        enterprise = db_session.get(Enterprise, actor.enterprise_id)
+        enterprise = db_session.get_one(Enterprise, actor.enterprise_id)
         return Template(
             "enterprise/scorecard.html",
             context={

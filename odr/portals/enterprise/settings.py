@@ -46,7 +46,7 @@ class EnterpriseSettingsController(Controller):
         status_code: int = 200,
         new_token: str | None = None,
     ) -> Template:
-        enterprise = session.get(Enterprise, manager.enterprise_id)
+        enterprise = session.get_one(Enterprise, manager.enterprise_id)
         kinds = catalog(rules.workflows.values())
         return Template(
             "enterprise/settings.html",
@@ -82,7 +82,7 @@ class EnterpriseSettingsController(Controller):
         manager: NamedDependency[Actor],
         data: UrlForm,
     ) -> Template | Redirect:
-        enterprise = db_session.get(Enterprise, manager.enterprise_id)
+        enterprise = db_session.get_one(Enterprise, manager.enterprise_id)
         try:
             set_webhook_url(enterprise, str(data.get("webhook_url", "")))
         except InvalidData as exc:
@@ -101,7 +101,7 @@ class EnterpriseSettingsController(Controller):
         manager: NamedDependency[Actor],
     ) -> Template:
         """Rotate the signing secret; the page shows the new one this once."""
-        enterprise = db_session.get(Enterprise, manager.enterprise_id)
+        enterprise = db_session.get_one(Enterprise, manager.enterprise_id)
         secret = rotate_webhook_secret(enterprise)
         return self._page(db_session, rules, manager, new_secret=secret)
 

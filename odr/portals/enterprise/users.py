@@ -186,15 +186,15 @@ class OwnPasswordController(Controller):
         data: UrlForm,
     ) -> Template:
         """A new password ends the user's other sessions; this one goes on."""
-        user = db_session.get(User, actor.user_id)
+        user = db_session.get_one(User, actor.user_id)  # the actor dependency found this user
         try:
             change_password(
-                user,  # type: ignore[arg-type]  # the actor dependency found this user
+                user,
                 str(data.get("current_password", ""))[:200],
                 str(data.get("new_password", ""))[:200],
                 str(data.get("confirm_password", ""))[:200],
             )
         except InvalidData as exc:
             return self._page(db_session, actor, exc.errors, status_code=400)
-        start_session(request, user)  # type: ignore[arg-type]
+        start_session(request, user)
         return self._page(db_session, actor, changed=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -19,7 +21,7 @@ from odr.offices.regions import regions
 from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
 
 
-def is_public(enterprise: Enterprise | None) -> bool:
+def is_public(enterprise: Enterprise | None) -> TypeGuard[Enterprise]:
     """A business has a public page; a group leader without a USCC is a private person."""
     return enterprise is not None and not (
         enterprise.kind == "group_leader" and not enterprise.uscc
