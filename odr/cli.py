@@ -86,8 +86,8 @@ def serve(host: str, port: int, no_background: bool) -> None:
     # which carry the client's address and raw path.
     app = create_app(settings)
     # What start-up made (the app, its rules, SQLAlchemy's and litestar's machinery) lives as
-    # long as the process: the collector's full passes no longer walk it. They did, about
-    # 100 ms each under load, stalling every request in flight (p99 of /health/live 122 ms).
+    # long as the process: the collector's full passes no longer walk it. They did, stalling
+    # every request in flight (the figures: benchmarks/README.md).
     gc.collect()
     gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)

@@ -224,7 +224,7 @@ def _open_cases(
 ) -> dict[tuple[str, int, str], Case]:
     """The earliest open case for each duplicate key (what _open_duplicate finds one by one),
     read along ix_cases_repeat. PostgreSQL reads a row-value IN of many keys along the index;
-    SQLite scanned the whole table for it (53 ms a chunk on 100,000 cases), so it is told to
+    SQLite scanned the whole table for it (benchmarks/README.md), so it is told to
     read the keys' phones along the index and check the row values there."""
     wanted = sorted(keys)
     sqlite = is_sqlite(session.get_bind())
@@ -397,7 +397,7 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
 @lru_cache(maxsize=64)
 def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> Compiled:
     """An INSERT of these columns, compiled once: compiling costs more than inserting a few
-    rows (a batch of one API complaint compiled three, about 1.6 ms)."""
+    rows (a batch of one API complaint compiled three: benchmarks/README.md)."""
     return insert(table).compile(dialect=dialect, column_keys=list(keys))
 
 

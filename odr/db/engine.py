@@ -75,7 +75,7 @@ class WriterQueue:
 # A commit leaves its pages in the WAL file; copying them into the database file (a
 # checkpoint, with an fsync of each) is the job of a thread of the process's own, not of the
 # writer whose commit made the WAL pass 1,000 pages, as SQLite does by itself: that writer
-# held the write lock meanwhile (a sweep of 10,000 due cases spent a fifth of its time so).
+# held the write lock meanwhile (a large sweep spent much of its time so: benchmarks/README.md).
 CHECKPOINT_DELAY_SECONDS = 0.2  # after a commit: the commits meanwhile are copied together
 CHECKPOINT_IDLE_SECONDS = 10.0  # the thread ends when no commit came for so long
 
@@ -166,7 +166,7 @@ class _QueuedWriterConnection(sqlite3.Connection):
 
     SQLite's busy handler waits for a lock another connection holds by sleeping 1, 2, 5, 10,
     ... 100 ms and trying again: with the threads of one `odr serve` taking turns to write,
-    the process idled in those sleeps (under load about 40 % of the time) while the lock was
+    the process idled in those sleeps (under load, much of the time) while the lock was
     free, and two processes on one file served fewer complaints than one. The next writer of
     this process now wakes at once, one of another process within a fraction of a
     millisecond."""
@@ -209,7 +209,7 @@ _JSON = msgspec.json.Encoder()
 
 def json_text(value: Any) -> str:
     """A JSON column's value as stored: compact, characters as they are (json.dumps, the
-    default, takes five times as long and writes each Chinese character as six bytes)."""
+    default, is several times slower and writes each Chinese character as six bytes)."""
     return _JSON.encode(value).decode("utf-8")
 
 

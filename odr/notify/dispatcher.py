@@ -155,8 +155,8 @@ def _record(
 ) -> int:
     """Write a batch's outcomes in one transaction, each only if our claim on it still holds
     (else another dispatcher took the row over): an executemany per kind of outcome (an ORM
-    UPDATE per row held SQLite's write lock about 0.7 ms a row, 73 ms a batch of 100). Returns
-    how many were recorded as sent."""
+    UPDATE per row held SQLite's write lock row after row: benchmarks/README.md). Returns how
+    many were recorded as sent."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for item, values in outcomes:
         rows = by_columns.setdefault(tuple(sorted(values)), [])

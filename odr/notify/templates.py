@@ -29,7 +29,8 @@ class Message:
 def environment(directory: Path) -> Environment:
     # No autoescape: SMS and text parts are plain text; _email.j2 escapes the HTML part itself.
     # Templates are read once per process (`odr notifications check` checks edits before a
-    # restart): checking each file's mtime on every message was a sixth of the dispatcher's time.
+    # restart): checking each file's mtime on every message cost the dispatcher dearly
+    # (benchmarks/README.md).
     return Environment(
         loader=FileSystemLoader(directory),
         auto_reload=False,

@@ -85,8 +85,8 @@ class DatabaseCollector(Collector):
     """Open cases by state, overdue cases and the outbox, counted from the database when scraped.
 
     Only open states: a count over the state index grows with the open cases, not with every
-    case ever closed (a GROUP BY over all cases was 160 ms for 50,000 on PostgreSQL here, which
-    would be about a minute at a year of national volume).
+    case ever closed (a GROUP BY over all cases grows with every year of national volume; the
+    figures: benchmarks/README.md).
     """
 
     def __init__(self, factory: sessionmaker[Session], states: dict[str, frozenset[str]]):
