@@ -426,24 +426,22 @@ def privacy() -> None:
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
     from odr.clock import utcnow
+    from odr.intake.idempotency import purge_replays
 
     try:
-        parse_age(older_than)
+        cutoff_of = parse_age(older_than)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from exc
     settings = _settings()
-    result = purge(
-        _factory(settings),
-        settings.evidence_dir,
-        older_than,
-        _parse_now(now) or utcnow(),
-        dry_run=dry_run,
-    )
+    factory = _factory(settings)
+    moment = _parse_now(now) or utcnow()
+    result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
+    replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"
     click.echo(
         f"{len(result.cases)} case(s) {verb}, {result.events_redacted} event(s) redacted, "
         f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
-        f"{result.replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
+        f"{replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
     )
     if result.skipped:
         click.echo(

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
@@ -31,7 +31,6 @@ from odr.cases.chain import PURGE_TRIGGER, canonical_json, content_digest, event
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.service import append_event
-from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification
 
 REDACTED = "（已删除）"
@@ -100,7 +99,6 @@ class PurgeResult:
     events_redacted: int = 0
     files_deleted: int = 0
     skipped: list[str] = field(default_factory=list)  # broken chains: not purged, verify names them
-    replays_deleted: int = 0  # API idempotency records (they keep response bodies) as old
 
 
 def _candidates(session: Session, cutoff: datetime, after_id: int, batch: int) -> list[Case]:
@@ -240,12 +238,4 @@ def purge(
         for sha in doomed:
             evidence_path(evidence_dir, sha).unlink(missing_ok=True)
             result.files_deleted += 1
-    with factory() as session:
-        old = IdempotencyKey.created_at < cutoff
-        if dry_run:
-            result.replays_deleted = session.scalar(select(func.count()).where(old)) or 0
-        else:
-            deleted = session.execute(delete(IdempotencyKey).where(old))
-            result.replays_deleted = cast(CursorResult[Any], deleted).rowcount
-            session.commit()
     return result

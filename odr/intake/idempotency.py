@@ -29,9 +29,9 @@ from litestar.types import (
     Scope,
     Send,
 )
-from sqlalchemy import CursorResult, bindparam, delete, insert, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
@@ -246,3 +246,17 @@ class IdempotencyMiddleware:
             await group_commit.run(
                 store_answers, Answer(client, key, status, content_type, bytes(answer))
             )
+
+
+def purge_replays(
+    factory: sessionmaker[Session], cutoff: datetime, *, dry_run: bool = False
+) -> int:
+    """Delete the stored answers claimed before `cutoff` (they keep response bodies, personal
+    data: `odr privacy purge` ends them with the cases); how many (would) go."""
+    with factory() as session:
+        old = IdempotencyKey.created_at < cutoff
+        if dry_run:
+            return session.scalar(select(func.count()).where(old)) or 0
+        deleted = session.execute(delete(IdempotencyKey).where(old))
+        session.commit()
+        return cast(CursorResult[Any], deleted).rowcount

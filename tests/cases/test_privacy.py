@@ -13,6 +13,7 @@ from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.privacy import REDACTED, parse_age, purge
 from odr.cli import main
 from odr.clock import utcnow
+from odr.intake.idempotency import purge_replays
 from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification
 
@@ -248,8 +249,8 @@ def test_old_api_replay_records_go_too(factory, settings):
 
     with factory.begin() as session:
         session.add_all([key("old", utcnow() - LATER), key("new", utcnow())])
-    dry = purge(factory, settings.evidence_dir, "3y", utcnow(), dry_run=True)
-    assert dry.replays_deleted == 1
-    assert purge(factory, settings.evidence_dir, "3y", utcnow()).replays_deleted == 1
+    cutoff = parse_age("3y")(utcnow())
+    assert purge_replays(factory, cutoff, dry_run=True) == 1
+    assert purge_replays(factory, cutoff) == 1
     with factory() as session:
         assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
