@@ -2,7 +2,8 @@
 
 A case's handlers see the consumer's phone and address whole on the case page; everywhere else
 (the inbox CSV export, the regulator's frequent-complainant list, SMS lines in the console log)
-they are masked here, one way.
+they are masked here, one way. It sits above the packages, beside clock and errors: cases,
+notify and the portals all mask, and none of them owns personal data's display.
 """
 
 from __future__ import annotations

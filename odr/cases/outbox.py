@@ -1,4 +1,5 @@
-"""Queue notifications in the transaction of the case event that causes them."""
+"""Queue notifications in the transaction of the case event that causes them (the case service
+writes the outbox rows; odr/notify/ delivers them and knows nothing of cases)."""
 
 from __future__ import annotations
 
