@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
@@ -23,6 +22,7 @@ from litestar.template import TemplateConfig
 
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
+from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, transaction
 from odr.db.group_commit import GroupCommit
 from odr.db.web import autocommit_off_handler_threads
@@ -66,7 +66,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     factory = make_session_factory(engine)
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
     with transaction(factory) as session:
-        pin_versions(session, rules, datetime.now(UTC))
+        pin_versions(session, rules, utcnow())
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
     ops = make_stores(settings, secret)  # sessions and rate limits: Redis or here
     group_commit = GroupCommit(factory)  # the API's writes, many requests to a transaction

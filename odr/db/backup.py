@@ -19,11 +19,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from odr.clock import utcnow
 from odr.db.engine import is_sqlite
 from odr.settings import Settings
 
@@ -102,7 +103,7 @@ def backup(settings: Settings, dest: Path, now: datetime | None = None) -> Backu
             files[relative.as_posix()] = _sha256(folder / relative)
         manifest = {
             "format": 1,
-            "created_at": (now or datetime.now(UTC)).isoformat(),
+            "created_at": (now or utcnow()).isoformat(),
             "files": files,
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from litestar.enums import ScopeType
@@ -33,6 +33,7 @@ from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.clock import utcnow
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
@@ -55,7 +56,7 @@ def claim_keys(session: Session, claims: Sequence[Claim]) -> list[IdempotencyKey
     claimed the key first. The same key twice in one batch: the second finds the first's claim.
     Two processes claiming one key at once: the later insert fails (IntegrityError), and the
     group commit tries each claim of its batch again alone."""
-    now = datetime.now(UTC)
+    now = utcnow()
     stored: dict[tuple[str, str], IdempotencyKey] = {}
     for client in {claim.client for claim in claims}:
         keys = sorted({claim.key for claim in claims if claim.client == client})

@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, get
@@ -37,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case
+from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.notify.models import Notification
 
@@ -111,7 +111,7 @@ class DatabaseCollector(Collector):
             overdue = session.scalar(
                 select(func.count())
                 .select_from(Case)
-                .where(Case.closed_at.is_(None), Case.due_at < datetime.now(UTC))
+                .where(Case.closed_at.is_(None), Case.due_at < utcnow())
             )
             outbox = dict(
                 session.execute(

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import pytest
 from complaints import complaint_form
@@ -43,6 +42,7 @@ from odr.cases.input import ComplaintInput
 from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
 from odr.cases.service import act, submit
 from odr.cases.sweeper import sweep
+from odr.clock import SHANGHAI
 from odr.engine.rules import Rules
 from odr.engine.workflow import FieldDef, TransitionDef, Workflow
 from odr.enterprises.models import Enterprise
@@ -53,7 +53,6 @@ from odr.offices.models import Office
 from odr.offices.service import supervised_ids
 from odr.routing.service import route
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 REFUSALS = (CaseForbidden, TransitionNotAllowed, InvalidData, ConditionsNotMet)
 UNKNOWN_TRIGGER = "no_such_trigger"
 REMIND_TRIGGER = "remind"
