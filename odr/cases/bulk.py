@@ -71,8 +71,7 @@ EVENTS = CaseEvent.__table__
 NOTIFICATIONS = Notification.__table__
 # Every column of a new case, with the model's default where it has one.
 CASE_DEFAULTS = {
-    # A model's default= is a ColumnDefault (it has .arg); the type names any generator.
-    column.key: column.default.arg if column.default is not None else None  # type: ignore[attr-defined]
+    column.key: column.default.arg if column.default is not None else None  # type: ignore[attr-defined]  # a model's default= is a ColumnDefault, which has .arg
     for column in CASES.columns
     if column.key != "id"
 }
@@ -298,8 +297,7 @@ def submit_batch(
     planned: list[_Planned] = []
     filed_here: dict[str, CaseValues] = {}  # external id -> a case created in this batch
     open_here: dict[tuple[str, int, str], _Planned] = {}
-    # `respondent` was an Enterprise | None in the loop above; here it may be InvalidData too.
-    for (external_id, item), respondent in zip(items, found, strict=True):  # type: ignore[assignment]
+    for (external_id, item), respondent in zip(items, found, strict=True):  # type: ignore[assignment]  # an Enterprise | None above, InvalidData too here
         if external_id is not None and external_id in filed_here:
             results.append(_joined(filed_here[external_id]))
             continue
@@ -405,10 +403,9 @@ def _execute_many(connection: Connection, compiled: Compiled, rows: list[dict[st
     """One executemany of rows with the same keys, each value bound by its column's type as
     SQLAlchemy would, a column at a time; the rows it changed. SQLAlchemy's own executemany
     costs several times the statement, row by row."""
-    # compile() of an insert gives a SQLCompiler, typed as any Compiled: these are its own.
-    processors = compiled._bind_processors  # type: ignore[attr-defined]  # noqa: SLF001 - the statement's own conversions
-    positional = compiled.positional  # type: ignore[attr-defined]  # (see above)
-    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]  # (see above)
+    processors = compiled._bind_processors  # type: ignore[attr-defined]  # noqa: SLF001 - the statement's own conversions, on the SQLCompiler compile() gives
+    positional = compiled.positional  # type: ignore[attr-defined]  # a SQLCompiler's, typed as any Compiled
+    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]  # a SQLCompiler's, typed as any Compiled
     columns = []
     for name in names:
         values = [row[name] for row in rows]
@@ -500,7 +497,7 @@ def act_batch(
             now,
         )
         event = chain_event(case, trigger, actor, from_state, payload, now)
-        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]  # (as above)
+        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]  # a case's values, read as a Case's
         rows = notification_rows(case, transition.notify, context, now, None, recipients)
         moved.append((case, Start(events=[event], notices=[(0, row) for row in rows])))
     store_changes(session, cases)

@@ -67,8 +67,7 @@ def make_environment(rules: Rules) -> Environment:
     env = Environment(
         loader=loader, autoescape=select_autoescape(default=True), extensions=["jinja2.ext.i18n"]
     )
-    # jinja2.ext.i18n adds this method to the Environment when the extension loads
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the jinja2.ext.i18n extension
     env.filters.update(
         local_datetime=local_datetime,
         local_date=local_date,
