@@ -5,7 +5,6 @@ form turned into the page again with what went wrong."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from odr.cases.campaigns import (
     suggested,
     tags_of,
 )
+from odr.cases.clocks import deadline_of
 from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
 from odr.cases.handlers import ASSIGN_TRIGGER, office_handlers
@@ -54,26 +54,6 @@ ESCALATION_REASONS = {
     "enterprise_declined": {"zh": "企业拒绝和解", "en": "Enterprise declined"},
     "offer_rejected": {"zh": "消费者拒绝和解方案", "en": "Offer rejected"},
 }
-
-
-@dataclass(frozen=True)
-class Deadline:
-    due_at: datetime
-    working_days_left: int
-    overdue: bool
-    # Counted across a year whose holiday notice is not known yet (Monday to Friday).
-    provisional: bool = False
-
-
-def deadline_of(case: Case, rules: Rules, now: datetime) -> Deadline | None:
-    if case.due_at is None:
-        return None
-    return Deadline(
-        due_at=case.due_at,
-        working_days_left=rules.calendar.working_days_left(case.due_at, now),
-        overdue=case.due_at < now,
-        provisional=case.deadline_provisional,
-    )
 
 
 def latest_offer(case: Case) -> dict[str, Any] | None:
