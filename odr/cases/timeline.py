@@ -63,6 +63,22 @@ def event_details(
     return details
 
 
+def visible_events(
+    case: Case, workflow: Workflow, role: str
+) -> list[tuple[CaseEvent, TransitionDef | None]]:
+    """The case's events this role may see, each with the transition it records (None for the
+    events that are no transition: filing, reminders, the purge)."""
+    seen = []
+    for event in case.events:
+        # By trigger, source and destination: an internal transition's destination is the state
+        # it was fired in, whichever of its sources that was.
+        transition = workflow.transition_for(event.trigger, event.from_state, event.to_state)
+        if transition is not None and transition.visible_to and role not in transition.visible_to:
+            continue
+        seen.append((event, transition))
+    return seen
+
+
 def timeline(
     case: Case,
     workflow: Workflow,
@@ -71,15 +87,10 @@ def timeline(
 ) -> list[TimelineEntry]:
     """The case's events as this role may see them (internal notes only for their authors)."""
     entries = []
-    for event in case.events:
-        # By trigger, source and destination: an internal transition's destination is the state
-        # it was fired in, whichever of its sources that was.
-        transition = workflow.transition_for(event.trigger, event.from_state, event.to_state)
+    for event, transition in visible_events(case, workflow, role):
         if transition is None:
             label = EVENT_LABELS.get(event.trigger, {"zh": event.trigger, "en": event.trigger})
             details: list[tuple[Label, str]] = []
-        elif transition.visible_to and role not in transition.visible_to:
-            continue
         else:
             label = transition.label
             details = event_details(workflow, transition, event, campaigns or {})
