@@ -62,10 +62,16 @@ class Action(msgspec.Struct):
     fields: dict[str, dict[str, Any]]
 
 
+class Detail(msgspec.Struct):
+    label: dict[str, str]
+    value: str
+
+
 class Event(msgspec.Struct):
     at: datetime
     label: dict[str, str]
     actor: str
+    details: list[Detail]  # what its actor gave (a message's text, an offer's terms)
 
 
 class CaseDetail(msgspec.Struct):
@@ -154,7 +160,13 @@ class EnterpriseApi(Controller):
             amount=str(case.amount) if case.amount is not None else None,
             order_number=case.order_number,
             timeline=[
-                Event(e.at, dict(e.label), e.actor) for e in timeline(case, workflow, actor.role)
+                Event(
+                    e.at,
+                    dict(e.label),
+                    e.actor,
+                    [Detail(dict(label), value) for label, value in e.details],
+                )
+                for e in timeline(case, workflow, actor.role)
             ],
             actions=[
                 Action(
