@@ -36,6 +36,7 @@ test: install
 lint: install
 	$(BIN)/ruff check odr tests benchmarks
 	$(BIN)/ruff format --check odr tests benchmarks
+	$(BIN)/lint-imports
 
 # Every benchmark script (not the _helpers, not table.py), then one table of their figures.
 # The scale databases are built once and cached under var/bench/.
