@@ -1,5 +1,6 @@
 """The layers of ARCHITECTURE.md as import-linter contracts (pyproject.toml): the domain never
-imports the faces, directly or through another module."""
+imports the faces, directly or through another module, nor the web framework (its errors are
+its own; only the faces turn them into status codes)."""
 
 from __future__ import annotations
 
