@@ -9,20 +9,23 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
+from odr.cases.access import load_case
+from odr.cases.actions import available_actions, perform
+from odr.cases.campaigns import load_campaigns
 from odr.cases.models import Case
-from odr.cases.service import act
+from odr.cases.timeline import timeline
 from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
 from odr.errors import CaseForbidden
 from odr.intake.api import MAX_ID, problem_responses
-from odr.portals.case_page import load_case, timeline
+from odr.settings import Settings
 
 
 def provide_token_actor(request: Request, db_session: NamedDependency[Session]) -> Actor:
@@ -60,10 +63,16 @@ class Action(msgspec.Struct):
     fields: dict[str, dict[str, Any]]
 
 
+class Detail(msgspec.Struct):
+    label: dict[str, str]
+    value: str
+
+
 class Event(msgspec.Struct):
     at: datetime
     label: dict[str, str]
     actor: str
+    details: list[Detail]  # what its actor gave (a message's text, an offer's terms)
 
 
 class CaseDetail(msgspec.Struct):
@@ -152,7 +161,13 @@ class EnterpriseApi(Controller):
             amount=str(case.amount) if case.amount is not None else None,
             order_number=case.order_number,
             timeline=[
-                Event(e.at, dict(e.label), e.actor) for e in timeline(case, workflow, actor.role)
+                Event(
+                    e.at,
+                    dict(e.label),
+                    e.actor,
+                    [Detail(dict(label), value) for label, value in e.details],
+                )
+                for e in timeline(case, workflow, actor.role)
             ],
             actions=[
                 Action(
@@ -168,7 +183,7 @@ class EnterpriseApi(Controller):
                         if f.type != "file"
                     },
                 )
-                for t in workflow.available(case.state, actor.role)
+                for t in available_actions(case, actor, rules)
             ],
         )
 
@@ -185,12 +200,11 @@ class EnterpriseApi(Controller):
         actor: NamedDependency[Actor],
         number: FromPath[str],
         trigger: FromPath[str],
+        settings: NamedDependency[Settings],
         data: JSONBody[dict[str, str]],
     ) -> CaseSummary:
         """Fire a trigger as the portal would; 400 names bad fields, 409 if not allowed now."""
         case = load_case(db_session, number, actor)
-        try:
-            act(db_session, case, trigger, actor, data, rules=rules)
-        except CaseForbidden:
-            raise NotFoundException("no such case") from None
+        campaigns = load_campaigns(settings.workflows_dir)
+        perform(db_session, case, trigger, actor, data, rules=rules, campaigns=campaigns)
         return _summary(case, rules, utcnow())

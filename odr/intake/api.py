@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from odr.cases.models import Case
 from odr.cases.service import check_access_code
+from odr.cases.timeline import visible_events
 from odr.db.group_commit import GroupCommit
 from odr.engine.rules import Rules
 from odr.enterprises import service as enterprises
@@ -201,7 +202,7 @@ class IntakeApi(Controller):
                     e.to_state,
                     "consumer" if e.actor_role == "consumer" else e.actor_label,
                 )
-                for e in case.events
+                for e, _ in visible_events(case, workflow, "consumer")
             ],
         )
 

@@ -18,6 +18,8 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
+from odr.cases.access import CaseNotFound
+from odr.errors import CaseForbidden, ConcurrentChange
 from odr.db.engine import database_unavailable
 from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
@@ -73,6 +75,11 @@ ADVICE: dict[int, Label] = {
     },
 }
 CSRF_FAILED = {"zh": "页面已过期，表单未能提交。", "en": "The page expired: the form was not sent."}
+NO_SUCH_CASE = {"zh": "案件不存在。", "en": "No such case."}
+CASE_CHANGED = {
+    "zh": "案件刚被他人更改，您的操作未被保存。",
+    "en": "The case was changed meanwhile: your action was not saved.",
+}
 NOT_AVAILABLE = {"zh": "该操作当前不可用。", "en": "This action is not available now."}
 TRY_LATER = {"zh": "服务暂时出错。", "en": "Something went wrong on our side."}
 DATABASE_AWAY = {"zh": "数据库暂时无法连接。", "en": "The database is unreachable for the moment."}
@@ -157,6 +164,19 @@ def handle_not_allowed(request: Request, exc: Exception) -> Response | Template:
     return error_page(409, NOT_AVAILABLE, request)
 
 
+def handle_no_such_case(request: Request, exc: Exception) -> Response | Template:
+    """A case the actor may not see, or may not act on, is one that does not exist for them."""
+    if _is_api(request):
+        return problem(404, "no such case")
+    return error_page(404, NO_SUCH_CASE, request)
+
+
+def handle_concurrent_change(request: Request, exc: ConcurrentChange) -> Response | Template:
+    if _is_api(request):
+        return problem(409, "the case changed meanwhile: read it again and retry")
+    return error_page(409, CASE_CHANGED, request)
+
+
 def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     if _is_api(request):
         return problem(exc.status_code, str(exc.detail))
@@ -196,6 +216,9 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: handle_validation,
     TransitionNotAllowed: handle_not_allowed,
     ConditionsNotMet: handle_not_allowed,
+    CaseNotFound: handle_no_such_case,
+    CaseForbidden: handle_no_such_case,
+    ConcurrentChange: handle_concurrent_change,
     HTTPException: handle_http,
     SQLAlchemyError: handle_database,
     Exception: handle_internal,

@@ -10,11 +10,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
+from odr.cases.access import load_case
 from odr.cases.campaigns import load_campaigns
 from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import in_app_messages, mark_all_read, unread_count
-from odr.portals.case_page import case_context, load_case, perform_action
+from odr.portals.case_page import case_context, perform_action
 from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm
 from odr.settings import Settings
 

@@ -102,3 +102,18 @@ def test_control_characters_are_refused_not_stored(client):
     assert response.json()["errors"] == [
         {"field": "facts", "message": "含有不可见的控制字符 / contains control characters"}
     ]
+
+
+def test_the_consumer_reads_no_event_kept_for_the_enterprise(client, other_client, demo_logins):
+    created = client.client.post("/api/v1/complaints", json=api_complaint()).json()
+    number, code = created["number"], created["access_code"]
+    other_client.login("enterprise", "meituan", demo_logins["meituan"])
+    noted = other_client.post(f"/enterprise/cases/{number}/act/add_note", {"note": "内部记录"})
+    assert noted.status_code == 200 and "内部记录" in noted.text
+    told = other_client.post(
+        f"/enterprise/cases/{number}/act/message_consumer", {"message": "请提供订单截图"}
+    )
+    assert told.status_code == 200
+    case = client.client.get(f"/api/v1/cases/{number}", headers={"X-Access-Code": code})
+    triggers = [item["trigger"] for item in case.json()["timeline"]]
+    assert triggers == ["submit", "route", "message_consumer"]  # the note is not among them

@@ -77,3 +77,42 @@ def test_missing_wrong_and_revoked_tokens_are_refused(other_client, demo_logins)
         ).status_code
         == 401
     )
+
+
+def test_a_case_not_its_own_is_not_found_to_read_or_act_on(
+    file_complaint, other_client, demo_logins
+):
+    shop_case, _ = file_complaint(respondent_name="南宁市兴宁区好又多便利店", order_number="S")
+    token = new_token(other_client, demo_logins)
+    api = other_client.client
+    auth = {"Authorization": f"Bearer {token}"}
+    for number in (shop_case, "NO-SUCH-CASE"):
+        read = api.get(f"/api/v1/enterprise/cases/{number}", headers=auth)
+        fired = api.post(
+            f"/api/v1/enterprise/cases/{number}/actions/decline",
+            json={"reason": "不是本企业"},
+            headers=auth,
+        )
+        for response in (read, fired):
+            assert response.status_code == 404, (number, response.text)
+            assert response.json()["detail"] == "no such case"
+
+
+def test_the_timeline_carries_what_each_party_wrote(
+    client, file_complaint, other_client, demo_logins
+):
+    number, _ = file_complaint()
+    sent = client.post(f"/track/{number}/act/send_message", {"message": "请尽快退款"})
+    assert sent.status_code == 200
+    token = new_token(other_client, demo_logins)
+    auth = {"Authorization": f"Bearer {token}"}
+    api = other_client.client
+    noted = api.post(
+        f"/api/v1/enterprise/cases/{number}/actions/add_note",
+        json={"note": "已联系门店"},
+        headers=auth,
+    )
+    assert noted.status_code == 200, noted.text
+    timeline = api.get(f"/api/v1/enterprise/cases/{number}", headers=auth).json()["timeline"]
+    details = [[(d["label"]["zh"], d["value"]) for d in e["details"]] for e in timeline]
+    assert details[-2:] == [[("留言", "请尽快退款")], [("记录（仅本企业可见）", "已联系门店")]]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor, consumer_actor
+from odr.cases.access import load_case
 from odr.cases.evidence import check_evidence
 from odr.cases.followup import rate
 from odr.cases.models import Case
@@ -28,7 +29,7 @@ from odr.intake.complaint import (
     parse_report,
 )
 from odr.ops.ratelimit import tracking_limit
-from odr.portals.case_page import case_context, load_case, perform_action
+from odr.portals.case_page import case_context, perform_action
 from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
 from odr.settings import Settings
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
+from odr.cases.clocks import deadline_of
 from odr.cases.models import REPORT_CLAIM
 from odr.cases.paging import Cursor
 from odr.clock import utcnow
@@ -29,7 +30,6 @@ from odr.enterprises.cases import (
 )
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
-from odr.portals.case_page import deadline_of
 from odr.portals.enterprise.export import EXPORT_COLUMNS, cases_csv
 from odr.portals.i18n import language_of
 from odr.portals.staff_controller import StaffController

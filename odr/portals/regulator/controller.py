@@ -16,6 +16,7 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.web import provide_regulator_actor
 from odr.cases.campaigns import load_campaigns
+from odr.cases.clocks import deadline_of
 from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
 from odr.cases.models import CHANNELS, REPORT_CLAIM
 from odr.cases.paging import Cursor
@@ -30,7 +31,7 @@ from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
-from odr.portals.case_page import ESCALATION_REASONS, deadline_of
+from odr.portals.case_page import ESCALATION_REASONS
 from odr.portals.staff_controller import StaffController
 from odr.settings import Settings
 
