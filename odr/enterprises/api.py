@@ -23,7 +23,6 @@ from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
-from odr.errors import CaseForbidden
 from odr.intake.api import MAX_ID, problem_responses
 from odr.settings import Settings
 

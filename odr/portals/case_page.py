@@ -34,6 +34,7 @@ from odr.cases.models import Case
 from odr.cases.timeline import timeline
 from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
+from odr.engine.workflow import TransitionDef
 from odr.errors import (
     ConcurrentChange,
     ConditionsNotMet,

@@ -19,9 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
 from odr.cases.access import CaseNotFound
-from odr.errors import CaseForbidden, ConcurrentChange
 from odr.db.engine import database_unavailable
-from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
+from odr.errors import (
+    CaseForbidden,
+    ConcurrentChange,
+    ConditionsNotMet,
+    InvalidData,
+    TransitionNotAllowed,
+)
 
 log = logging.getLogger("odr.errors")
 Label = Mapping[str, str]
