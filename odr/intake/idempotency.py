@@ -3,8 +3,10 @@ creates nothing (draft-ietf-httpapi-idempotency-key-header).
 
 The first request with a key claims it in the database before it runs; the answer is stored when
 it is done (a 5xx frees the key for a retry). Claims and answers are written through the
-process's group commit (odr/db/group_commit.py), many requests' to a transaction. The same key with another body is refused (422),
-and a retry while the first is still running gets 409. A claim with no answer after its lease
+process's group commit (odr/db/group_commit.py), many requests' to a transaction. A key
+belongs to the caller's credentials, or for an anonymous caller to the request itself
+(client_scope): the same key with another body is refused (422) for a caller with credentials
+and is another key for an anonymous one; a retry while the first is still running gets 409. A claim with no answer after its lease
 (ODR_IDEMPOTENCY_LEASE, 60 s) belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
 request again. A complaint the dead process had already filed is then found as the same open
 case (odr/cases/service.py's duplicate rule) and answered with its number, not filed twice.
@@ -32,6 +34,21 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 HEADER = b"idempotency-key"
 MAX_KEY = 200
+
+
+def request_digest(path: str, body: bytes) -> str:
+    """SHA-256 of a request's path and body: a key's retries must send the same."""
+    return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+def client_scope(authorization: bytes | None, digest: str) -> str:
+    """Whose key it is. A caller with credentials: the credentials. An anonymous caller: the
+    request itself (path and body, which holds the complainant's phone), since anyone may send
+    an anonymous key: another caller who guessed or saw a key would otherwise be answered with
+    the first caller's access code, or squat the key (422 for the rightful caller)."""
+    if authorization:
+        return hashlib.sha256(authorization).hexdigest()
+    return hashlib.sha256(b"anonymous\n" + digest.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -174,8 +191,8 @@ class IdempotencyMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
-        client = hashlib.sha256(headers.get(b"authorization", b"public")).hexdigest()
+        digest = request_digest(scope["path"], body)
+        client = client_scope(headers.get(b"authorization"), digest)
         state = scope["app"].state
         group_commit: GroupCommit = state["group_commit"]
         lease = timedelta(seconds=state["settings"].idempotency_lease_seconds)
