@@ -26,7 +26,6 @@ def _factory(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-def]
     """The rules; `pinned` also gives workflows their stored versions (needs the database)."""
-    from odr.cases.service import utcnow
     from odr.cases.workflow_versions import pin_versions
     from odr.db.engine import transaction
     from odr.engine.rules import load_rules
@@ -35,14 +34,19 @@ def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-
     if pinned:
         factory = _factory(settings)
         with transaction(factory) as session:
-            pin_versions(session, rules, utcnow())
+            pin_versions(session, rules, _now(settings))
         factory.kw["bind"].dispose()  # no connection left open behind the caller's back
     return rules
 
 
-def _parse_now(value: str | None) -> datetime | None:
+def _now(settings: Settings, value: str | None = None) -> datetime:
+    """The one clock of every command: --now when given, else now moved by ODR_CLOCK_OFFSET (as
+    the loops of `odr serve` and `odr worker` see it), so what a moved sweep queues, a dispatch
+    with the same clock finds due."""
+    from odr.cases.sweeper import clock
+
     if value is None:
-        return None
+        return clock(settings)
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise click.BadParameter(
@@ -138,7 +142,6 @@ def db_upgrade() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
 @click.option("--now", help="Generate the cases as of this moment (ISO 8601 with zone).")
 def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
-    from odr.cases.service import utcnow
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
     from odr.demo_cases import generate_cases
@@ -152,7 +155,7 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
                 click.echo("demo data: the database already has data; nothing loaded")
                 return
             raise click.ClickException("the database already has data")
-        logins = load_demo(session, utcnow()) if empty else []
+        logins = load_demo(session, _now(settings)) if empty else []
     if logins:
         click.echo("Demo logins (passwords are shown only now) / 演示账号（密码只显示这一次）:")
         for login in logins:
@@ -169,7 +172,7 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
                 factory,
                 rules,
                 cases,
-                _parse_now(now) or utcnow(),
+                _now(settings, now),
                 overdue=overdue,
                 seed=seed,
                 progress=bar.update,
@@ -183,7 +186,7 @@ def sweep(now: str | None) -> None:
     from odr.cases.sweeper import sweep as run_sweep
 
     settings = _settings()
-    result = run_sweep(_factory(settings), _rules(settings), now=_parse_now(now))
+    result = run_sweep(_factory(settings), _rules(settings), now=_now(settings, now))
     click.echo(f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent")
 
 
@@ -201,16 +204,18 @@ def deadlines_recompute() -> None:
     from odr.cases.sweeper import recount_provisional
 
     settings = _settings()
-    changed = recount_provisional(_factory(settings), _rules(settings))
+    changed = recount_provisional(_factory(settings), _rules(settings), now=_now(settings))
     click.echo(f"{changed} deadline(s) recounted")
 
 
 @main.command(help="Deliver due notifications once.")
-def dispatch() -> None:
+@click.option("--now", help="Pretend it is this moment (ISO 8601 with zone), as `odr sweep --now`.")
+def dispatch(now: str | None) -> None:
     from odr.notify.dispatcher import dispatch as run_dispatch
 
     settings = _settings()
-    click.echo(f"{run_dispatch(_factory(settings), settings)} notification(s) sent")
+    sent = run_dispatch(_factory(settings), settings, now=_now(settings, now))
+    click.echo(f"{sent} notification(s) sent")
 
 
 @main.group(help="Audit commands.")
@@ -322,7 +327,6 @@ def workflow_readme() -> None:
 def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
     import csv
 
-    from odr.cases.service import utcnow
     from odr.intake.import12315 import RecordResult, import_records
     from odr.intake.transfer12315 import read_records
 
@@ -332,7 +336,7 @@ def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
         raise click.ClickException(f"{file}: {problems[0].reason}")
     rules, factory = _rules(settings), _factory(settings)
     with click.progressbar(length=len(records), label="importing", show_pos=True) as bar:
-        results = import_records(factory, records, rules, utcnow(), progress=bar.update)
+        results = import_records(factory, records, rules, _now(settings), progress=bar.update)
     results += [RecordResult(p.line, "", "rejected", reason=p.reason) for p in problems]
     counts = {s: sum(r.status == s for r in results) for s in ("created", "duplicate", "rejected")}
     click.echo(
@@ -419,7 +423,6 @@ def privacy() -> None:
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
-    from odr.cases.service import utcnow
 
     try:
         parse_age(older_than)
@@ -430,7 +433,7 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
         _factory(settings),
         settings.evidence_dir,
         older_than,
-        _parse_now(now) or utcnow(),
+        _now(settings, now),
         dry_run=dry_run,
     )
     verb = "would be purged" if dry_run else "purged"
