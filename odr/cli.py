@@ -16,12 +16,13 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+def _factory(settings: Settings, statement_timeout: bool = True):  # type: ignore[no-untyped-def]
     from odr.db.base import import_models
-    from odr.db.engine import make_engine, make_session_factory
+    from odr.db.engine import make_engine, make_session_factory, timeouts_of
 
     import_models()  # every table a foreign key may name (e.g. cases -> users in a worker)
-    return make_session_factory(make_engine(settings.database_url))
+    timeouts = timeouts_of(settings, statement=statement_timeout)
+    return make_session_factory(make_engine(settings.database_url, timeouts))
 
 
 def _rules(settings: Settings, pinned: bool = True):  # type: ignore[no-untyped-def]
@@ -147,7 +148,7 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
     from odr.demo_cases import generate_cases
 
     settings = _settings()
-    factory = _factory(settings)
+    factory = _factory(settings, statement_timeout=False)
     with transaction(factory) as session:
         empty = is_empty(session)
         if not empty and not cases:
@@ -229,7 +230,7 @@ def audit_verify() -> None:
 
     settings = _settings()
     problems = 0
-    with _factory(settings)() as session:
+    with _factory(settings, statement_timeout=False)() as session:
         for problem in verify_all(session):
             problems += 1
             click.echo(str(problem))

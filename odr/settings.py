@@ -44,6 +44,11 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     dispatch_interval_seconds: float = 5.0
     dispatch_max_attempts: int = 8
+    # PostgreSQL: how long to wait for the server (odr/db/engine.py's Timeouts) before 503.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 10.0
+    db_pool_timeout_seconds: float = 10.0
+    db_keepalive_seconds: float = 30.0
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
     smtp_host: str | None = None
@@ -116,6 +121,10 @@ class Settings:
             "sms_token": env.get("ODR_SMS_TOKEN") or None,
             "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
             "idempotency_lease_seconds": float(env.get("ODR_IDEMPOTENCY_LEASE", "60")),
+            "db_connect_timeout_seconds": float(env.get("ODR_DB_CONNECT_TIMEOUT", "5")),
+            "db_statement_timeout_seconds": float(env.get("ODR_DB_STATEMENT_TIMEOUT", "10")),
+            "db_pool_timeout_seconds": float(env.get("ODR_DB_POOL_TIMEOUT", "10")),
+            "db_keepalive_seconds": float(env.get("ODR_DB_KEEPALIVE", "30")),
             "transfer_token": env.get("ODR_12315_TOKEN") or None,
             "public_url": env.get("ODR_PUBLIC_URL", "http://127.0.0.1:8000"),
             "debug": _bool("ODR_DEBUG", False),
