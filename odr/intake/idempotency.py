@@ -14,8 +14,10 @@ case (odr/cases/service.py's duplicate rule) and answered with its number, not f
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from odr.db.engine import database_unavailable
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
@@ -32,6 +35,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+log = logging.getLogger("odr.intake")
 HEADER = b"idempotency-key"
 MAX_KEY = 200
 
@@ -247,6 +251,42 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await group_commit.run(
-                store_answers, Answer(client, key, status, content_type, bytes(answer))
-            )
+            await _store(group_commit, Answer(client, key, status, content_type, bytes(answer)))
+
+
+# Answers kept for their keys while the database is away (a reference, or the task is lost).
+_storing: set[asyncio.Task[None]] = set()
+STORE_RETRY_FIRST, STORE_RETRY_MAX = 0.5, 10.0  # seconds between tries, doubling
+
+
+async def _store(group_commit: GroupCommit, answer: Answer) -> None:
+    """Keep the answer for the key's retries (or free the key after a 5xx). The answer may have
+    gone out already when the database went away: the key would then answer 409 until its
+    lease ran out, and the retry after it would find the case as a duplicate, without the
+    access code of the first answer. So it is stored once the database answers again, by a
+    task of its own (the request is done), never left half-claimed while the process lives."""
+    try:
+        await group_commit.run(store_answers, answer)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("Idempotency-Key answer not stored, the database is away: storing it later")
+        task = asyncio.get_running_loop().create_task(_store_when_back(group_commit, answer))
+        _storing.add(task)
+        task.add_done_callback(_storing.discard)
+
+
+async def _store_when_back(group_commit: GroupCommit, answer: Answer) -> None:
+    delay = STORE_RETRY_FIRST
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await group_commit.run(store_answers, answer)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("Idempotency-Key answer not stored")
+                return
+            delay = min(delay * 2, STORE_RETRY_MAX)
+        else:
+            log.info("Idempotency-Key answer stored now that the database answers again")
+            return

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 from complaints import complaint_form
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from odr.cases.models import Case
+from odr.intake import idempotency
 from odr.intake.idempotency import client_scope, request_digest
 from odr.intake.models import IdempotencyKey
 
@@ -141,4 +144,42 @@ def test_a_complaint_filed_before_the_process_died_is_not_filed_twice(client, fa
     retried = _post(client, request, "k-dead-2")
     assert retried.status_code in (200, 201), retried.text
     assert retried.json()["number"] == filed["number"]
+    assert count(factory) == 1
+
+
+def test_an_answer_not_stored_while_the_database_was_away_is_stored_once_it_is_back(
+    client, factory, monkeypatch
+):
+    """The answer went out, then storing it failed (the database went away): the key is
+    completed once the database answers, so a retry gets the first answer, access code and
+    all, instead of 409 until the lease runs out and then the case as a duplicate."""
+    real_store = idempotency.store_answers
+    failures: list[int] = []
+
+    def away_once(session, answers):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(1)
+            raise OperationalError("UPDATE", {}, ConnectionError("server closed the connection"))
+        return real_store(session, answers)
+
+    monkeypatch.setattr(idempotency, "store_answers", away_once)
+    monkeypatch.setattr(idempotency, "STORE_RETRY_FIRST", 0.05)
+    request = body(order_number="AWAY-1")
+    first = _post(client, request, "k-away")
+    assert first.status_code == 201, first.text
+    assert failures == [1]
+
+    def stored() -> bool:
+        with factory() as session:
+            return (
+                session.scalar(select(IdempotencyKey.status).where(IdempotencyKey.key == "k-away"))
+                == 201
+            )
+
+    deadline = time.monotonic() + 30
+    while not stored() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    retry = _post(client, request, "k-away")
+    assert retry.status_code == 201, retry.text
+    assert retry.json() == first.json() and retry.headers["idempotent-replayed"] == "true"
     assert count(factory) == 1
