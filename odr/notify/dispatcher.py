@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.db.engine import database_unavailable, is_sqlite
 from odr.enterprises.models import Enterprise
@@ -81,7 +83,9 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
             )
             .returning(
                 table.c.id,
+                table.c.case_id,
                 table.c.kind,
+                table.c.audience,
                 table.c.channel,
                 table.c.recipient,
                 table.c.locale,
@@ -90,28 +94,66 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
                 table.c.audience_id,
             )
         ).all()
-        webhooks = {r.audience_id for r in rows if r.channel == "webhook"}
-        secrets_by_enterprise = dict(
-            session.execute(
-                select(Enterprise.id, Enterprise.webhook_secret).where(Enterprise.id.in_(webhooks))
-            ).all()
-            if webhooks
-            else []
-        )
+        addresses = _addresses_now(session, rows)
     claimed = [
         Claimed(
             row.id,
             row.kind,
             row.channel,
-            row.recipient,
+            addresses.get(row.id, (row.recipient, None))[0],
             row.locale,
             dict(row.context),
             row.attempts,
-            secrets_by_enterprise.get(row.audience_id or 0),
+            addresses.get(row.id, (row.recipient, None))[1],
         )
         for row in sorted(rows, key=lambda row: row.id)
     ]
     return token, claimed
+
+
+def _addresses_now(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str | None]]:
+    """Where each claimed message goes now: (address, webhook secret) by notification id.
+
+    A row keeps the address it was queued with, for the record; an address corrected since
+    (an enterprise's webhook in its settings, say) must take the messages still waiting and the
+    dead letters a regulator retries, not the dead address. Webhooks go to the enterprise's
+    webhook as it is (none left: the delivery fails), the consumer's messages to the case's
+    phone and e-mail as they are; an enterprise's subscribed addresses are themselves the
+    subscription."""
+    webhooks = {r.audience_id for r in rows if r.channel == "webhook"}
+    enterprises = (
+        {
+            e.id: (e.webhook_url, e.webhook_secret)
+            for e in session.execute(
+                select(Enterprise.id, Enterprise.webhook_url, Enterprise.webhook_secret).where(
+                    Enterprise.id.in_(webhooks)
+                )
+            )
+        }
+        if webhooks
+        else {}
+    )
+    consumers = {r.case_id for r in rows if r.audience == "consumer"}
+    contacts = (
+        {
+            c.id: {"sms": c.complainant_phone, "email": c.complainant_email}
+            for c in session.execute(
+                select(Case.id, Case.complainant_phone, Case.complainant_email).where(
+                    Case.id.in_(consumers)
+                )
+            )
+        }
+        if consumers
+        else {}
+    )
+    found: dict[int, tuple[str, str | None]] = {}
+    for row in rows:
+        if row.channel == "webhook":
+            url, secret = enterprises.get(row.audience_id or 0, (None, None))
+            found[row.id] = (url or "", secret)
+        elif row.audience == "consumer" and row.channel in ("sms", "email"):
+            found[row.id] = (contacts.get(row.case_id, {}).get(row.channel) or row.recipient, None)
+    return found
 
 
 def webhook_payload(item: Claimed) -> dict[str, Any]:
@@ -122,6 +164,8 @@ def webhook_payload(item: Claimed) -> dict[str, Any]:
 def deliver(settings: Settings, item: Claimed) -> Message:
     """Send one message; raise on failure. Returns what was sent."""
     if item.channel == "webhook":
+        if not item.recipient:
+            raise DeliveryError("webhook: the enterprise has no webhook now")
         if not item.webhook_secret:
             raise DeliveryError("webhook: the enterprise has no secret")
         body = send_webhook(
