@@ -46,6 +46,25 @@ class Claimed:
     context: dict[str, Any]
     attempts: int
     webhook_secret: str | None
+    audience: str = "consumer"
+
+
+# Where each audience reads a case: the consumer's tracking page, or the staff portal's case.
+CASE_PAGES = {
+    "consumer": "/track/{number}",
+    "enterprise": "/enterprise/cases/{number}",
+    "office": "/regulator/cases/{number}",
+    "supervisor": "/regulator/cases/{number}",
+}
+
+
+def case_url(settings: Settings, audience: str, case_number: str | None) -> str:
+    """The page of the case for this audience (the portal's front page when no case)."""
+    if not case_number:
+        return settings.public_url + ("/track" if audience == "consumer" else f"/{audience}")
+    return settings.public_url + CASE_PAGES.get(audience, CASE_PAGES["consumer"]).format(
+        number=case_number
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -105,6 +124,7 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
             dict(row.context),
             row.attempts,
             addresses.get(row.id, (row.recipient, None))[1],
+            row.audience,
         )
         for row in sorted(rows, key=lambda row: row.id)
     ]
@@ -177,7 +197,11 @@ def deliver(settings: Settings, item: Claimed) -> Message:
             webhook_payload(item),
         )
         return Message(subject=item.kind, text=body.decode("utf-8"))
-    context = item.context | {"public_url": settings.public_url}
+    context = item.context | {
+        "public_url": settings.public_url,
+        "audience": item.audience,
+        "case_url": case_url(settings, item.audience, item.context.get("case_number")),
+    }
     message = render(settings.notifications_dir, item.locale, item.kind, item.channel, context)
     if item.channel == "email":
         send_email(settings, item.recipient, message, f"odr-{item.id}")
