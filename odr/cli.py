@@ -224,20 +224,62 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Recompute every case's hash chain; name each broken case and event.")
-def audit_verify() -> None:
+@audit.command(
+    "verify",
+    help="Recompute every case's hash chain and check it against the anchors; name each broken "
+    "case, event and anchor.",
+)
+@click.option(
+    "--digest",
+    help="An anchor's digest kept outside odr (from `odr audit anchor`): it must still be there.",
+)
+def audit_verify(digest: str | None) -> None:
+    from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
 
     settings = _settings()
     problems = 0
     with _factory(settings, statement_timeout=False)() as session:
-        for problem in verify_all(session):
+        for problem in [*verify_all(session), *verify_anchors(session, digest)]:
             problems += 1
             click.echo(str(problem))
+        newest = latest(session)
+    if newest is not None and newest.digest:
+        click.echo(
+            f"newest anchor #{newest.id} ({newest.created_at:%Y-%m-%d %H:%M}Z): {newest.digest}"
+        )
     if problems:
         click.echo(f"{problems} problem(s) found", err=True)
         sys.exit(1)
     click.echo("every case's hash chain is intact")
+
+
+@audit.command(
+    "anchor",
+    help="Record every case's chain head in the append-only anchor log and print the anchor's "
+    "digest: keep it outside odr, for `odr audit verify --digest`. The server and workers "
+    "anchor by themselves every ODR_ANCHOR_INTERVAL.",
+)
+@click.option("--latest", "show_latest", is_flag=True, help="Print the newest anchor only.")
+def audit_anchor(show_latest: bool) -> None:
+    from odr.cases.anchors import anchor, latest
+
+    settings = _settings()
+    factory = _factory(settings, statement_timeout=False)
+    if show_latest:
+        with factory() as session:
+            newest = latest(session)
+        if newest is None or not newest.digest:
+            raise click.ClickException("no anchor yet: run `odr audit anchor`")
+        click.echo(f"anchor #{newest.id} ({newest.created_at:%Y-%m-%d %H:%M}Z): {newest.digest}")
+        return
+    made = anchor(factory, _now(settings))
+    if made is None:
+        raise click.ClickException("another process is anchoring now; try again in a while")
+    click.echo(
+        f"anchor #{made.id} of {made.cases} case(s), {made.heads} head(s) recorded "
+        f"({made.created_at:%Y-%m-%d %H:%M}Z): {made.digest}"
+    )
 
 
 @main.group(help="Workflow definitions.")

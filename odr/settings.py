@@ -44,6 +44,8 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     dispatch_interval_seconds: float = 5.0
     dispatch_max_attempts: int = 8
+    # Seconds between anchors of the hash chains (odr/cases/anchors.py); 0: only `odr audit anchor`.
+    anchor_interval_seconds: float = 86400.0
     # PostgreSQL: how long to wait for the server (odr/db/engine.py's Timeouts) before 503.
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_seconds: float = 10.0
@@ -120,6 +122,7 @@ class Settings:
             "sms_signature": env.get("ODR_SMS_SIGNATURE", "odr"),
             "sms_token": env.get("ODR_SMS_TOKEN") or None,
             "dispatch_max_attempts": int(env.get("ODR_DISPATCH_MAX_ATTEMPTS", "8")),
+            "anchor_interval_seconds": float(env.get("ODR_ANCHOR_INTERVAL", "86400")),
             "idempotency_lease_seconds": float(env.get("ODR_IDEMPOTENCY_LEASE", "60")),
             "db_connect_timeout_seconds": float(env.get("ODR_DB_CONNECT_TIMEOUT", "5")),
             "db_statement_timeout_seconds": float(env.get("ODR_DB_STATEMENT_TIMEOUT", "10")),

@@ -29,6 +29,7 @@ class Base(DeclarativeBase):
 def import_models() -> None:
     """Import every model module so Base.metadata knows all tables (Alembic, tests)."""
     from odr.auth import models as _auth  # noqa: F401
+    from odr.cases import anchors as _anchors  # noqa: F401
     from odr.cases import models as _cases  # noqa: F401
     from odr.enterprises import models as _enterprises  # noqa: F401
     from odr.intake import models as _intake  # noqa: F401
