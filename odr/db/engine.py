@@ -410,11 +410,13 @@ def _watch_connections(engine: Engine, timeouts: Timeouts) -> None:
     statement = timeouts.statement + 2.0 if timeouts.statement else None
 
     def arm(connection: Any, *_: object) -> None:
-        if statement is not None:
+        # An invalidated connection has no DBAPI connection to watch (asking raises).
+        if statement is not None and not (connection.invalidated or connection.closed):
             _watchdog.arm(connection.connection.dbapi_connection, statement)
 
     def disarm_statement(connection: Any, *_: object) -> None:
-        _watchdog.disarm(connection.connection.dbapi_connection)
+        if not (connection.invalidated or connection.closed):
+            _watchdog.disarm(connection.connection.dbapi_connection)
 
     def disarm(dbapi_connection: Any, *_: object) -> None:
         _watchdog.disarm(dbapi_connection)
