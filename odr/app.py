@@ -23,7 +23,7 @@ from litestar.template import TemplateConfig
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
-from odr.db.engine import make_engine, make_session_factory, transaction
+from odr.db.engine import make_engine, make_session_factory, timeouts_of, transaction
 from odr.db.group_commit import GroupCommit
 from odr.db.web import autocommit_off_handler_threads
 from odr.engine.rules import Rules, load_rules
@@ -62,7 +62,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     check_production(settings)  # before anything opens: a clear error, not a weak secret
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts_of(settings))
     factory = make_session_factory(engine)
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
     with transaction(factory) as session:

@@ -7,11 +7,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TypeVar
 
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.cases.anchors import anchor_if_due
 from odr.cases.sweeper import clock, sweep
 from odr.db.engine import database_unavailable
 from odr.engine.rules import Rules
@@ -71,8 +73,23 @@ def when_database_answers(job: Callable[[], T], name: str) -> T:
             delay = min(delay * 2, MAX_BACKOFF)
 
 
+# How often the loop looks whether an anchor is due (the anchor itself comes once an interval).
+ANCHOR_CHECK_SECONDS = 300.0
+
+
 def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> list:
+    anchoring = []
+    if settings.anchor_interval_seconds > 0:
+        interval = timedelta(seconds=settings.anchor_interval_seconds)
+        anchoring.append(
+            every(
+                min(ANCHOR_CHECK_SECONDS, settings.anchor_interval_seconds),
+                lambda: anchor_if_due(factory, clock(settings), interval),
+                "anchor",
+            )
+        )
     return [
+        *anchoring,
         every(
             settings.sweep_interval_seconds,
             lambda: sum(sweep(factory, rules, now=clock(settings))),

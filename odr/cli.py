@@ -22,18 +22,18 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _factory(settings: Settings) -> sessionmaker[Session]:
-    from odr.db.engine import make_engine, make_session_factory
+def _factory(settings: Settings, statement_timeout: bool = True) -> sessionmaker[Session]:
+    from odr.db.engine import make_engine, make_session_factory, timeouts_of
     from odr.models import import_models
 
     import_models()  # every table a foreign key may name (e.g. cases -> users in a worker)
-    return make_session_factory(make_engine(settings.database_url))
+    timeouts = timeouts_of(settings, statement=statement_timeout)
+    return make_session_factory(make_engine(settings.database_url, timeouts))
 
 
 def _rules(settings: Settings, pinned: bool = True) -> Rules:
     """The rules; `pinned` also gives workflows their stored versions (needs the database)."""
     from odr.cases.workflow_versions import pin_versions
-    from odr.clock import utcnow
     from odr.db.engine import transaction
     from odr.engine.rules import load_rules
 
@@ -41,14 +41,19 @@ def _rules(settings: Settings, pinned: bool = True) -> Rules:
     if pinned:
         factory = _factory(settings)
         with transaction(factory) as session:
-            pin_versions(session, rules, utcnow())
+            pin_versions(session, rules, _now(settings))
         factory.kw["bind"].dispose()  # no connection left open behind the caller's back
     return rules
 
 
-def _parse_now(value: str | None) -> datetime | None:
+def _now(settings: Settings, value: str | None = None) -> datetime:
+    """The one clock of every command: --now when given, else now moved by ODR_CLOCK_OFFSET (as
+    the loops of `odr serve` and `odr worker` see it), so what a moved sweep queues, a dispatch
+    with the same clock finds due."""
+    from odr.cases.sweeper import clock
+
     if value is None:
-        return None
+        return clock(settings)
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise click.BadParameter(
@@ -144,13 +149,12 @@ def db_upgrade() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
 @click.option("--now", help="Generate the cases as of this moment (ISO 8601 with zone).")
 def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
-    from odr.clock import utcnow
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
     from odr.demo_cases import generate_cases
 
     settings = _settings()
-    factory = _factory(settings)
+    factory = _factory(settings, statement_timeout=False)
     with transaction(factory) as session:
         empty = is_empty(session)
         if not empty and not cases:
@@ -158,7 +162,7 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
                 click.echo("demo data: the database already has data; nothing loaded")
                 return
             raise click.ClickException("the database already has data")
-        logins = load_demo(session, utcnow()) if empty else []
+        logins = load_demo(session, _now(settings)) if empty else []
     if logins:
         click.echo("Demo logins (passwords are shown only now) / 演示账号（密码只显示这一次）:")
         for login in logins:
@@ -175,7 +179,7 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
                 factory,
                 rules,
                 cases,
-                _parse_now(now) or utcnow(),
+                _now(settings, now),
                 overdue=overdue,
                 seed=seed,
                 progress=bar.update,
@@ -189,7 +193,7 @@ def sweep(now: str | None) -> None:
     from odr.cases.sweeper import sweep as run_sweep
 
     settings = _settings()
-    result = run_sweep(_factory(settings), _rules(settings), now=_parse_now(now))
+    result = run_sweep(_factory(settings), _rules(settings), now=_now(settings, now))
     click.echo(f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent")
 
 
@@ -207,16 +211,18 @@ def deadlines_recompute() -> None:
     from odr.cases.sweeper import recount_provisional
 
     settings = _settings()
-    changed = recount_provisional(_factory(settings), _rules(settings))
+    changed = recount_provisional(_factory(settings), _rules(settings), now=_now(settings))
     click.echo(f"{changed} deadline(s) recounted")
 
 
 @main.command(help="Deliver due notifications once.")
-def dispatch() -> None:
+@click.option("--now", help="Pretend it is this moment (ISO 8601 with zone), as `odr sweep --now`.")
+def dispatch(now: str | None) -> None:
     from odr.notify.dispatcher import dispatch as run_dispatch
 
     settings = _settings()
-    click.echo(f"{run_dispatch(_factory(settings), settings)} notification(s) sent")
+    sent = run_dispatch(_factory(settings), settings, now=_now(settings, now))
+    click.echo(f"{sent} notification(s) sent")
 
 
 @main.group(help="Audit commands.")
@@ -224,20 +230,62 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Recompute every case's hash chain; name each broken case and event.")
-def audit_verify() -> None:
+@audit.command(
+    "verify",
+    help="Recompute every case's hash chain and check it against the anchors; name each broken "
+    "case, event and anchor.",
+)
+@click.option(
+    "--digest",
+    help="An anchor's digest kept outside odr (from `odr audit anchor`): it must still be there.",
+)
+def audit_verify(digest: str | None) -> None:
+    from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
 
     settings = _settings()
     problems = 0
-    with _factory(settings)() as session:
-        for problem in verify_all(session):
+    with _factory(settings, statement_timeout=False)() as session:
+        for problem in [*verify_all(session), *verify_anchors(session, digest)]:
             problems += 1
             click.echo(str(problem))
+        newest = latest(session)
+    if newest is not None and newest.digest:
+        click.echo(
+            f"newest anchor #{newest.id} ({newest.created_at:%Y-%m-%d %H:%M}Z): {newest.digest}"
+        )
     if problems:
         click.echo(f"{problems} problem(s) found", err=True)
         sys.exit(1)
     click.echo("every case's hash chain is intact")
+
+
+@audit.command(
+    "anchor",
+    help="Record every case's chain head in the append-only anchor log and print the anchor's "
+    "digest: keep it outside odr, for `odr audit verify --digest`. The server and workers "
+    "anchor by themselves every ODR_ANCHOR_INTERVAL.",
+)
+@click.option("--latest", "show_latest", is_flag=True, help="Print the newest anchor only.")
+def audit_anchor(show_latest: bool) -> None:
+    from odr.cases.anchors import anchor, latest
+
+    settings = _settings()
+    factory = _factory(settings, statement_timeout=False)
+    if show_latest:
+        with factory() as session:
+            newest = latest(session)
+        if newest is None or not newest.digest:
+            raise click.ClickException("no anchor yet: run `odr audit anchor`")
+        click.echo(f"anchor #{newest.id} ({newest.created_at:%Y-%m-%d %H:%M}Z): {newest.digest}")
+        return
+    made = anchor(factory, _now(settings))
+    if made is None:
+        raise click.ClickException("another process is anchoring now; try again in a while")
+    click.echo(
+        f"anchor #{made.id} of {made.cases} case(s), {made.heads} head(s) recorded "
+        f"({made.created_at:%Y-%m-%d %H:%M}Z): {made.digest}"
+    )
 
 
 @main.group(help="Workflow definitions.")
@@ -328,7 +376,6 @@ def workflow_readme() -> None:
 def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
     import csv
 
-    from odr.clock import utcnow
     from odr.intake.import12315 import RecordResult, import_records
     from odr.intake.transfer12315 import read_records
 
@@ -338,7 +385,7 @@ def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
         raise click.ClickException(f"{file}: {problems[0].reason}")
     rules, factory = _rules(settings), _factory(settings)
     with click.progressbar(length=len(records), label="importing", show_pos=True) as bar:
-        results = import_records(factory, records, rules, utcnow(), progress=bar.update)
+        results = import_records(factory, records, rules, _now(settings), progress=bar.update)
     results += [RecordResult(p.line, "", "rejected", reason=p.reason) for p in problems]
     counts = {s: sum(r.status == s for r in results) for s in ("created", "duplicate", "rejected")}
     click.echo(
@@ -425,7 +472,6 @@ def privacy() -> None:
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
-    from odr.clock import utcnow
     from odr.intake.idempotency import purge_replays
 
     try:
@@ -434,7 +480,7 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
         raise click.BadParameter(str(exc), param_hint="--older-than") from exc
     settings = _settings()
     factory = _factory(settings)
-    moment = _parse_now(now) or utcnow()
+    moment = _now(settings, now)
     result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"

@@ -56,6 +56,13 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     dispatch_interval_seconds: float = 5.0
     dispatch_max_attempts: int = 8
+    # Seconds between anchors of the hash chains (odr/cases/anchors.py); 0: only `odr audit anchor`.
+    anchor_interval_seconds: float = 86400.0
+    # PostgreSQL: how long to wait for the server (odr/db/engine.py's Timeouts) before 503.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 10.0
+    db_pool_timeout_seconds: float = 10.0
+    db_keepalive_seconds: float = 30.0
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
     smtp_host: str | None = None
@@ -128,6 +135,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "dispatch_interval_seconds": ("ODR_DISPATCH_INTERVAL", float),
     "dispatch_max_attempts": ("ODR_DISPATCH_MAX_ATTEMPTS", int),
     "idempotency_lease_seconds": ("ODR_IDEMPOTENCY_LEASE", float),
+    "anchor_interval_seconds": ("ODR_ANCHOR_INTERVAL", float),
+    "db_connect_timeout_seconds": ("ODR_DB_CONNECT_TIMEOUT", float),
+    "db_statement_timeout_seconds": ("ODR_DB_STATEMENT_TIMEOUT", float),
+    "db_pool_timeout_seconds": ("ODR_DB_POOL_TIMEOUT", float),
+    "db_keepalive_seconds": ("ODR_DB_KEEPALIVE", float),
     "smtp_host": ("ODR_SMTP_HOST", _optional),
     "smtp_port": ("ODR_SMTP_PORT", int),
     "smtp_user": ("ODR_SMTP_USER", _optional),

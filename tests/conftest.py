@@ -20,6 +20,7 @@ from web_client import Browser
 
 from odr.app import create_app
 from odr.auth.models import User
+from odr.cases.anchors import AnchoredHead, AuditAnchor
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
@@ -120,6 +121,8 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
     with transaction(factory) as session:
         session.execute(update(Case).values(linked_case_id=None))
         for model in (
+            AnchoredHead,
+            AuditAnchor,
             Notification,
             NotificationRecipient,
             Attachment,

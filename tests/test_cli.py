@@ -12,6 +12,7 @@ from sqlalchemy import select
 from odr.cases.models import Case
 from odr.cli import main
 from odr.clock import utcnow
+from odr.notify.models import Notification
 from odr.settings import SOURCE_ROOT
 
 
@@ -45,3 +46,51 @@ def test_sweep_command_with_a_moved_clock(file_complaint, factory, database_url)
         assert session.scalar(select(Case.state).where(Case.number == number)) == "acceptance"
     naive = CliRunner().invoke(main, ["sweep", "--now", "2027-01-31T00:00:00"], env=env)
     assert naive.exit_code == 2 and "time zone" in naive.output
+
+
+def test_every_command_runs_on_one_clock(file_complaint, factory, database_url):
+    """ODR_CLOCK_OFFSET moves sweep and dispatch alike, and `dispatch --now` matches `sweep
+    --now`: what a sweep 31 days on queued is due for the dispatch with the same clock, not when
+    real time gets there."""
+    number, _ = file_complaint()
+    month = timedelta(days=31)
+    moved = {"ODR_DATABASE_URL": database_url, "ODR_CLOCK_OFFSET": str(month.total_seconds())}
+
+    def waiting() -> int:  # the escalation's messages, stamped 31 days on
+        with factory() as session:
+            return len(
+                session.scalars(
+                    select(Notification.id)
+                    .join(Case, Case.id == Notification.case_id)
+                    .where(Case.number == number, Notification.status == "pending")
+                ).all()
+            )
+
+    swept = CliRunner().invoke(main, ["sweep"], env=moved)
+    assert swept.exit_code == 0 and "1 deadline(s) fired" in swept.output, swept.output
+    with factory() as session:
+        assert session.scalar(select(Case.state).where(Case.number == number)) == "acceptance"
+    assert waiting() > 0
+    unmoved = {"ODR_DATABASE_URL": database_url}
+    assert CliRunner().invoke(main, ["dispatch"], env=unmoved).exit_code == 0
+    assert waiting() > 0  # real time has not got there
+    dispatched = CliRunner().invoke(main, ["dispatch"], env=moved)
+    assert dispatched.exit_code == 0 and waiting() == 0, dispatched.output
+
+
+def test_dispatch_now_matches_sweep_now(file_complaint, factory, database_url):
+    number, _ = file_complaint()
+    env = {"ODR_DATABASE_URL": database_url}
+    in_a_month = (utcnow() + timedelta(days=31)).isoformat()
+    assert CliRunner().invoke(main, ["sweep", "--now", in_a_month], env=env).exit_code == 0
+    dispatched = CliRunner().invoke(main, ["dispatch", "--now", in_a_month], env=env)
+    assert dispatched.exit_code == 0, dispatched.output
+    with factory() as session:
+        statuses = set(
+            session.scalars(
+                select(Notification.status)
+                .join(Case, Case.id == Notification.case_id)
+                .where(Case.number == number)
+            )
+        )
+    assert statuses == {"sent"}

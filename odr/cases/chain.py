@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from odr.cases.anchors import anchored_heads, head_problems
 from odr.cases.models import Attachment, Case, CaseEvent
 
 # The JSON every hash has covered since the first event: the standard library's with these
@@ -141,7 +142,10 @@ def _purges(
 
 
 def verify_case(
-    case: Case, events: list[CaseEvent], evidence_sha256: list[str]
+    case: Case,
+    events: list[CaseEvent],
+    evidence_sha256: list[str],
+    anchored: Sequence[tuple[int, str]] = (),
 ) -> Iterator[ChainProblem]:
     """Recompute one case's chain and content digest; yield every problem found.
 
@@ -176,10 +180,22 @@ def verify_case(
         prev = event.hash
     if case.last_event_hash != prev or case.event_count != len(events):
         yield ChainProblem(case.number, None, None, "chain head does not match the last event")
+    # Every change of state is an event: a case whose state is not where its last event took
+    # it had events cut (and its head set back), or its state written outside act().
+    if events and case.state != events[-1].to_state:
+        yield ChainProblem(
+            case.number,
+            None,
+            None,
+            f"state {case.state!r} is not where the last event (#{events[-1].seq}) took it "
+            f"({events[-1].to_state!r})",
+        )
+    for problem in head_problems(events, anchored):
+        yield ChainProblem(case.number, None, None, problem)
 
 
 def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
-    """Verify every case's chain, a batch of cases at a time."""
+    """Verify every case's chain, and its anchored heads, a batch of cases at a time."""
     last_id = 0
     while True:
         cases = session.scalars(
@@ -201,7 +217,8 @@ def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
             )
         ):
             evidence[case_id].append(sha)
+        heads = anchored_heads(session, list(events))
         for case in cases:
-            yield from verify_case(case, events[case.id], evidence[case.id])
+            yield from verify_case(case, events[case.id], evidence[case.id], heads.get(case.id, ()))
         last_id = cases[-1].id
         session.expunge_all()

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
+import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from odr.settings import Settings
 
 log = logging.getLogger("odr.db")
 
@@ -213,12 +218,61 @@ def json_text(value: Any) -> str:
     return _JSON.encode(value).decode("utf-8")
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
-    """An engine; SQLite gets WAL, a busy timeout and write-locking transactions."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a PostgreSQL connection may wait for the server (settings: ODR_DB_*_TIMEOUT,
+    ODR_DB_KEEPALIVE): a server that is frozen (SIGSTOP, a hung disk, a partition) answers
+    nothing, and without a limit every request waiting on it hangs instead of answering 503."""
+
+    connect: float = 5.0  # to connect, or to answer the ping of a pooled connection
+    statement: float = 10.0  # one statement (0: no limit, e.g. for bulk loads)
+    pool: float = 10.0  # for a free connection of the pool
+    keepalive: float = 30.0  # idle seconds before TCP probes a connection (0: no probes)
+
+
+def timeouts_of(settings: Settings, statement: bool = True) -> Timeouts:
+    """The settings' PostgreSQL timeouts; `statement=False` for bulk work whose statements may
+    run long (odr demo)."""
+    return Timeouts(
+        connect=settings.db_connect_timeout_seconds,
+        statement=settings.db_statement_timeout_seconds if statement else 0.0,
+        pool=settings.db_pool_timeout_seconds,
+        keepalive=settings.db_keepalive_seconds,
+    )
+
+
+def _postgres_engine(url: str, timeouts: Timeouts | None, kwargs: dict[str, Any]) -> Engine:
+    if timeouts is None:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeouts.connect))}
+    if timeouts.statement:  # the server ends a slow statement itself (it answers 57014)
+        connect_args["options"] = f"-c statement_timeout={int(timeouts.statement * 1000)}"
+    if timeouts.keepalive:  # a server whose machine is gone: its connections end
+        idle = max(1, int(timeouts.keepalive))
+        connect_args |= {
+            "keepalives": 1,
+            "keepalives_idle": idle,
+            "keepalives_interval": max(1, idle // 3),
+            "keepalives_count": 3,
+            "tcp_user_timeout": idle * 2000,
+        }
+    engine = create_engine(
+        url,
+        pool_timeout=timeouts.pool,
+        connect_args=connect_args | dict(kwargs.pop("connect_args", None) or {}),
+        **kwargs,
+    )
+    _watch_connections(engine, timeouts)
+    return engine
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: object) -> Engine:
+    """An engine; SQLite gets WAL, a busy timeout and write-locking transactions; PostgreSQL
+    the `timeouts` given (none: wait as long as the server takes, for migrations and tools)."""
     url = normalise_url(url)
     kwargs = {"json_serializer": json_text, **kwargs}
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        return _postgres_engine(url, timeouts, kwargs)
 
     database = make_url(url).database
     connect_args: dict[str, object] = {"timeout": 30}
@@ -287,3 +341,108 @@ def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(exc, OperationalError)
     return False
+
+
+class Watchdog:
+    """Ends the PostgreSQL connections whose call to the server has not come back in time.
+
+    A frozen server (SIGSTOP, a hung disk) keeps its sockets open and its kernel acknowledges
+    whatever is sent, so neither TCP keepalives nor the server's statement_timeout end the
+    wait, and psycopg waits without a limit. One thread shuts down the socket of a call that
+    overran (the connection's own file stays open and is closed by its owner): libpq then sees
+    the server gone, the call fails as a disconnect, and the pool drops the connection."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._armed: dict[int, tuple[float, int]] = {}  # id(connection) -> (deadline, socket)
+        self._running = False
+
+    def arm(self, dbapi_connection: Any, seconds: float) -> None:
+        with self._changed:
+            was_idle = not self._armed
+            self._armed[id(dbapi_connection)] = (
+                time.monotonic() + seconds,
+                dbapi_connection.fileno(),
+            )
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="odr-db-watchdog", daemon=True).start()
+            elif was_idle:
+                self._changed.notify()
+
+    def disarm(self, dbapi_connection: Any) -> None:
+        with self._changed:
+            self._armed.pop(id(dbapi_connection), None)
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, fileno) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[key]
+                        _shut_down(fileno)
+                wake = min((deadline for deadline, _ in self._armed.values()), default=None)
+                self._changed.wait(None if wake is None else max(wake - now, 0.01))
+
+
+def _shut_down(fileno: int) -> None:
+    """Shut the socket down for both directions, through a duplicate of its descriptor: the
+    call waiting on it wakes to an end of file."""
+    try:
+        with socket.socket(fileno=os.dup(fileno)) as duplicate:
+            duplicate.shutdown(socket.SHUT_RDWR)
+    except OSError as exc:  # closed meanwhile
+        log.debug("watchdog: socket %s already gone (%s)", fileno, exc)
+    else:
+        log.warning("database call overran its timeout: connection ended")
+
+
+_watchdog = Watchdog()
+
+
+def _watch_connections(engine: Engine, timeouts: Timeouts) -> None:
+    """Every call of this engine's connections to the server, watched: statements (and the
+    commit or rollback that ends them) for the statement timeout and a margin for the server
+    to end them itself first; a pooled connection's ping, on checkout, for the connect timeout
+    (SQLAlchemy's own pool_pre_ping has no hook to watch it, so the pool's checkout event pings;
+    raising DisconnectionError there makes the pool connect afresh)."""
+    statement = timeouts.statement + 2.0 if timeouts.statement else None
+
+    def arm(connection: Any, *_: object) -> None:
+        # An invalidated connection has no DBAPI connection to watch (asking raises).
+        if statement is not None and not (connection.invalidated or connection.closed):
+            _watchdog.arm(connection.connection.dbapi_connection, statement)
+
+    def disarm_statement(connection: Any, *_: object) -> None:
+        if not (connection.invalidated or connection.closed):
+            _watchdog.disarm(connection.connection.dbapi_connection)
+
+    def disarm(dbapi_connection: Any, *_: object) -> None:
+        _watchdog.disarm(dbapi_connection)
+
+    def reset(dbapi_connection: Any, *_: object) -> None:  # the pool's rollback on return
+        if statement is not None:
+            _watchdog.arm(dbapi_connection, statement)
+
+    def ping(dbapi_connection: Any, *_: object) -> None:
+        _watchdog.arm(dbapi_connection, timeouts.connect)
+        try:  # in autocommit, as SQLAlchemy's own ping: no transaction left open by it
+            dbapi_connection.autocommit = True
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"the ping failed: {exc}") from exc
+        finally:
+            _watchdog.disarm(dbapi_connection)
+
+    # A failed statement stays armed until the rollback that follows it arms again and the
+    # pool's checkin disarms: ended late, it would only end a connection that is rolled back.
+    for name in ("before_cursor_execute", "commit", "rollback"):
+        event.listen(engine, name, arm)
+    event.listen(engine, "after_cursor_execute", disarm_statement)
+    event.listen(engine.pool, "checkout", ping)
+    event.listen(engine.pool, "reset", reset)
+    for name in ("checkin", "close", "invalidate", "detach"):
+        event.listen(engine.pool, name, disarm)

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.db.engine import database_unavailable
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Job = Callable[[Session, Sequence[Item]], Sequence[Result]]
@@ -92,11 +94,15 @@ class GroupCommit:
 
 
 def _run_job(session: Session, job: Job[Any, Any], items: list[Any]) -> list[Any]:
-    """The job on all its items in a savepoint; if it raises, on each item alone."""
+    """The job on all its items in a savepoint; if it raises, on each item alone. The database
+    going away is no item's fault: it fails the whole transaction (every item answers 503),
+    where running each item again on the lost connection answered PendingRollbackError (500)."""
     try:
         with session.begin_nested():
             results = list(job(session, items))
     except Exception as exc:
+        if database_unavailable(exc):
+            raise
         if len(items) == 1:
             return [_Failed(exc)]
         return [_alone(session, job, item) for item in items]
@@ -110,4 +116,6 @@ def _alone(session: Session, job: Job[Any, Any], item: Any) -> Any:
         with session.begin_nested():
             return job(session, [item])[0]
     except Exception as exc:
+        if database_unavailable(exc):
+            raise
         return _Failed(exc)

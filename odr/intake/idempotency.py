@@ -3,8 +3,10 @@ creates nothing (draft-ietf-httpapi-idempotency-key-header).
 
 The first request with a key claims it in the database before it runs; the answer is stored when
 it is done (a 5xx frees the key for a retry). Claims and answers are written through the
-process's group commit (odr/db/group_commit.py), many requests' to a transaction. The same key with another body is refused (422),
-and a retry while the first is still running gets 409. A claim with no answer after its lease
+process's group commit (odr/db/group_commit.py), many requests' to a transaction. A key
+belongs to the caller's credentials, or for an anonymous caller to the request itself
+(client_scope): the same key with another body is refused (422) for a caller with credentials
+and is another key for an anonymous one; a retry while the first is still running gets 409. A claim with no answer after its lease
 (ODR_IDEMPOTENCY_LEASE, 60 s) belongs to a process that died mid-request (SIGKILL, power): a retry takes it over and runs the
 request again. A complaint the dead process had already filed is then found as the same open
 case (odr/cases/service.py's duplicate rule) and answered with its number, not filed twice.
@@ -12,8 +14,10 @@ case (odr/cases/service.py's duplicate rule) and answered with its number, not f
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,11 +38,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.clock import utcnow
+from odr.db.engine import database_unavailable
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
+log = logging.getLogger("odr.intake")
 HEADER = b"idempotency-key"
 MAX_KEY = 200
+
+
+def request_digest(path: str, body: bytes) -> str:
+    """SHA-256 of a request's path and body: a key's retries must send the same."""
+    return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+def client_scope(authorization: bytes | None, digest: str) -> str:
+    """Whose key it is. A caller with credentials: the credentials. An anonymous caller: the
+    request itself (path and body, which holds the complainant's phone), since anyone may send
+    an anonymous key: another caller who guessed or saw a key would otherwise be answered with
+    the first caller's access code, or squat the key (422 for the rightful caller)."""
+    if authorization:
+        return hashlib.sha256(authorization).hexdigest()
+    return hashlib.sha256(b"anonymous\n" + digest.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -186,8 +207,8 @@ class IdempotencyMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
-        client = hashlib.sha256(headers.get(b"authorization", b"public")).hexdigest()
+        digest = request_digest(scope["path"], body)
+        client = client_scope(headers.get(b"authorization"), digest)
         state = scope["app"].state
         group_commit: GroupCommit = state["group_commit"]
         lease = timedelta(seconds=state["settings"].idempotency_lease_seconds)
@@ -244,9 +265,45 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await group_commit.run(
-                store_answers, Answer(client, key, status, content_type, bytes(answer))
-            )
+            await _store(group_commit, Answer(client, key, status, content_type, bytes(answer)))
+
+
+# Answers kept for their keys while the database is away (a reference, or the task is lost).
+_storing: set[asyncio.Task[None]] = set()
+STORE_RETRY_FIRST, STORE_RETRY_MAX = 0.5, 10.0  # seconds between tries, doubling
+
+
+async def _store(group_commit: GroupCommit, answer: Answer) -> None:
+    """Keep the answer for the key's retries (or free the key after a 5xx). The answer may have
+    gone out already when the database went away: the key would then answer 409 until its
+    lease ran out, and the retry after it would find the case as a duplicate, without the
+    access code of the first answer. So it is stored once the database answers again, by a
+    task of its own (the request is done), never left half-claimed while the process lives."""
+    try:
+        await group_commit.run(store_answers, answer)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("Idempotency-Key answer not stored, the database is away: storing it later")
+        task = asyncio.get_running_loop().create_task(_store_when_back(group_commit, answer))
+        _storing.add(task)
+        task.add_done_callback(_storing.discard)
+
+
+async def _store_when_back(group_commit: GroupCommit, answer: Answer) -> None:
+    delay = STORE_RETRY_FIRST
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await group_commit.run(store_answers, answer)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("Idempotency-Key answer not stored")
+                return
+            delay = min(delay * 2, STORE_RETRY_MAX)
+        else:
+            log.info("Idempotency-Key answer stored now that the database answers again")
+            return
 
 
 def purge_replays(

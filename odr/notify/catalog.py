@@ -33,6 +33,11 @@ COMMON_VARIABLES = frozenset(
         "product",
         "office_name",
         "public_url",
+        # Whom the message is for (consumer, enterprise, office, supervisor), and the page
+        # where they read the case: the consumer's /track, or the enterprise's or office's
+        # portal (odr/notify/dispatcher.py adds both when it renders).
+        "audience",
+        "case_url",
     }
 )
 REMINDER = "deadline_reminder"

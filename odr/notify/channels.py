@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import hmac
 import json
@@ -39,12 +40,18 @@ def http_client() -> httpx.Client:
     return httpx.Client(follow_redirects=False)
 
 
-def send_email(settings: Settings, to: str, message: Message, message_id: str) -> None:
-    """A multipart mail (plain text and HTML) with UTF-8 headers, over SMTP."""
-    if not settings.smtp_host:
-        console_log.info("email (no SMTP host set) to %s: %s", to, message.subject)
-        return
-    mail = EmailMessage()
+# Mail for a server that takes 8-bit bodies (RFC 6152 8BITMIME), and for one that does not: then
+# every part is base64 or quoted-printable, never a bare 8bit part it may mangle or refuse.
+EIGHT_BIT = email.policy.default
+SEVEN_BIT = email.policy.default.clone(cte_type="7bit")
+
+
+def email_message(
+    settings: Settings, to: str, message: Message, message_id: str, eight_bit: bool
+) -> EmailMessage:
+    """A multipart mail (plain text and HTML) with UTF-8 headers; 8-bit parts only when the
+    server offers 8BITMIME (`eight_bit`), else 7-bit transfer encodings."""
+    mail = EmailMessage(policy=EIGHT_BIT if eight_bit else SEVEN_BIT)
     mail["Subject"] = message.subject
     mail["From"] = Address("odr 在线消费纠纷解决", addr_spec=settings.mail_from)
     mail["To"] = to
@@ -52,6 +59,14 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
     mail.set_content(message.text)
     if message.html:
         mail.add_alternative(message.html, subtype="html")
+    return mail
+
+
+def send_email(settings: Settings, to: str, message: Message, message_id: str) -> None:
+    """The mail over SMTP, as 8-bit (BODY=8BITMIME) when the server offers it."""
+    if not settings.smtp_host:
+        console_log.info("email (no SMTP host set) to %s: %s", to, message.subject)
+        return
     # smtplib's own default context does not check the server's certificate: ours does.
     context = ssl.create_default_context(cafile=settings.smtp_ca_file)
     try:
@@ -67,7 +82,10 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
                 smtp.starttls(context=context)
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(mail)
+            smtp.ehlo_or_helo_if_needed()  # what the server offers (again after STARTTLS)
+            eight_bit = smtp.has_extn("8bitmime")
+            mail = email_message(settings, to, message, message_id, eight_bit)
+            smtp.send_message(mail, mail_options=("BODY=8BITMIME",) if eight_bit else ())
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"SMTP: {exc}") from exc
 

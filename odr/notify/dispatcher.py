@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +45,25 @@ class Claimed:
     context: dict[str, Any]
     attempts: int
     webhook_secret: str | None
+    audience: str = "consumer"
+
+
+# Where each audience reads a case: the consumer's tracking page, or the staff portal's case.
+CASE_PAGES = {
+    "consumer": "/track/{number}",
+    "enterprise": "/enterprise/cases/{number}",
+    "office": "/regulator/cases/{number}",
+    "supervisor": "/regulator/cases/{number}",
+}
+
+
+def case_url(settings: Settings, audience: str, case_number: str | None) -> str:
+    """The page of the case for this audience (the portal's front page when no case)."""
+    if not case_number:
+        return settings.public_url + ("/track" if audience == "consumer" else f"/{audience}")
+    return settings.public_url + CASE_PAGES.get(audience, CASE_PAGES["consumer"]).format(
+        number=case_number
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -81,7 +101,9 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
             )
             .returning(
                 table.c.id,
+                table.c.case_id,
                 table.c.kind,
+                table.c.audience,
                 table.c.channel,
                 table.c.recipient,
                 table.c.locale,
@@ -90,28 +112,49 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
                 table.c.audience_id,
             )
         ).all()
-        webhooks = {r.audience_id for r in rows if r.channel == "webhook"}
-        secrets_by_enterprise = dict(
-            session.execute(
-                select(Enterprise.id, Enterprise.webhook_secret).where(Enterprise.id.in_(webhooks))
-            ).all()
-            if webhooks
-            else []
-        )
+        addresses = _addresses_now(session, rows)
     claimed = [
         Claimed(
             row.id,
             row.kind,
             row.channel,
-            row.recipient,
+            addresses.get(row.id, (row.recipient, None))[0],
             row.locale,
             dict(row.context),
             row.attempts,
-            secrets_by_enterprise.get(row.audience_id or 0),
+            addresses.get(row.id, (row.recipient, None))[1],
+            row.audience,
         )
         for row in sorted(rows, key=lambda row: row.id)
     ]
     return token, claimed
+
+
+def _addresses_now(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str, str | None]]:
+    """Where each claimed webhook message goes now: (address, webhook secret) by notification id.
+
+    A row keeps the address it was queued with, for the record; an address corrected since (an
+    enterprise's webhook in its settings) must take the messages still waiting and the dead
+    letters a regulator retries, not the dead address. An enterprise's subscribed e-mail and
+    phone are themselves its subscription (resolved when queued), and a consumer's contact is
+    fixed at filing, so only webhooks are looked up again."""
+    webhooks = {r.audience_id for r in rows if r.channel == "webhook"}
+    if not webhooks:
+        return {}
+    enterprises = {
+        e.id: (e.webhook_url, e.webhook_secret)
+        for e in session.execute(
+            select(Enterprise.id, Enterprise.webhook_url, Enterprise.webhook_secret).where(
+                Enterprise.id.in_(webhooks)
+            )
+        )
+    }
+    found: dict[int, tuple[str, str | None]] = {}
+    for row in rows:
+        if row.channel == "webhook":
+            url, secret = enterprises.get(row.audience_id or 0, (None, None))
+            found[row.id] = (url or "", secret)
+    return found
 
 
 def webhook_payload(item: Claimed) -> dict[str, Any]:
@@ -122,6 +165,8 @@ def webhook_payload(item: Claimed) -> dict[str, Any]:
 def deliver(settings: Settings, item: Claimed) -> Message:
     """Send one message; raise on failure. Returns what was sent."""
     if item.channel == "webhook":
+        if not item.recipient:
+            raise DeliveryError("webhook: the enterprise has no webhook now")
         if not item.webhook_secret:
             raise DeliveryError("webhook: the enterprise has no secret")
         body = send_webhook(
@@ -133,7 +178,11 @@ def deliver(settings: Settings, item: Claimed) -> Message:
             webhook_payload(item),
         )
         return Message(subject=item.kind, text=body.decode("utf-8"))
-    context = item.context | {"public_url": settings.public_url}
+    context = item.context | {
+        "public_url": settings.public_url,
+        "audience": item.audience,
+        "case_url": case_url(settings, item.audience, item.context.get("case_number")),
+    }
     message = render(settings.notifications_dir, item.locale, item.kind, item.channel, context)
     if item.channel == "email":
         send_email(settings, item.recipient, message, f"odr-{item.id}")

@@ -25,13 +25,24 @@ class Message:
     html: str | None = None
 
 
+# What ends a sentence already, in Chinese and in English (an ellipsis too).
+SENTENCE_ENDS = ("。", "！", "？", "!", "?", ".", "…")
+
+
+def sentence(text: object, stop: str = "。") -> str:
+    """Typed text as a sentence of the message: its own closing mark kept, else `stop` added
+    (a template writing `{{ question }}。` doubled the stop of "请提供发票。")."""
+    words = "" if text is None else str(text).rstrip()
+    return words if not words or words.endswith(SENTENCE_ENDS) else words + stop
+
+
 @cache
 def environment(directory: Path) -> Environment:
     # No autoescape: SMS and text parts are plain text; _email.j2 escapes the HTML part itself.
     # Templates are read once per process (`odr notifications check` checks edits before a
     # restart): checking each file's mtime on every message cost the dispatcher dearly
     # (benchmarks/README.md).
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(directory),
         auto_reload=False,
         undefined=StrictUndefined,
@@ -39,6 +50,8 @@ def environment(directory: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["sentence"] = sentence
+    return env
 
 
 def template_name(locale: str, kind: str, channel: str) -> str:

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from aio import run
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.db.engine import database_unavailable
 from odr.db.group_commit import GroupCommit
 from odr.intake.models import IdempotencyKey
 
@@ -115,3 +116,29 @@ def test_it_writes_again_after_close(factory, clean_keys):
     run(_run_all(group_commit, job, ["after"]))
     group_commit.close()
     assert _stored_keys(factory) == {"before", "after"}
+
+
+def test_the_database_going_away_fails_every_item_as_an_outage(factory, clean_keys):
+    """The connection is lost mid-job: every item of the transaction fails with the outage (a
+    503), none is run again alone on the lost connection (PendingRollbackError, a 500)."""
+
+    class _Lost(Exception):
+        pass
+
+    writer = _KeyWriter()
+
+    def job(session: Session, keys: Sequence[str]) -> list[str]:
+        if "lost" in keys:
+            session.connection().invalidate()
+            raise OperationalError("INSERT", {}, _Lost("server closed the connection"))
+        return writer(session, keys)
+
+    group_commit = GroupCommit(factory)
+    try:
+        results = run(_run_all(group_commit, job, ["a", "lost", "b"]))
+        again = run(_run_all(group_commit, job, ["after"]))
+    finally:
+        group_commit.close()
+    assert all(database_unavailable(r) for r in results), results  # type: ignore[arg-type]
+    assert again == ["stored after"]
+    assert _stored_keys(factory) == {"after"}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 from complaints import complaint_form
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from odr.cases.models import Case
+from odr.intake import idempotency
+from odr.intake.idempotency import client_scope, request_digest
 from odr.intake.models import IdempotencyKey
 
 
@@ -33,11 +36,31 @@ def test_retry_returns_the_first_answer_and_creates_nothing(client, factory):
 
 
 def test_same_key_other_request_is_refused(client, factory):
-    headers = {"Idempotency-Key": "k-2"}
+    headers = {"Idempotency-Key": "k-2", "Authorization": "Bearer partner-system"}
     client.client.post("/api/v1/complaints", json=body(), headers=headers)
     other = client.client.post("/api/v1/complaints", json=body(order_number="X-9"), headers=headers)
     assert other.status_code == 422 and "another request" in other.json()["detail"]
     assert count(factory) == 1
+
+
+def test_an_anonymous_key_is_the_first_callers_alone(client, factory):
+    """Anyone may send an anonymous key: another caller with the same key and another complaint
+    (another phone) is neither answered with the first caller's case and access code nor
+    refused, and cannot squat a key before its rightful caller."""
+    headers = {"Idempotency-Key": "order-MT-7"}
+    first = client.client.post("/api/v1/complaints", json=body(), headers=headers)
+    stranger = client.client.post(
+        "/api/v1/complaints",
+        json=body(complainant_phone="13900001111", order_number="X-7"),
+        headers=headers,
+    )
+    assert first.status_code == stranger.status_code == 201, stranger.text
+    assert "idempotent-replayed" not in stranger.headers
+    assert stranger.json()["number"] != first.json()["number"]
+    assert stranger.json()["access_code"] != first.json()["access_code"]
+    retry = client.client.post("/api/v1/complaints", json=body(), headers=headers)
+    assert retry.json() == first.json() and retry.headers["idempotent-replayed"] == "true"
+    assert count(factory) == 2
 
 
 def test_errors_are_replayed_and_keys_are_per_client(client, factory):
@@ -69,11 +92,11 @@ def test_without_a_key_nothing_changes(client, factory):
 
 def _orphan_claim(factory, key: str, age: timedelta, request: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     """The claim a process killed mid-request leaves behind: no answer, claimed `age` ago."""
-    digest = hashlib.sha256(b"/api/v1/complaints\n" + json.dumps(request).encode()).hexdigest()
+    digest = request_digest("/api/v1/complaints", json.dumps(request).encode())
     with factory() as session, session.begin():
         session.add(
             IdempotencyKey(
-                client=hashlib.sha256(b"public").hexdigest(),
+                client=client_scope(None, digest),
                 key=key,
                 method="POST",
                 path="/api/v1/complaints",
@@ -121,4 +144,42 @@ def test_a_complaint_filed_before_the_process_died_is_not_filed_twice(client, fa
     retried = _post(client, request, "k-dead-2")
     assert retried.status_code in (200, 201), retried.text
     assert retried.json()["number"] == filed["number"]
+    assert count(factory) == 1
+
+
+def test_an_answer_not_stored_while_the_database_was_away_is_stored_once_it_is_back(
+    client, factory, monkeypatch
+):
+    """The answer went out, then storing it failed (the database went away): the key is
+    completed once the database answers, so a retry gets the first answer, access code and
+    all, instead of 409 until the lease runs out and then the case as a duplicate."""
+    real_store = idempotency.store_answers
+    failures: list[int] = []
+
+    def away_once(session, answers):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(1)
+            raise OperationalError("UPDATE", {}, ConnectionError("server closed the connection"))
+        return real_store(session, answers)
+
+    monkeypatch.setattr(idempotency, "store_answers", away_once)
+    monkeypatch.setattr(idempotency, "STORE_RETRY_FIRST", 0.05)
+    request = body(order_number="AWAY-1")
+    first = _post(client, request, "k-away")
+    assert first.status_code == 201, first.text
+    assert failures == [1]
+
+    def stored() -> bool:
+        with factory() as session:
+            return (
+                session.scalar(select(IdempotencyKey.status).where(IdempotencyKey.key == "k-away"))
+                == 201
+            )
+
+    deadline = time.monotonic() + 30
+    while not stored() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    retry = _post(client, request, "k-away")
+    assert retry.status_code == 201, retry.text
+    assert retry.json() == first.json() and retry.headers["idempotent-replayed"] == "true"
     assert count(factory) == 1

@@ -31,7 +31,7 @@ def test_two_dispatchers_send_each_notification_once(
         session.execute(
             update(Enterprise)
             .where(Enterprise.id == case.enterprise_id)
-            .values(webhook_secret="whsec_test")
+            .values(webhook_url=f"{http_receiver.url}/hook", webhook_secret="whsec_test")
         )
         session.add_all(
             Notification(
@@ -41,6 +41,8 @@ def test_two_dispatchers_send_each_notification_once(
                 audience="enterprise",
                 audience_id=case.enterprise_id,
                 channel="webhook",
+                # Sent where the enterprise's webhook points; distinct as queued (the
+                # outbox keeps one row per event, channel and recipient).
                 recipient=f"{http_receiver.url}/hook/{i}",
                 locale="zh-CN",
                 context={"case_number": number},

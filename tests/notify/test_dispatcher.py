@@ -246,3 +246,32 @@ def test_only_a_claim_still_held_records_its_outcome(file_complaint, factory, se
     by_id = {row.id: row for row in rows(factory)}
     assert (by_id[kept.id].status, by_id[kept.id].claim_token) == ("sent", None)
     assert (by_id[lost.id].status, by_id[lost.id].claim_token) == ("sending", "another-dispatcher")
+
+
+def test_a_corrected_webhook_takes_the_retried_dead_letter_and_the_waiting_messages(
+    file_complaint, factory, settings, other_client, client, demo_logins, http_receiver
+):
+    """Messages keep the address they were queued with, for the record, but go where the
+    enterprise's webhook points when they are sent: a dead letter the regulator retries, and
+    the messages still waiting, reach the corrected address, not the dead one."""
+    dead_url = f"http://127.0.0.1:{free_port()}/gone"  # nothing listens there
+    other_client.login("enterprise", "meituan", demo_logins["meituan"])
+    other_client.post("/enterprise/settings/webhook", {"webhook_url": dead_url})
+    file_complaint(order_number="WH-1")
+    dispatch(factory, replace(settings, dispatch_max_attempts=1))
+    [dead] = rows(factory, channel="webhook")
+    assert dead.status == "dead" and dead.recipient == dead_url
+    file_complaint(order_number="WH-2")  # queued for the dead address, not yet sent
+    corrected = http_receiver.url + "/odr-events"
+    other_client.post("/enterprise/settings/webhook", {"webhook_url": corrected})
+
+    client.login("regulator", "reg450100", demo_logins["reg450100"])
+    client.post(f"/regulator/dead-letters/{dead.id}/retry", {})
+    assert dispatch(factory, settings) >= 2
+    webhooks = rows(factory, channel="webhook")
+    assert [row.status for row in webhooks] == ["sent", "sent"]
+    assert {row.recipient for row in webhooks} == {dead_url}  # as queued, for the record
+    assert [r.path for r in http_receiver.requests] == ["/odr-events", "/odr-events"]
+    assert {r.headers["X-ODR-Delivery"] for r in http_receiver.requests} == {
+        str(row.id) for row in webhooks
+    }
