@@ -1,0 +1,40 @@
+"""form receipts: the complaint form's one-time token
+
+A complaint form sent twice (a second click, a retry on a slow link) files one case: the
+receipt of the first is kept a day under a hash of the form's token, sealed with the token
+(odr/intake/form_tokens.py).
+
+Revision ID: 0016_d2_form_tokens_repeats
+Revises: 0015
+Create Date: 2026-12-06 01:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import odr.db.base
+
+revision: str = "0016_d2_form_tokens_repeats"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "form_receipts",
+        sa.Column("token_id", sa.String(length=64), nullable=False),
+        sa.Column("sealed", sa.Text(), nullable=False),
+        sa.Column("created_at", odr.db.base.UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("token_id", name=op.f("pk_form_receipts")),
+    )
+    op.create_index(
+        op.f("ix_form_receipts_created_at"), "form_receipts", ["created_at"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_form_receipts_created_at"), table_name="form_receipts")
+    op.drop_table("form_receipts")
