@@ -187,3 +187,20 @@ def test_the_background_jobs_forget_them(settings, factory, rules):
     finally:
         for job in jobs:
             job.close()
+
+
+def test_a_report_form_sent_twice_files_one_report(client, other_client, factory):
+    page = client.get("/report").text
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    form = {
+        "respondent_name": "青秀区鲜果坊",
+        "violation_type": "price_fraud",
+        "report_facts": "标价9.9元，结算时按19.9元收取。",
+        "reporter_name": "张三",
+        "reporter_phone": "13800138000",
+        "form_token": token,
+    }
+    first = receipt(client.post("/report", form))
+    assert receipt(client.post("/report", form)) == first
+    assert receipt(other_client.post("/report", form)) == first
+    assert case_count(factory) == 1

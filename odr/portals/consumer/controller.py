@@ -73,13 +73,18 @@ def consumer_of(request: Request, session: Session, number: str) -> Actor | None
 
 
 def _report_page(
-    rules: Rules, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+    rules: Rules,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    token: str,
+    status_code: int = 200,
 ) -> Template:
     return Template(
         "consumer/report_form.html",
         context={
             "values": values,
             "errors": errors,
+            "form_token": token,
             "violation_types": rules.workflow("report").lists["violation_types"],
         },
         status_code=status_code,
@@ -224,7 +229,7 @@ class ConsumerController(Controller):
 
     @get("/report", sync_to_thread=False)
     def report_form(self, rules: NamedDependency[Rules]) -> Template:
-        return _report_page(rules, {}, {})
+        return _report_page(rules, {}, {}, form_tokens.new_token())
 
     @post("/report", sync_to_thread=True)
     def file_report(
@@ -234,19 +239,23 @@ class ConsumerController(Controller):
         rules: NamedDependency[Rules],
         data: UrlForm,
     ) -> Template | Redirect:
-        """A report (举报) on its own; anonymous when no name and phone are given."""
+        """A report (举报) on its own; anonymous when no name and phone are given. Sent twice
+        with its one-time token, it files one report (as the complaint form)."""
+        token = data.get("form_token")
+        if not form_tokens.is_token(token):
+            token = form_tokens.new_token()
+        elif first := form_tokens.receipt_of(db_session, token):
+            return _show_receipt(request, db_session, first)
         values = {k: v for k, v in data.items() if isinstance(v, str)}
         violation_types = rules.workflow("report").lists["violation_types"]
         try:
             report = parse_report(values, violation_types)
             submission = submit_report(db_session, report, rules=rules)
         except InvalidData as exc:
-            return _report_page(rules, values, exc.errors, status_code=400)
-        remember_case(request, submission.case.id)
-        request.set_session(
-            {**request.session, "receipt": [submission.case.number, submission.access_code]}
-        )
-        return Redirect("/receipt", status_code=303)
+            return _report_page(rules, values, exc.errors, token, status_code=400)
+        receipt = form_tokens.Receipt([submission.case.number, submission.access_code])
+        shown = form_tokens.keep_receipt(db_session, token, receipt, utcnow())
+        return _show_receipt(request, db_session, shown)
 
     @get("/receipt", sync_to_thread=True)
     def receipt(
