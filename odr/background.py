@@ -17,6 +17,7 @@ from odr.cases.anchors import anchor_if_due
 from odr.cases.sweeper import clock, sweep
 from odr.db.engine import database_unavailable
 from odr.engine.rules import Rules
+from odr.intake.form_tokens import forget_expired
 from odr.notify.dispatcher import dispatch
 from odr.ops.metrics import timed_pass
 from odr.settings import Settings
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 
 MAX_BACKOFF = 10.0  # seconds between tries while the database is away
+FORM_TOKENS_INTERVAL = 600.0  # seconds between clean-ups of a day-old form's receipt and files
 
 
 async def every(interval: float, job: Callable[[], int], name: str) -> None:
@@ -99,6 +101,12 @@ def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> l
             settings.dispatch_interval_seconds,
             lambda: dispatch(factory, settings, now=clock(settings)),
             "dispatcher",
+        ),
+        # Receipts and held files of complaint forms live a day (odr/intake/form_tokens.py).
+        every(
+            FORM_TOKENS_INTERVAL,
+            lambda: forget_expired(factory, settings.evidence_dir, now=clock(settings)),
+            "form tokens",
         ),
     ]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -41,7 +41,10 @@ from odr.cases.models import Case, CaseEvent
 from odr.cases.outbox import context_for, notification_rows, remembered_recipients
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
+    PROBABLE_REPEAT_WINDOW,
     Start,
+    case_duplicate_key,
+    case_probable_repeat_key,
     case_values,
     chain_event,
     duplicate_event,
@@ -51,6 +54,7 @@ from odr.cases.service import (
     joinable,
     move,
     new_case_numbers,
+    probable_repeat_key,
     require_findable,
     routed_for,
     start_case,
@@ -218,26 +222,56 @@ def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) 
     return found
 
 
-def _open_cases(
-    session: Session, keys: set[tuple[str, int, str]], now: datetime
-) -> dict[tuple[str, int, str], Case]:
+RepeatKey = tuple[str, int | None, str, str]  # duplicate_key / probable_repeat_key
+
+
+def _open_cases(session: Session, keys: set[RepeatKey], now: datetime) -> dict[RepeatKey, Case]:
     """The earliest open case for each duplicate key (what _open_duplicate finds one by one),
     read along ix_cases_repeat. PostgreSQL reads a row-value IN of many keys along the index;
     SQLite scanned the whole table for it (benchmarks/README.md), so it is told to
-    read the keys' phones along the index and check the row values there."""
-    wanted = sorted(keys)
+    read the keys' phones along the index and check the row values there. A business that is
+    not registered (no respondent id) is told by its USCC or name, checked on the rows read."""
+    wanted = sorted(keys, key=repr)
     sqlite = is_sqlite(session.get_bind())
-    found: dict[tuple[str, int, str], Case] = {}
+    found: dict[RepeatKey, Case] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
         chunk = wanted[start : start + QUERY_CHUNK]
-        statement = select(Case).where(tuple_(*DUPLICATE_KEY_COLUMNS).in_(chunk))
+        rows = sorted({key[:3] for key in chunk}, key=repr)
+        statement = select(Case).where(
+            tuple_(*DUPLICATE_KEY_COLUMNS).in_([r for r in rows if r[1] is not None])
+            | (
+                Case.respondent_id.is_(None)
+                & Case.complainant_phone.in_(sorted({r[0] for r in rows if r[1] is None}))
+                & Case.order_number.in_(sorted({r[2] for r in rows if r[1] is None}))
+            )
+        )
         if sqlite:
             statement = statement.with_hint(Case, "INDEXED BY ix_cases_repeat").where(
-                Case.complainant_phone.in_(sorted({phone for phone, _, _ in chunk}))
+                Case.complainant_phone.in_(sorted({phone for phone, *_ in chunk}))
             )
         for case in session.scalars(statement.where(*joinable(now)).order_by(Case.id)):
-            key = (case.complainant_phone, case.respondent_id, case.order_number)
-            found.setdefault(key, case)  # type: ignore[arg-type]  # it matched a key: no NULLs
+            # It matched a key, whose order number is never NULL.
+            found.setdefault(cast(RepeatKey, case_duplicate_key(case)), case)
+    return found
+
+
+def _probable_repeats(
+    session: Session, keys: set[RepeatKey], now: datetime
+) -> dict[RepeatKey, int]:
+    """The latest open case of the last 7 days for each probable-repeat key (what
+    probable_repeat_of finds one by one), read by the keys' phones along ix_cases_repeat."""
+    phones = sorted({phone for phone, *_ in keys})
+    found: dict[RepeatKey, int] = {}
+    for start in range(0, len(phones), QUERY_CHUNK):
+        statement = select(Case).where(
+            Case.complainant_phone.in_(phones[start : start + QUERY_CHUNK])
+        )
+        if is_sqlite(session.get_bind()):
+            statement = statement.with_hint(Case, "INDEXED BY ix_cases_repeat")
+        statement = statement.where(*joinable(now, PROBABLE_REPEAT_WINDOW)).order_by(Case.id)
+        for case in session.scalars(statement):
+            if (key := case_probable_repeat_key(case)) in keys:
+                found[key] = case.id  # the latest wins
     return found
 
 
@@ -281,14 +315,15 @@ def submit_batch(
             found.append(exc)
             continue
         found.append(respondent)
-    keys = {
-        key
+    filing = [
+        (item.complaint, respondent.id if respondent else None)
         for (_, item), respondent in zip(items, found, strict=True)
-        if isinstance(item, NewComplaint)
-        and isinstance(respondent, Enterprise)
-        and (key := duplicate_key(item.complaint, respondent.id))
-    }
+        if isinstance(item, NewComplaint) and not isinstance(respondent, InvalidData)
+    ]
+    keys = {key for c, r in filing if (key := duplicate_key(c, r))}
     open_cases = _open_cases(session, keys, now) if keys else {}
+    probable_keys = {key for c, r in filing if (key := probable_repeat_key(c, r))}
+    probable = _probable_repeats(session, probable_keys, now) if probable_keys else {}
     numbers = iter(
         new_case_numbers(session, sum(isinstance(f, Enterprise | None) for f in found), now)
     )
@@ -296,7 +331,10 @@ def submit_batch(
     results: list[Filed] = []
     planned: list[_Planned] = []
     filed_here: dict[str, CaseValues] = {}  # external id -> a case created in this batch
-    open_here: dict[tuple[str, int, str], _Planned] = {}
+    open_here: dict[RepeatKey, _Planned] = {}
+    # Probable repeats of a case filed earlier in this batch, linked once both have ids.
+    by_product_here: dict[RepeatKey, CaseValues] = {}
+    repeats_here: list[tuple[CaseValues, CaseValues]] = []
     for (external_id, item), respondent in zip(items, found, strict=True):  # type: ignore[assignment]  # an Enterprise | None above, InvalidData too here
         if external_id is not None and external_id in filed_here:
             results.append(_joined(filed_here[external_id]))
@@ -339,6 +377,12 @@ def submit_batch(
             external_id=external_id,
             identity_verified=identity_verified,
         )
+        respondent_id = respondent.id if respondent else None
+        if probable_key := probable_repeat_key(item.complaint, respondent_id):
+            if probable_key in by_product_here:  # later than any stored one
+                repeats_here.append((case, by_product_here[probable_key]))
+            else:
+                case.probable_repeat_of = probable.get(probable_key)
         start = start_case(
             case,
             remembered,  # type: ignore[arg-type]  # the rules, with the calendar remembered
@@ -351,13 +395,25 @@ def submit_batch(
         planned.append(_Planned(case, start))
         if key is not None and case.closed_at is None:
             open_here[key] = planned[-1]
+        if case.closed_at is None:
+            by_product_here[case_probable_repeat_key(case)] = case
         if external_id is not None:
             filed_here[external_id] = case
         results.append(
             Filed("created", case.number, access_code, state=case.state, due_at=case.due_at)
         )
     session.flush()  # the repeats that joined cases already stored
-    _write(session, planned)
+    case_ids = _write(session, planned)
+    if repeats_here:
+        session.connection().execute(
+            update(CASES)
+            .where(CASES.c.id == bindparam("case_id"))
+            .values(probable_repeat_of=bindparam("earlier_id")),
+            [
+                {"case_id": case_ids[later.number], "earlier_id": case_ids[earlier.number]}
+                for later, earlier in repeats_here
+            ],
+        )
     return results
 
 
@@ -418,12 +474,12 @@ def _execute_many(connection: Connection, compiled: Compiled, rows: list[dict[st
     return connection.exec_driver_sql(compiled.string, params).rowcount
 
 
-def _write(session: Session, planned: list[_Planned]) -> None:
-    """The cases, then their events and notifications. The ids each needs are read back by the
-    unique case number: an INSERT ... RETURNING of many rows costs SQLAlchemy several times
-    more than the insert itself."""
+def _write(session: Session, planned: list[_Planned]) -> dict[str, int]:
+    """The cases, then their events and notifications; the cases' ids by number. The ids each
+    needs are read back by the unique case number: an INSERT ... RETURNING of many rows costs
+    SQLAlchemy several times more than the insert itself."""
     if not planned:
-        return
+        return {}
     connection = session.connection()
     _insert_many(connection, CASES, [p.case.columns() for p in planned])
     case_ids: dict[str, int] = {}
@@ -434,6 +490,7 @@ def _write(session: Session, planned: list[_Planned]) -> None:
             ).all()
         )
     _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
+    return case_ids
 
 
 def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:

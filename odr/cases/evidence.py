@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
+import shutil
+import time
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -167,3 +170,66 @@ def store_evidence(
     for f in files:
         write_file(evidence_dir, f)
     return [attach(session, case, f, uploaded_by, now) for f in files]
+
+
+# Files chosen with a form that came back with errors wait here, by the form's token (a hash
+# of it), until the form is sent again or a day has passed (odr/intake/form_tokens.py).
+HELD = "held"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _held_dir(evidence_dir: Path, holder: str) -> Path:
+    if not SHA256.match(holder):
+        raise ValueError("a holder is a SHA-256 in hex")
+    return evidence_dir / HELD / holder
+
+
+def hold(evidence_dir: Path, holder: str, files: list[EvidenceFile]) -> None:
+    """Keep checked files for a form sent again; the same file twice is kept once."""
+    folder = _held_dir(evidence_dir, holder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        about = {"filename": f.filename, "content_type": f.content_type, "at": time.time_ns()}
+        for path, data in ((folder / f.sha256, f.data), (folder / f"{f.sha256}.json", None)):
+            tmp = path.with_suffix(f".{secrets.token_hex(4)}.part")
+            tmp.write_bytes(data if data is not None else json.dumps(about).encode())
+            tmp.replace(path)
+
+
+def held_files(evidence_dir: Path, holder: str) -> list[EvidenceFile]:
+    """The files held for a form, in the order they were chosen."""
+    folder = _held_dir(evidence_dir, holder)
+    found = []
+    for about_path in folder.glob("*.json") if folder.is_dir() else ():
+        data_path = about_path.with_suffix("")
+        try:
+            about = json.loads(about_path.read_text())
+            data = data_path.read_bytes()
+        except (OSError, ValueError):
+            continue  # removed meanwhile, or half written: not held
+        found.append((about["at"], EvidenceFile(about["filename"], about["content_type"], data)))
+    return [f for _, f in sorted(found, key=lambda item: item[0])]
+
+
+def release(evidence_dir: Path, holder: str, sha256: str) -> None:
+    """Stop holding one file (the consumer removed it from the form)."""
+    if SHA256.match(sha256):
+        folder = _held_dir(evidence_dir, holder)
+        (folder / f"{sha256}.json").unlink(missing_ok=True)
+        (folder / sha256).unlink(missing_ok=True)
+
+
+def purge_held(evidence_dir: Path, before: datetime) -> int:
+    """Delete the held files of forms last touched before a moment; how many forms."""
+    root = evidence_dir / HELD
+    gone = 0
+    for folder in root.iterdir() if root.is_dir() else ():
+        try:
+            paths = list(folder.iterdir())
+            newest = max((p.stat().st_mtime for p in paths), default=folder.stat().st_mtime)
+        except OSError:
+            continue  # being written or removed by another process: next time
+        if newest < before.timestamp():
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone

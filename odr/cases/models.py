@@ -146,6 +146,11 @@ class Case(Base):
     time_barred_flag: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A report (举报) filed with a complaint, or the complaint a report came with.
     linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Filed without an order number by the same phone against the same business for the same
+    # product as this open case, within 7 days: shown to the regulator as a probable repeat
+    # (可能重复投诉), not joined to it (odr/cases/service.py, probable_repeat_of).
+    # A plain id, no foreign key: SQLite adds the column in place (a key rebuilds the table).
+    probable_repeat_of: Mapped[int | None] = mapped_column(Id)
     # A reporter who gave no name is not told the decision.
     anonymous: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The follow-up (回访): the consumer's rating of the outcome, once, after closure.
@@ -171,6 +176,9 @@ class Case(Base):
     respondent: Mapped[Enterprise | None] = relationship(foreign_keys=[respondent_id])
     enterprise: Mapped[Enterprise | None] = relationship(foreign_keys=[enterprise_id])
     office: Mapped[Office | None] = relationship()
+    probable_repeat: Mapped[Case | None] = relationship(
+        primaryjoin="foreign(Case.probable_repeat_of) == remote(Case.id)", viewonly=True
+    )
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True
     )

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -326,41 +326,104 @@ def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None =
     return event
 
 
+def business_key(respondent_id: int | None, uscc: str | None, name: str) -> str:
+    """Who a complaint is against, beside its respondent id: "" for a registered enterprise
+    (the id says it), else the business's USCC, else the name it was given."""
+    return "" if respondent_id is not None else (uscc or name)
+
+
 def duplicate_key(
     complaint: ComplaintInput, respondent_id: int | None
-) -> tuple[str, int, str] | None:
-    """What makes a complaint a repeat: the same phone against the same business for the same
-    order (no order number, no repeat)."""
-    if respondent_id is None or not complaint.order_number:
+) -> tuple[str, int | None, str, str] | None:
+    """What makes a complaint a repeat: the same phone against the same business (registered
+    or not) for the same order (no order number, no repeat)."""
+    if not complaint.order_number:
         return None
-    return (complaint.complainant_phone, respondent_id, complaint.order_number)
+    business = business_key(respondent_id, complaint.respondent_uscc, complaint.respondent_name)
+    return (complaint.complainant_phone, respondent_id, complaint.order_number, business)
+
+
+def case_duplicate_key(case: Any) -> tuple[str, int | None, str | None, str]:
+    """duplicate_key of a stored case."""
+    business = business_key(case.respondent_id, case.respondent_uscc, case.respondent_name)
+    return (case.complainant_phone, case.respondent_id, case.order_number, business)
 
 
 DUPLICATE_KEY_COLUMNS = (Case.complainant_phone, Case.respondent_id, Case.order_number)
+PROBABLE_REPEAT_WINDOW = timedelta(days=7)
 
 
-def joinable(now: datetime) -> tuple[Any, ...]:
+def same_business(respondent_id: int | None, uscc: str | None, name: str) -> list[Any]:
+    """Conditions on cases against the business business_key names."""
+    if respondent_id is not None:
+        return [Case.respondent_id == respondent_id]
+    no_uscc = or_(Case.respondent_uscc.is_(None), Case.respondent_uscc == "")
+    if uscc:
+        return [Case.respondent_id.is_(None), Case.respondent_uscc == uscc]
+    return [Case.respondent_id.is_(None), no_uscc, Case.respondent_name == name]
+
+
+def joinable(now: datetime, window: timedelta = DUPLICATE_WINDOW) -> tuple[Any, ...]:
     """The cases a repeat joins: open, filed in the last 30 days, not reports."""
     return (
         Case.closed_at.is_(None),
-        Case.received_at >= now - DUPLICATE_WINDOW,
+        Case.received_at >= now - window,
         Case.claim_type != REPORT_CLAIM,
     )
 
 
 def _open_duplicate(
-    session: Session, complaint: ComplaintInput, respondent_id: int, now: datetime
+    session: Session, complaint: ComplaintInput, respondent_id: int | None, now: datetime
 ) -> Case | None:
     """An open case of the same phone against the same business for the same order, filed in
     the last 30 days: a repeat of it joins it instead of opening a second case."""
-    key = duplicate_key(complaint, respondent_id)
-    if key is None:
+    if duplicate_key(complaint, respondent_id) is None:
         return None
+    business = same_business(respondent_id, complaint.respondent_uscc, complaint.respondent_name)
     return session.scalar(
         select(Case)
-        .where(*(column == value for column, value in zip(DUPLICATE_KEY_COLUMNS, key, strict=True)))
+        .where(
+            Case.complainant_phone == complaint.complainant_phone,
+            Case.order_number == complaint.order_number,
+            *business,
+        )
         .where(*joinable(now))
         .order_by(Case.id)
+        .limit(1)
+    )
+
+
+def probable_repeat_key(
+    complaint: ComplaintInput, respondent_id: int | None
+) -> tuple[str, int | None, str, str] | None:
+    """Without an order number, what makes a complaint a probable repeat: the same phone
+    against the same business for the same product (within 7 days)."""
+    if complaint.order_number or not complaint.product:
+        return None
+    business = business_key(respondent_id, complaint.respondent_uscc, complaint.respondent_name)
+    return (complaint.complainant_phone, respondent_id, complaint.product, business)
+
+
+def case_probable_repeat_key(case: Any) -> tuple[str, int | None, str, str]:
+    """probable_repeat_key of a stored case (whether or not it gave an order number)."""
+    business = business_key(case.respondent_id, case.respondent_uscc, case.respondent_name)
+    return (case.complainant_phone, case.respondent_id, case.product, business)
+
+
+def probable_repeat_of(
+    session: Session, complaint: ComplaintInput, respondent_id: int | None, now: datetime
+) -> int | None:
+    """The latest open case of the same phone against the same business for the same product
+    in the last 7 days, for a complaint without an order number: offered to the regulator as
+    a probable repeat (a flag, never a join: two purchases of one product are two disputes)."""
+    if probable_repeat_key(complaint, respondent_id) is None:
+        return None
+    business = same_business(respondent_id, complaint.respondent_uscc, complaint.respondent_name)
+    return session.scalar(
+        select(Case.id)
+        .where(Case.complainant_phone == complaint.complainant_phone, *business)
+        .where(Case.product == complaint.product, *joinable(now, PROBABLE_REPEAT_WINDOW))
+        .order_by(Case.id.desc())
         .limit(1)
     )
 
@@ -584,9 +647,8 @@ def submit(
         session, complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc
     )
     require_findable(complaint, respondent)
-    if respondent is not None and (
-        earlier := _open_duplicate(session, complaint, respondent.id, now)
-    ):
+    respondent_id = respondent.id if respondent is not None else None
+    if earlier := _open_duplicate(session, complaint, respondent_id, now):
         event = duplicate_event(earlier, channel, external_id, intake_payload, now)
         session.add(CaseEvent(case_id=earlier.id, **vars(event)))
         session.flush()
@@ -609,6 +671,7 @@ def submit(
         external_id=external_id,
         identity_verified=identity_verified,
     )
+    case.probable_repeat_of = probable_repeat_of(session, complaint, respondent_id, now)
 
     session.add(case)
     session.flush()

@@ -23,7 +23,7 @@ from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
-from odr.intake.api import MAX_ID, problem_responses
+from odr.intake.api import MAX_ID, problem_responses, require_media_type
 from odr.settings import Settings
 
 
@@ -100,6 +100,7 @@ def _summary(case: Case, rules: Rules, now: datetime) -> CaseSummary:
 
 class EnterpriseApi(Controller):
     path = "/api/v1/enterprise"
+    guards = [require_media_type]
     tags = ["enterprise"]
     include_in_schema = True
     dependencies = {"actor": Provide(provide_token_actor, sync_to_thread=True)}
@@ -190,7 +191,7 @@ class EnterpriseApi(Controller):
         "/cases/{number:str}/actions/{trigger:str}",
         sync_to_thread=True,
         status_code=200,
-        responses=problem_responses(400, 401, 404, 409, 413, 422),
+        responses=problem_responses(400, 401, 404, 409, 413, 415, 422),
     )
     def fire(
         self,

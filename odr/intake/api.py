@@ -7,9 +7,11 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -28,6 +30,40 @@ from odr.ops.ratelimit import tracking_limit
 
 # Ids and cursors fit a 64-bit integer column (a larger one would overflow the database driver).
 MAX_ID = 2**63 - 1
+JSON_MEDIA_TYPES = frozenset({"application/json"})
+# A handler reading other bodies names them in its opt (the 12315 transfer reads CSV too).
+MEDIA_TYPES_OPT = "media_types"
+
+
+def media_type_of(connection: ASGIConnection) -> str:
+    return connection.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def require_media_type(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard of the JSON APIs (a guard, since guards add up across layers where a
+    before_request hook would replace the app's): a body in a type the handler does not read
+    is a 415, never decoded on a guess (a form post or text/plain read as JSON)."""
+    if connection.scope["type"] != "http" or connection.scope.get("method") in (
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "DELETE",
+    ):
+        return
+    headers = connection.headers
+    if (
+        "content-type" not in headers
+        and headers.get("content-length", "0") == "0"
+        and "transfer-encoding" not in headers
+    ):
+        return  # no body at all: the handler's own checks say what is missing
+    accepted = handler.opt.get(MEDIA_TYPES_OPT, JSON_MEDIA_TYPES)
+    if media_type_of(connection) not in accepted:
+        raise HTTPException(
+            status_code=415,
+            detail=f"Content-Type must be one of: {', '.join(sorted(accepted))}",
+            headers={"Accept-Post": ", ".join(sorted(accepted))},
+        )
 
 
 class FieldError(msgspec.Struct):
@@ -52,6 +88,7 @@ PROBLEMS = {
     404: "no such case (or not yours, or a wrong access code)",
     409: "not allowed in the case's state now, or the same Idempotency-Key still running",
     413: "request body too large",
+    415: "a body in a content type this operation does not read",
     422: "Idempotency-Key already used for another request",
     429: "too many failed attempts: wait (Retry-After)",
 }
@@ -147,8 +184,9 @@ class IntakeApi(Controller):
     path = "/api/v1"
     tags = ["intake"]
     include_in_schema = True
+    guards = [require_media_type]
 
-    @post("/complaints", status_code=201, responses=problem_responses(400, 409, 413, 422))
+    @post("/complaints", status_code=201, responses=problem_responses(400, 409, 413, 415, 422))
     async def submit_complaint(
         self, state: State, rules: NamedDependency[Rules], data: JSONBody[ComplaintIn]
     ) -> ComplaintCreated:

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
-from odr.intake.api import MAX_ID, problem_responses
+from odr.intake.api import (
+    MAX_ID,
+    MEDIA_TYPES_OPT,
+    media_type_of,
+    problem_responses,
+    require_media_type,
+)
 from odr.intake.feed12315 import read_updates
 from odr.intake.import12315 import MAX_RECORDS, RecordResult, import_records
 from odr.intake.transfer12315 import read_records
@@ -68,12 +74,14 @@ class TransferApi(Controller):
     path = "/api/v1/intake/12315"
     tags = ["12315"]
     include_in_schema = True
+    guards = [require_media_type]
 
     @post(
         "/",
         status_code=200,
         request_max_body_size=64 * 1024 * 1024,
-        responses=problem_responses(400, 401, 403, 409, 413, 422),
+        responses=problem_responses(400, 401, 403, 409, 413, 415, 422),
+        opt={MEDIA_TYPES_OPT: frozenset(FORMATS_BY_MEDIA_TYPE)},
     )
     async def transfer(
         self, request: Request, rules: NamedDependency[Rules], settings: NamedDependency[Settings]
@@ -81,9 +89,8 @@ class TransferApi(Controller):
         """Up to 10,000 records as JSON, JSON Lines (application/x-ndjson) or CSV (text/csv);
         valid records are kept whatever the others are; a record sent again is a duplicate."""
         check_token(request, settings)
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         records, problems = read_records(
-            await request.body(), format=FORMATS_BY_MEDIA_TYPE.get(media_type)
+            await request.body(), format=FORMATS_BY_MEDIA_TYPE.get(media_type_of(request))
         )
         if problems and problems[0].line == 0:
             raise InvalidData({"body": problems[0].reason})

@@ -1,10 +1,11 @@
-"""What intake remembers: the first answer to each Idempotency-Key."""
+"""What intake remembers: the first answer to each Idempotency-Key, and the receipt of each
+complaint form sent with a one-time token."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, UniqueConstraint
+from sqlalchemy import LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.db.base import Base, Id, UtcDateTime
@@ -28,3 +29,16 @@ class IdempotencyKey(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FormReceipt(Base):
+    """The receipt of a complaint form filed with a one-time token (odr/intake/form_tokens.py):
+    the same form sent again (a second click, a retry on a slow link) is answered with it.
+    Kept a day; sealed with the token, so the access code in it is of no use without one."""
+
+    __tablename__ = "form_receipts"
+
+    # A hash of the token, never the token itself.
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

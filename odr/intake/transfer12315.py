@@ -151,25 +151,31 @@ def _csv_records(text: str) -> Iterator[tuple[int, Any]]:
     try:
         header = next(reader)
     except StopIteration:
-        return
+        raise ValueError("CSV: the file is empty / 文件为空") from None
     except csv.Error as exc:
         raise ValueError(f"CSV: {exc}") from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     if "投诉编号" not in header:
         raise ValueError("CSV: the first line must be the header, with 投诉编号 among the columns")
+    rows = 0
     while True:
         line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
+            if not rows:
+                raise ValueError("CSV: a header and no rows / 只有表头，没有记录") from None
             return
         except csv.Error as exc:
             yield line, ParseProblem(line, f"CSV: {exc}")
             return
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
-            yield line, ParseProblem(line, "more cells than the header has columns")
+        rows += 1
+        # A row cut short (a file truncated mid-row) or split by a stray delimiter would put
+        # its values under the wrong headers: refused whole, never guessed at.
+        if len(row) != len(header):
+            yield line, ParseProblem(line, f"{len(row)} cells, header has {len(header)}")
             continue
         yield line, dict(zip(header, row, strict=False))
 
@@ -201,4 +207,6 @@ def read_records(
                 records.append(TransferRecord(line, fields))
     except (ValueError, RecursionError) as exc:
         problems.append(ParseProblem(0, str(exc)[:300]))
+    if not records and not problems:
+        problems.append(ParseProblem(0, f"{kind.upper()}: no records / 没有记录"))
     return records, problems

@@ -38,6 +38,7 @@ TITLES: dict[int, Label] = {
     405: {"zh": "不支持的请求方式", "en": "Method not allowed"},
     409: {"zh": "操作冲突", "en": "Conflict"},
     413: {"zh": "上传内容过大", "en": "Request too large"},
+    415: {"zh": "不支持的内容类型", "en": "Unsupported media type"},
     429: {"zh": "请求过于频繁", "en": "Too many requests"},
     500: {"zh": "服务器内部错误", "en": "Internal server error"},
     503: {"zh": "服务暂时不可用", "en": "Service temporarily unavailable"},
@@ -182,9 +183,17 @@ def handle_concurrent_change(request: Request, exc: ConcurrentChange) -> Respons
     return error_page(409, CASE_CHANGED, request)
 
 
+# RFC 9110: a 401 says how to authenticate. Every JSON API takes a bearer token.
+BEARER_CHALLENGE = 'Bearer realm="odr"'
+
+
 def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     if _is_api(request):
-        return problem(exc.status_code, str(exc.detail))
+        response = problem(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 401:
+            response.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
+        return response
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         return error_page(403, CSRF_FAILED, request)
     detail = str(exc.detail)

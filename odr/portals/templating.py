@@ -12,7 +12,12 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from odr.clock import SHANGHAI
 from odr.engine.rules import Rules
+from odr.intake.complaint import FACTS_MAX, FACTS_MIN
 from odr.portals import i18n
+
+# A case's facts longer than this fold on its page to their first FACTS_PREVIEW characters.
+FACTS_FOLD = 1_200
+FACTS_PREVIEW = 400
 
 PORTALS_DIR = Path(__file__).resolve().parent
 
@@ -77,6 +82,14 @@ def make_environment(rules: Rules) -> Environment:
         localized=i18n.localized,
     )
     env.globals.update(
-        calendar=rules.calendar, languages=i18n.LANGUAGES, current_language=i18n.current_language
+        calendar=rules.calendar,
+        languages=i18n.LANGUAGES,
+        current_language=i18n.current_language,
+        # One source for the facts' bounds: the forms' minlength/maxlength check what the
+        # server checks.
+        facts_min=FACTS_MIN,
+        facts_max=FACTS_MAX,
+        facts_fold=FACTS_FOLD,
+        facts_preview=FACTS_PREVIEW,
     )
     return env

@@ -25,6 +25,8 @@ from odr.notify.models import Notification
 # Per case: what differs between two runs by design (ids, the random number and access code,
 # the optimistic-lock counter) and what follows from the number (hashes, the digest).
 UNCOMPARED = {"id", "number", "access_code_hash", "version", "last_event_hash"}
+# Compared by the 12315 number of the case they name (ids differ between runs).
+CASE_IDS = ("probable_repeat_of",)
 
 
 def mixed_batch() -> list[dict[str, str]]:
@@ -58,12 +60,14 @@ def snapshot(factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     what differs by design between two runs."""
     found: dict[str, Any] = {}
     with factory() as session:
+        external = dict(session.execute(select(Case.id, Case.external_id)).all())
         for case in session.scalars(select(Case).where(Case.channel == "12315")):
             columns = {
                 c.key: getattr(case, c.key)
                 for c in Case.__table__.columns
                 if c.key not in UNCOMPARED
             }
+            columns.update({key: external.get(columns[key]) for key in CASE_IDS})
             events = [
                 (
                     e.seq,
@@ -143,6 +147,10 @@ def test_batch_files_what_submit_files_one_by_one(factory, rules):
     assert m1[0]["event_count"] == 4 and m1[0]["identity_verified"]
     assert batched_state["M4"][0]["state"] == "acceptance"
     assert batched_state["M8"][0]["state"] == "triage"
+    # No order number: a probable repeat of the latest case of the same phone, business and
+    # product (M5 before it; then M11), found in the batch as one by one.
+    assert batched_state["M11"][0]["probable_repeat_of"] == "M5"
+    assert batched_state["M12"][0]["probable_repeat_of"] == "M11"
     # Repeats answer with the case they joined.
     numbers = {r.external_id: r.case_number for r in batched}
     assert numbers["M9"] == numbers["M10"] == numbers["M1"]

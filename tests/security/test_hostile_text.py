@@ -17,6 +17,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from odr.cases.models import Case, CaseEvent
+from odr.intake.complaint import FACTS_MAX
 from odr.offices.models import Office
 
 SCRIPT = "<script>window.__pwned=1;alert(1)</script>"
@@ -178,7 +179,7 @@ def test_too_long_text_is_a_400_naming_the_field(client, other_client, file_comp
     refused = client.post("/", {"complainant_name": "张三", "facts": huge})
     assert refused.status_code == 400
     assert 'id="facts-error"' in refused.text or "facts" in refused.text
-    assert "5000" in refused.text
+    assert str(FACTS_MAX) in refused.text
     assert not RAW_MARKUP.search(refused.text)  # the form shows it back escaped
     api = client.client.post(
         "/api/v1/complaints",

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor, consumer_actor
 from odr.cases.access import load_case
-from odr.cases.evidence import check_evidence
+from odr.cases.evidence import EvidenceFile, check_evidence, held_files, hold, release
 from odr.cases.followup import rate
 from odr.cases.models import Case
 from odr.cases.service import check_access_code, submit, submit_report
 from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
+from odr.intake import form_tokens
 from odr.intake.complaint import (
     FIELDS,
     GOODS_CATEGORIES,
@@ -74,13 +75,18 @@ def consumer_of(request: Request, session: Session, number: str) -> Actor | None
 
 
 def _report_page(
-    rules: Rules, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+    rules: Rules,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    token: str,
+    status_code: int = 200,
 ) -> Template:
     return Template(
         "consumer/report_form.html",
         context={
             "values": values,
             "errors": errors,
+            "form_token": token,
             "violation_types": rules.workflow("report").lists["violation_types"],
         },
         status_code=status_code,
@@ -92,6 +98,8 @@ def _form_page(
     settings: Settings,
     values: dict[str, Any],
     errors: dict[str, str],
+    token: str,
+    held: list[EvidenceFile] = (),  # type: ignore[assignment]
     status_code: int = 200,
 ) -> Template:
     workflow = rules.workflow()
@@ -100,6 +108,8 @@ def _form_page(
         context={
             "values": values,
             "errors": errors,
+            "form_token": token,
+            "held": held,
             "claim_types": workflow.lists["claim_types"],
             "goods_categories": GOODS_CATEGORIES,
             "violation_types": rules.workflow("report").lists["violation_types"],
@@ -111,6 +121,50 @@ def _form_page(
     )
 
 
+def _evidence(
+    data: dict[str, Any], settings: Settings, holder: str
+) -> tuple[list[EvidenceFile], list[EvidenceFile], str | None]:
+    """The form's evidence: the files held from its earlier sends (less those the consumer
+    removed) with those chosen now, each checked; the good ones chosen now; and what is
+    wrong, if anything."""
+    removed = data.get("remove_evidence") or []
+    for sha256 in removed if isinstance(removed, list) else [removed]:
+        release(settings.evidence_dir, holder, str(sha256))
+    problem = None
+    chosen: list[EvidenceFile] = []
+    for upload in uploads_of(data):
+        try:
+            chosen += check_evidence(
+                [upload], settings.evidence_max_files, settings.evidence_max_bytes
+            )
+        except InvalidData as exc:
+            problem = problem or exc.errors["evidence"]
+    files = {f.sha256: f for f in held_files(settings.evidence_dir, holder)}
+    new = [f for f in chosen if f.sha256 not in files]  # one already held, chosen again
+    if len(files) + len(new) > settings.evidence_max_files:
+        limit = settings.evidence_max_files
+        return list(files.values()), [], f"最多{limit}个文件 / at most {limit} files"
+    return [*files.values(), *new], new, problem
+
+
+def _show_receipt(
+    request: Request, db_session: Session, receipt: form_tokens.Receipt
+) -> Template | Redirect:
+    """The receipt of a filed form: the codes once, on /receipt; or the case a repeat joined."""
+    if receipt.duplicate:
+        case = db_session.scalar(select(Case).where(Case.number == receipt.numbers[0]))
+        return Template(
+            "consumer/receipt.html",
+            context={"case": case, "access_code": None, "report": None, "duplicate": True},
+        )
+    for number in receipt.numbers[::2]:
+        case_id = db_session.scalar(select(Case.id).where(Case.number == number))
+        if case_id is not None:
+            remember_case(request, case_id)
+    request.set_session({**request.session, "receipt": receipt.numbers})
+    return Redirect("/receipt", status_code=303)
+
+
 class ConsumerController(Controller):
     path = "/"
 
@@ -118,7 +172,7 @@ class ConsumerController(Controller):
     def complaint_form(
         self, rules: NamedDependency[Rules], settings: NamedDependency[Settings]
     ) -> Template:
-        return _form_page(rules, settings, {}, {})
+        return _form_page(rules, settings, {}, {}, form_tokens.new_token())
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_FORM_BYTES)
     def file_complaint(
@@ -129,10 +183,17 @@ class ConsumerController(Controller):
         settings: NamedDependency[Settings],
         data: MultipartForm,
     ) -> Template | Redirect:
+        token = data.get("form_token")
+        if not form_tokens.is_token(token):
+            token = form_tokens.new_token()  # a form rendered before tokens: no replay
+        elif first := form_tokens.receipt_of(db_session, token):
+            return _show_receipt(request, db_session, first)  # the same form sent again
+        holder = form_tokens.token_id(token)
         values = {k: data[k] for k in FIELDS if isinstance(data.get(k), str)}
         for flag in CHECKBOXES:  # an unticked box sends nothing
             values[flag] = "1" if str(data.get(flag, "")).lower() in ("1", "on", "true") else "0"
         errors: dict[str, str] = {}
+        complaint = None
         try:
             complaint = parse_complaint(
                 values,
@@ -141,14 +202,13 @@ class ConsumerController(Controller):
             )
         except InvalidData as exc:
             errors.update(exc.errors)
-        try:
-            evidence = check_evidence(
-                uploads_of(data), settings.evidence_max_files, settings.evidence_max_bytes
-            )
-        except InvalidData as exc:
-            errors.update(exc.errors)
-        if errors:
-            return _form_page(rules, settings, values, errors, status_code=400)
+        evidence, chosen, problem = _evidence(data, settings, holder)
+        if problem:
+            errors["evidence"] = problem
+        if errors or complaint is None:
+            # The good files wait for the form's next send: nobody picks them twice.
+            hold(settings.evidence_dir, holder, chosen)
+            return _form_page(rules, settings, values, errors, token, evidence, status_code=400)
         try:
             submission = submit(
                 db_session,
@@ -159,28 +219,19 @@ class ConsumerController(Controller):
                 evidence_dir=settings.evidence_dir,
             )
         except InvalidData as exc:
-            return _form_page(rules, settings, values, exc.errors, status_code=400)
-        if submission.duplicate:
-            return Template(
-                "consumer/receipt.html",
-                context={
-                    "case": submission.case,
-                    "access_code": None,
-                    "report": None,
-                    "duplicate": True,
-                },
-            )
-        remember_case(request, submission.case.id)
-        receipt = [submission.case.number, submission.access_code]
+            hold(settings.evidence_dir, holder, chosen)
+            return _form_page(rules, settings, values, exc.errors, token, evidence, 400)
+        receipt = form_tokens.Receipt(
+            [submission.case.number, submission.access_code], submission.duplicate
+        )
         if submission.report is not None:
-            remember_case(request, submission.report.case.id)
-            receipt += [submission.report.case.number, submission.report.access_code]
-        request.set_session({**request.session, "receipt": receipt})
-        return Redirect("/receipt", status_code=303)
+            receipt.numbers.extend([submission.report.case.number, submission.report.access_code])
+        shown = form_tokens.keep_receipt(db_session, token, receipt, utcnow())
+        return _show_receipt(request, db_session, shown)
 
     @get("/report", sync_to_thread=False)
     def report_form(self, rules: NamedDependency[Rules]) -> Template:
-        return _report_page(rules, {}, {})
+        return _report_page(rules, {}, {}, form_tokens.new_token())
 
     @post("/report", sync_to_thread=True)
     def file_report(
@@ -190,19 +241,23 @@ class ConsumerController(Controller):
         rules: NamedDependency[Rules],
         data: UrlForm,
     ) -> Template | Redirect:
-        """A report (举报) on its own; anonymous when no name and phone are given."""
+        """A report (举报) on its own; anonymous when no name and phone are given. Sent twice
+        with its one-time token, it files one report (as the complaint form)."""
+        token = data.get("form_token")
+        if not form_tokens.is_token(token):
+            token = form_tokens.new_token()
+        elif first := form_tokens.receipt_of(db_session, token):
+            return _show_receipt(request, db_session, first)
         values = {k: v for k, v in data.items() if isinstance(v, str)}
         violation_types = rules.workflow("report").lists["violation_types"]
         try:
             report = parse_report(values, violation_types)
             submission = submit_report(db_session, report, rules=rules)
         except InvalidData as exc:
-            return _report_page(rules, values, exc.errors, status_code=400)
-        remember_case(request, submission.case.id)
-        request.set_session(
-            {**request.session, "receipt": [submission.case.number, submission.access_code]}
-        )
-        return Redirect("/receipt", status_code=303)
+            return _report_page(rules, values, exc.errors, token, status_code=400)
+        receipt = form_tokens.Receipt([submission.case.number, submission.access_code])
+        shown = form_tokens.keep_receipt(db_session, token, receipt, utcnow())
+        return _show_receipt(request, db_session, shown)
 
     @get("/receipt", sync_to_thread=True)
     def receipt(

@@ -3,7 +3,7 @@
 A case's own hash chain does not show that its last events were cut and its head set back; the
 anchors record each head as it was, chained, so `odr audit verify` does.
 
-Revision ID: 0016_e2_audit_anchors
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-06 01:00:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import odr.db.base
 
-revision: str = "0016_e2_audit_anchors"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
