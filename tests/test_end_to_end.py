@@ -159,7 +159,9 @@ def test_unknown_respondent_goes_to_its_districts_office(file_complaint, factory
 def test_respondent_without_a_district_goes_to_triage(
     file_complaint, other_client, demo_logins, factory
 ):
-    number, _ = file_complaint(respondent_name="某不知名网店", respondent_address="网上店铺，地址不详")
+    number, _ = file_complaint(
+        respondent_name="某不知名网店", respondent_address="网上店铺，地址不详"
+    )
     case = load(factory, number)
     assert case.state == "triage" and case.office.region_code == "450100"
     assert case.due_at is not None  # the intake office's clock runs
