@@ -407,8 +407,9 @@ def intake_rules(
 
 
 def require_findable(complaint: ComplaintInput, respondent: Enterprise | None) -> None:
-    """An unregistered business must be found by the regulator: its address is required."""
-    if respondent is None and not complaint.respondent_address:
+    """An unregistered business must be found by the regulator: its address (or its USCC,
+    which names its region) is required."""
+    if respondent is None and not (complaint.respondent_address or complaint.respondent_uscc):
         raise InvalidData(
             {
                 "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"

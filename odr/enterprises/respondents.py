@@ -19,7 +19,7 @@ UNVERIFIED = "unverified"
 
 def respondent_for(session: Session, complaint: ComplaintInput) -> Enterprise | None:
     """The business a complaint names: one odr knows, else a new respondent record (None when
-    the complaint gives no address to find it by: intake refuses that)."""
+    the complaint gives neither address nor USCC to find it by: intake refuses that)."""
     found = match_respondent(
         session,
         complaint.respondent_id,
@@ -27,7 +27,7 @@ def respondent_for(session: Session, complaint: ComplaintInput) -> Enterprise | 
         complaint.respondent_uscc,
         complaint.respondent_address,
     )
-    if found is not None or not complaint.respondent_address:
+    if found is not None or not (complaint.respondent_address or complaint.respondent_uscc):
         return found
     record = Enterprise(
         name=complaint.respondent_name,
