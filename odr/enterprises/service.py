@@ -69,17 +69,19 @@ def match_respondent(
         return matches[0]
     if not address:
         return None
-    # Two shops of one name are often two businesses: a record matches only at its address.
-    return session.scalar(
+    # Two shops of one name are often two businesses: a record matches only at its address
+    # (a merged one stands for the business it was merged into).
+    found = session.scalar(
         select(Enterprise)
         .where(
             Enterprise.name == name,
             Enterprise.address == address,
-            Enterprise.record_status == "unverified",
+            Enterprise.record_status != "verified",
         )
         .order_by(Enterprise.id)
         .limit(1)
     )
+    return _current(session, found)
 
 
 def set_webhook_url(enterprise: Enterprise, url: str) -> None:
