@@ -342,9 +342,11 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def actors(self, case_id: int, snap: Snap) -> dict[str, list[Actor]]:
         """Who might fire a trigger on this case, by kind."""
-        platform = self.w.enterprises[snap.respondent_id][1] if snap.respondent_id else None
-        concerned = {snap.enterprise_id, snap.respondent_id, platform} - {None}
-        negotiator = snap.enterprise_id or snap.respondent_id
+        # A respondent record (a business odr did not know) has no login: nobody acts for it.
+        known = snap.respondent_id if snap.respondent_id in self.w.enterprises else None
+        platform = self.w.enterprises[known][1] if known else None
+        concerned = {snap.enterprise_id, known, platform} - {None}
+        negotiator = snap.enterprise_id or known
         others = [o for o in self.w.offices if o != snap.office_id]
         kinds: dict[str, list[Actor]] = {
             "consumer": [consumer_actor(case_id, "张三")],
@@ -689,7 +691,12 @@ def _world(
     with factory() as session:
         offices = {o.id: (o.region_code, o.name) for o in session.scalars(select(Office))}
         supervised = {o: supervised_ids(session, o) for o in offices}
-        enterprises = {e.id: (e.name, e.platform_id) for e in session.scalars(select(Enterprise))}
+        enterprises = {
+            e.id: (e.name, e.platform_id)
+            for e in session.scalars(
+                select(Enterprise).where(Enterprise.record_status == "verified")
+            )
+        }
     WorkflowMachine.world = World(
         factory=factory,
         rules=rules,
