@@ -32,6 +32,7 @@ def search(session: Session, query: str, limit: int = 10) -> list[Enterprise]:
                 Enterprise.uscc.like(f"{_escape_like(query.upper())}%", escape="\\"),
             )
         )
+        .where(Enterprise.record_status != "merged")  # it stands for another business now
         .order_by((Enterprise.odr_status == "active").desc(), Enterprise.name)
         .limit(limit)
     )

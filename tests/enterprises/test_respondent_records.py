@@ -12,6 +12,7 @@ from odr.cases.chain import verify_all
 from odr.cases.models import Case
 from odr.cases.service import utcnow
 from odr.enterprises.models import Enterprise, SupervisionRecord
+from odr.enterprises.service import search
 
 
 def file(factory, rules, name: str, address: str, order: str) -> Case:  # type: ignore[no-untyped-def]
@@ -67,6 +68,8 @@ def test_records_count_one_business_and_merge(factory, rules, client, demo_login
             select(SupervisionRecord).where(SupervisionRecord.enterprise_id == other.id)
         )
         assert decision.action == "merge_record" and decision.evidence["cases_moved"] == 1
+        # The complaint form suggests the business, not the record merged into it.
+        assert [e.id for e in search(session, name)] == [record.id]
     # A later complaint naming the merged record counts under the business it was merged into.
     later = file(factory, rules, name, "南宁市兴宁区朝阳路8号", "A4")
     assert later.respondent_id == record.id
