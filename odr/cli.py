@@ -309,6 +309,15 @@ def workflow_check(files: tuple[Path, ...]) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
+        if unclocked := wf.unclocked():
+            # A case resting there would never be reminded, escalated or counted as overdue.
+            click.echo(
+                f"{path}: states without a clock and without no_clock "
+                f"(paused, escalated or routing): {', '.join(unclocked)}",
+                err=True,
+            )
+            failed = True
+            continue
         click.echo(
             f"{path}: ok ({wf.name} v{wf.version}, {len(wf.states)} states, "
             f"{len(wf.transitions)} transitions)"

@@ -33,6 +33,18 @@ def test_workflow_check_names_file_state_and_problem(tmp_path: Path):
     assert f"{broken}: state 'negotiation': expiry trigger 'vanish' does not exist" in result.output
 
 
+def test_workflow_check_fails_on_an_open_state_without_a_clock(tmp_path: Path):
+    workflows = tmp_path / "workflows"
+    shutil.copytree(SOURCE_ROOT / "workflows", workflows)
+    text = (workflows / "odr_standard.yaml").read_text(encoding="utf-8")
+    broken = workflows / "broken.yaml"
+    broken.write_text(text.replace("    no_clock: routing\n", "", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["workflow", "check", str(broken)])
+    assert result.exit_code == 1
+    assert "states without a clock and without no_clock" in result.output
+    assert "received" in result.output
+
+
 def test_sweep_command_with_a_moved_clock(file_complaint, factory, database_url):
     number, _ = file_complaint()
     env = {"ODR_DATABASE_URL": database_url}

@@ -149,10 +149,23 @@ def test_merchant_of_enrolled_platform_is_negotiated_by_platform(file_complaint,
     assert case.enterprise.name == "美团优选（南宁）"
 
 
-def test_unknown_respondent_goes_to_triage(file_complaint, other_client, demo_logins, factory):
+def test_unknown_respondent_goes_to_its_districts_office(file_complaint, factory):
     number, _ = file_complaint(respondent_name="某不知名网店", respondent_address="南宁市江南区")
     case = load(factory, number)
+    assert case.state == "acceptance" and case.office.region_code == "450105"
+    assert case.respondent.record_status == "unverified" and case.routing_note is None
+
+
+def test_respondent_without_a_district_goes_to_triage(
+    file_complaint, other_client, demo_logins, factory
+):
+    number, _ = file_complaint(
+        respondent_name="某不知名网店", respondent_address="网上店铺，地址不详"
+    )
+    case = load(factory, number)
     assert case.state == "triage" and case.office.region_code == "450100"
+    assert case.due_at is not None  # the intake office's clock runs
+    assert "the address names no district" in case.routing_note
     other_client.login("regulator", "reg450100", demo_logins["reg450100"])
     other_client.post(f"/regulator/cases/{number}/act/assign_office", {"office": "450105"})
     case = load(factory, number)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from odr.background import loops
 from odr.cases.evidence import EvidenceFile, held_files, hold
 from odr.cases.models import Attachment, Case
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.intake import form_tokens
 from odr.intake.models import FormReceipt
 

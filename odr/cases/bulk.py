@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
@@ -64,7 +64,7 @@ from odr.db.engine import is_sqlite
 from odr.engine.rules import Rulebook, Rules
 from odr.engine.workflow import Clock, StateDef, Workflow
 from odr.enterprises.models import Enterprise
-from odr.enterprises.service import match_respondent
+from odr.enterprises.respondents import respondent_for
 from odr.errors import ConcurrentChange, InvalidData
 from odr.notify.models import Notification
 from odr.offices.models import Office
@@ -90,6 +90,9 @@ class NewComplaint:
     prefer_odr: bool = True
     office: Office | None = None  # the handling office the transferring platform named
     intake_payload: Mapping[str, Any] | None = None
+    named_office: str = ""  # how the platform named it
+    received_at: datetime | None = None  # when the platform received it (None: now)
+    received_at_assumed: bool = False  # the platform did not say
 
 
 @dataclass(frozen=True)
@@ -288,17 +291,21 @@ def submit_batch(
     transaction: each one's outcome, in order. A complaint already refused (InvalidData) is
     rejected, unless an earlier one of the batch with its external id was filed (a repeat).
     Joint complaints and reports filed with a complaint go through submit()."""
-    received = now.astimezone(SHANGHAI).date()
     remembered = _RememberedRules(rules)
     recipients = remembered_recipients(session)
-    respondents: dict[tuple[int | None, str, str | None], Enterprise | None] = {}
+    respondents: dict[tuple[int | None, str, str | None, str], Enterprise | None] = {}
     routes: dict[int | None, Route] = {}
-    tracks: dict[str, tuple[Workflow, Rulebook | None]] = {}
+    tracks: dict[tuple[str, date], tuple[Workflow, Rulebook | None]] = {}
 
     def respondent_of(complaint: ComplaintInput) -> Enterprise | None:
-        key = (complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc)
+        key = (
+            complaint.respondent_id,
+            complaint.respondent_name,
+            complaint.respondent_uscc,
+            complaint.respondent_address,
+        )
         if key not in respondents:
-            respondents[key] = match_respondent(session, *key)
+            respondents[key] = respondent_for(session, complaint)
         return respondents[key]
 
     found: list[Enterprise | None | InvalidData] = []
@@ -357,15 +364,20 @@ def submit_batch(
             )
             results.append(_joined(joined.case))
             continue
-        track = item.complaint.claim_type  # what intake_rules decides the track by
+        received = (item.received_at or now).astimezone(SHANGHAI).date()
+        # What intake_rules decides the track and rulebook by.
+        track = (item.complaint.claim_type, received)
         if track not in tracks:
             tracks[track] = intake_rules(item.complaint, rules, received)
         workflow, rulebook = tracks[track]
         route_key = respondent.id if respondent else None
         if route_key not in routes:
             routes[route_key] = route(session, respondent, rules.intake_office_code)
-        routed = routed_for(routes[route_key], item.prefer_odr, item.office)
-        values, access_code = case_values(item.complaint, workflow, channel, now, next(numbers))
+        routed = routed_for(routes[route_key], item.prefer_odr, item.office, item.named_office)
+        values, access_code = case_values(
+            item.complaint, workflow, channel, now, next(numbers), item.received_at
+        )
+        values["received_at_assumed"] = item.received_at_assumed
         case = CaseValues(**(CASE_DEFAULTS | values), office=routed.office)
         fill_intake(
             case,

@@ -57,6 +57,9 @@ CONTENT_COLUMNS = (
 
 # The event that records a personal-data purge (odr/cases/privacy.py).
 PURGE_TRIGGER = "purge_personal_data"
+# The regulator merged the case's respondent record into the business it turned out to be
+# (odr/enterprises/respondents.py): the event holds the content digest with the new respondent.
+RESPONDENT_MERGED_TRIGGER = "respondent_merged"
 
 
 def content_digest(case: object, evidence_sha256: list[str]) -> str:
@@ -155,7 +158,20 @@ def verify_case(
     """
     redacted, purge = _purges(case, events)
     digest = content_digest(case, evidence_sha256)
-    if purge is not None:
+    merge = next(
+        (
+            e
+            for e in reversed(events)
+            if e.trigger == RESPONDENT_MERGED_TRIGGER and event_hash(case.number, e) == e.hash
+        ),
+        None,
+    )
+    if merge is not None and (purge is None or merge.seq > purge.seq):
+        if merge.payload.get("content_sha256") != digest:
+            yield ChainProblem(
+                case.number, None, None, f"complaint content altered since the merge (#{merge.seq})"
+            )
+    elif purge is not None:
         if purge.payload.get("content_sha256") != digest:
             yield ChainProblem(
                 case.number, None, None, f"complaint content altered since the purge (#{purge.seq})"

@@ -99,7 +99,13 @@ class Case(Base):
     # Cases transferred from 12315 come with the complainant's identity checked there.
     identity_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # When the complaint was received: on the web form its submission, for a transfer the
+    # moment the transferring platform registered it (12315's 登记时间). Clocks run from it.
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A transfer's arrival here (转入时间); None for the web form.
+    transferred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The transfer gave no received moment: its arrival stands for it.
+    received_at_assumed: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The running clock of the current state (None when the state has none); the sweeper's key.
@@ -160,6 +166,8 @@ class Case(Base):
 
     # Why the case reached the regulator (overdue / declined / offer rejected): for scorecards.
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
+    # Why routing found no competent office and sent the case to triage (shown to regulators).
+    routing_note: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str | None] = mapped_column(String(40))
 
     # Head of the hash chain, so appending an event needs no read of the previous one.

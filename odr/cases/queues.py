@@ -18,12 +18,19 @@ from odr.enterprises.models import Enterprise
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
+TRIAGE_STATES = ("triage", "triage_overdue", "triage_escalated")
 ACCEPTANCE_STATES = ("acceptance", "acceptance_overdue", "acceptance_escalated")
 MEDIATION_STATES = ("mediation", "testing", "recusal_pending", "mediation_ending")
 REPORT_STATES = ("review", "review_extended", "review_overdue", "reporter_notice")
 # States whose name says their deadline already passed (their own clock, if any, is the ladder).
-OVERDUE_STATES = ("acceptance_overdue", "acceptance_escalated", "review_overdue")
-OPEN_STATES = ("triage", *ACCEPTANCE_STATES, *MEDIATION_STATES, *REPORT_STATES)
+OVERDUE_STATES = (
+    "triage_overdue",
+    "triage_escalated",
+    "acceptance_overdue",
+    "acceptance_escalated",
+    "review_overdue",
+)
+OPEN_STATES = (*TRIAGE_STATES, *ACCEPTANCE_STATES, *MEDIATION_STATES, *REPORT_STATES)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ def queue_parts(name: str, now: datetime) -> list[Part]:
     if name == "acceptance":
         return [(ACCEPTANCE_STATES, Case.escalation_reason.is_(None))]
     if name == "triage":
-        return [(("triage",), None)]
+        return [(TRIAGE_STATES, None)]
     if name == "mediation":
         return [(MEDIATION_STATES, None)]
     if name == "reports":

@@ -38,13 +38,14 @@ from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
 from odr.engine.workflow import TransitionDef, Workflow
 from odr.enterprises.models import Enterprise
+from odr.enterprises.respondents import respondent_for
 from odr.enterprises.service import match_respondent
 from odr.errors import CaseForbidden, ConcurrentChange, InvalidData, TransitionNotAllowed
 from odr.notify.catalog import REMINDER
 from odr.notify.models import Notification
 from odr.offices.models import Office
 from odr.offices.service import by_code
-from odr.routing.service import Route, route
+from odr.routing.service import Route, route, routed_for
 
 # Access codes avoid look-alike characters (0/O, 1/I/L) since consumers copy them by hand.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -457,8 +458,9 @@ def intake_rules(
 
 
 def require_findable(complaint: ComplaintInput, respondent: Enterprise | None) -> None:
-    """An unregistered business must be found by the regulator: its address is required."""
-    if respondent is None and not complaint.respondent_address:
+    """An unregistered business must be found by the regulator: its address (or its USCC,
+    which names its region) is required."""
+    if respondent is None and not (complaint.respondent_address or complaint.respondent_uscc):
         raise InvalidData(
             {
                 "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
@@ -466,20 +468,17 @@ def require_findable(complaint: ComplaintInput, respondent: Enterprise | None) -
         )
 
 
-def routed_for(routed: Route, prefer_odr: bool, office: Office | None) -> Route:
-    """The route as the transferring platform asked: without the enterprise when the consumer
-    did not choose its ODR channel (12315), at the handling office it named."""
-    if not prefer_odr:
-        routed = replace(routed, enterprise=None)
-    if office is not None:
-        routed = replace(routed, office=office)
-    return routed
-
-
 def case_values(
-    complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime, number: str
+    complaint: ComplaintInput,
+    workflow: Workflow,
+    channel: str,
+    now: datetime,
+    number: str,
+    received_at: datetime | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A new case's columns in its workflow's initial state, and its access code (shown once)."""
+    """A new case's columns in its workflow's initial state, and its access code (shown once).
+    A transfer received elsewhere first (12315's 登记时间) keeps that moment as received_at and
+    its arrival here as transferred_at."""
     access_code = new_access_code()
     values = {
         "number": number,
@@ -488,7 +487,8 @@ def case_values(
         "workflow_version": workflow.version,
         "state": workflow.initial,
         "channel": channel,
-        "received_at": now,
+        "received_at": received_at or now,
+        "transferred_at": now if channel != "web" else None,
         "updated_at": now,
         "complainant_name": complaint.complainant_name,
         "complainant_phone": complaint.complainant_phone,
@@ -518,10 +518,11 @@ def _new_case(
     channel: str,
     now: datetime,
     number: str | None = None,
+    received_at: datetime | None = None,
 ) -> tuple[Case, str]:
     """A case row in its workflow's initial state, and its access code (shown once)."""
     values, access_code = case_values(
-        complaint, workflow, channel, now, number or _new_case_number(now)
+        complaint, workflow, channel, now, number or _new_case_number(now), received_at
     )
     return Case(**values), access_code
 
@@ -550,6 +551,7 @@ def fill_intake(
         case.respondent_address = complaint.respondent_address or respondent.address
     case.enterprise_id = routed.enterprise.id if routed.enterprise else None
     case.office_id = routed.office.id if routed.office else None
+    case.routing_note = routed.note[:500] if routed.note else None
 
 
 @dataclass
@@ -584,6 +586,12 @@ def start_case(
     workflow = rules.workflow(case.workflow, case.workflow_version)
     from_state = case.state
     transition, payload = _move(case, workflow, "route", SYSTEM, {}, rules, now)
+    if case.clock_started_at is not None and case.received_at < now:
+        # The first clock runs from receipt (a transfer's 登记时间), not from its arrival here:
+        # one that ran out on the way is overdue at once, and the sweep climbs its ladder.
+        case.clock_started_at = case.received_at
+        recount(case, workflow.states[case.state], rules, now)
+        payload["due_at"] = case.due_at.isoformat()
     routed = chain_event(case, "route", SYSTEM, from_state, payload, now)
     context = context_for(case, workflow, transition.fields, payload)
     rows = notification_rows(
@@ -636,16 +644,21 @@ def submit(
     identity_verified: bool = False,
     prefer_odr: bool = True,
     office: Office | None = None,
+    named_office: str = "",
     intake_payload: Mapping[str, Any] | None = None,
+    received_at: datetime | None = None,
+    received_at_assumed: bool = False,
 ) -> Submission:
     """Store a new complaint (and the report filed with it) with its evidence and first event,
-    on the track and rulebook in force today, then route it."""
+    on the track and rulebook in force on the day it was received, then route it.
+    `received_at`: when a transferring platform received it (None: now); `received_at_assumed`:
+    the platform did not say, so its arrival here stands for it (flagged on the case).
+    `office`: the handling office the platform named, where routing finds no competent one;
+    `named_office`: how it named it (for the triage note when that names no office)."""
     now = now or utcnow()
-    received = now.astimezone(SHANGHAI).date()
+    received = (received_at or now).astimezone(SHANGHAI).date()
     workflow, rulebook = intake_rules(complaint, rules, received)
-    respondent = match_respondent(
-        session, complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc
-    )
+    respondent = respondent_for(session, complaint)
     require_findable(complaint, respondent)
     respondent_id = respondent.id if respondent is not None else None
     if earlier := _open_duplicate(session, complaint, respondent_id, now):
@@ -657,10 +670,12 @@ def submit(
         route(session, respondent, intake_office_code or rules.intake_office_code),
         prefer_odr,
         office,
+        named_office,
     )
     case, access_code = _new_case(
-        complaint, workflow, channel, now, new_case_numbers(session, 1, now)[0]
+        complaint, workflow, channel, now, new_case_numbers(session, 1, now)[0], received_at
     )
+    case.received_at_assumed = received_at_assumed
     fill_intake(
         case,
         complaint,

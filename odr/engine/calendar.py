@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import chinese_calendar
+import holidays
 import yaml
 
 from odr.clock import SHANGHAI
@@ -66,6 +67,7 @@ class WorkingCalendar:
         # Per year: running count of working days from 1 January through each day (index 0).
         self._year_prefix: dict[int, list[int]] = {}
         self._warned_years: set[int] = set()
+        self._statutory: dict[int, frozenset[date]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> WorkingCalendar:
@@ -123,7 +125,19 @@ class WorkingCalendar:
         except NotImplementedError:
             # The library only knows years whose notice it shipped; intake must keep working.
             self._warn_missing_year(day.year)
-            return day.weekday() < 5
+            if day.year in self._override_years:
+                return day.weekday() < 5  # the operator transcribed that year's notice
+            return day.weekday() < 5 and day not in self.statutory_holidays(day.year)
+
+    def statutory_holidays(self, year: int) -> frozenset[date]:
+        """The days off the law itself fixes for a year (全国年节及纪念日放假办法): the festivals
+        by their lunar or solar dates, and the weekday given in lieu of one on a weekend (art. 6).
+        Only the notice's make-up weekends (调休上班) and its bridging days stay unknown."""
+        found = self._statutory.get(year)
+        if found is None:
+            found = frozenset(holidays.country_holidays("CN", years=year))
+            self._statutory[year] = found
+        return found
 
     def knows_year(self, year: int) -> bool:
         """Whether the State Council notice of a year is known (library or overrides)."""
@@ -147,7 +161,8 @@ class WorkingCalendar:
         self._warned_years.add(year)
         log.warning(
             "State Council holiday notice for %d is missing from chinesecalendar; "
-            "counting Monday-Friday as working days. Add that year's holidays and "
+            "counting Monday-Friday less the statutory holidays as working days (its make-up "
+            "weekends unknown, its deadlines provisional). Add that year's holidays and "
             "make-up working days (调休) as overrides to workflows/calendar.yaml.",
             year,
         )

@@ -14,8 +14,13 @@ def respondent_is_odr_enterprise(case: Any, data: Mapping[str, Any]) -> bool:
 
 
 def competent_office_known(case: Any, data: Mapping[str, Any]) -> bool:
-    """Routing found the regulator office competent for the respondent."""
-    return case.respondent_id is not None and case.office_id is not None
+    """Routing found the regulator office competent for the respondent (a routing note says
+    why it did not: the case is with the intake office for triage)."""
+    return (
+        case.respondent_id is not None
+        and case.office_id is not None
+        and not getattr(case, "routing_note", None)
+    )
 
 
 def consent_refused(case: Any, data: Mapping[str, Any]) -> bool:

@@ -31,6 +31,11 @@ FIELD_TYPES = ("text", "choice", "amount", "office", "file")
 ASSIGN_OFFICE = ("intake", "actor")
 SETTABLE = ("escalation_reason", "outcome")
 CLOCK_ACTIONS = ("pause", "resume")
+# Why a state that is not terminal runs no clock of its own: a clock another state paused is
+# waiting for it (paused), its deadline already passed and the supervisor was told (escalated),
+# or routing leaves it at once (routing). Any other open state must run a clock: a case
+# without one is never reminded, escalated or counted as overdue.
+NO_CLOCK_REASONS = ("paused", "escalated", "routing")
 NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml", "campaigns.yaml"}
 # transitions logs every state change at INFO; the case events are our record.
 logging.getLogger("transitions").setLevel(logging.WARNING)
@@ -56,6 +61,7 @@ class StateDef:
     party: str | None = None
     terminal: bool = False
     clock: Clock | None = None
+    no_clock: str | None = None  # one of NO_CLOCK_REASONS
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,14 @@ class Workflow:
                 conditions=[_role_allowed(t.roles), *(_condition(name) for name in t.conditions)],
             )
         return machine
+
+    def unclocked(self) -> list[str]:
+        """Open states that run no clock and say no reason why (NO_CLOCK_REASONS)."""
+        return [
+            s.name
+            for s in self.states.values()
+            if not s.terminal and s.clock is None and s.no_clock is None
+        ]
 
     def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
         """The transitions of a trigger from a state, in the order conditions are tried."""
@@ -314,6 +328,14 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                 on_expiry=str(c["on_expiry"]),
                 reminders=tuple(sorted(set(reminders), reverse=True)),
             )
+        no_clock = spec.get("no_clock")
+        if no_clock is not None and (
+            no_clock not in NO_CLOCK_REASONS or clock is not None or spec.get("terminal")
+        ):
+            raise fail(
+                f"state '{name}'",
+                f"no_clock is for an open state without a clock: {', '.join(NO_CLOCK_REASONS)}",
+            )
         party = spec.get("party")
         if party is not None and party not in ROLES:
             raise fail(f"state '{name}'", f"unknown party '{party}' (one of {', '.join(ROLES)})")
@@ -323,6 +345,7 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
             party=party,
             terminal=bool(spec.get("terminal", False)),
             clock=clock,
+            no_clock=no_clock,
         )
 
     initial = str(raw["initial"])
@@ -445,6 +468,12 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
             raise fail(where_of(t), "pauses a state that has no clock")
         if t.clock == "resume" and t.dest not in paused_states:
             raise fail(where_of(t), f"resumes '{t.dest}', which no transition pauses")
+    pausing = {t.dest for t in transitions if t.clock == "pause"}
+    for state_def in states.values():
+        if state_def.no_clock == "paused" and state_def.name not in pausing:
+            raise fail(
+                f"state '{state_def.name}'", "no_clock: paused, but no transition pauses into it"
+            )
 
     reachable, queue = {initial}, deque([initial])
     while queue:

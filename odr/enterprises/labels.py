@@ -33,6 +33,13 @@ ACTION_LABELS = {
     "mark": {"zh": "列入名录", "en": "Listed"},
     "lift_mark": {"zh": "移出名录", "en": "Delisted"},
     "takedown": {"zh": "记录平台处置", "en": "Takedown recorded"},
+    "merge_record": {"zh": "合并被投诉人记录", "en": "Respondent record merged"},
+}
+# A business odr knows from its registration, or one a complaint named (odr/enterprises/).
+RECORD_LABELS = {
+    "verified": {"zh": "已登记企业", "en": "Registered business"},
+    "unverified": {"zh": "未核实的被投诉人记录", "en": "Unverified respondent record"},
+    "merged": {"zh": "已合并", "en": "Merged"},
 }
 APPLICATION_LABELS = {
     "pending": {"zh": "待审核", "en": "Pending"},
@@ -46,4 +53,5 @@ ALL_LABELS = {
     "takedown_labels": TAKEDOWN_LABELS,
     "action_labels": ACTION_LABELS,
     "application_labels": APPLICATION_LABELS,
+    "record_labels": RECORD_LABELS,
 }

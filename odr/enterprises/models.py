@@ -12,6 +12,10 @@ from odr.db.base import Base, Id, Json, UtcDateTime
 
 KINDS = ("platform", "merchant", "group_leader", "shop")
 ODR_STATUSES = ("none", "active", "suspended", "removed")
+# A business odr knows from its own registration (verified), one a complaint named that odr did
+# not know (unverified: a respondent record, no login, no ODR role), or a record the regulator
+# merged into another because both were one business (merged).
+RECORD_STATUSES = ("verified", "unverified", "merged")
 
 
 class Enterprise(Base):
@@ -35,7 +39,15 @@ class Enterprise(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
-    platform: Mapped[Enterprise | None] = relationship(remote_side="Enterprise.id")
+    record_status: Mapped[str] = mapped_column(
+        String(20), default="verified", server_default="verified"
+    )
+    # A merged record points to the business it turned out to be.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+
+    platform: Mapped[Enterprise | None] = relationship(
+        remote_side="Enterprise.id", foreign_keys=[platform_id]
+    )
 
     @property
     def is_odr_enterprise(self) -> bool:

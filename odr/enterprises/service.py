@@ -32,26 +32,57 @@ def search(session: Session, query: str, limit: int = 10) -> list[Enterprise]:
                 Enterprise.uscc.like(f"{_escape_like(query.upper())}%", escape="\\"),
             )
         )
+        .where(Enterprise.record_status != "merged")  # it stands for another business now
         .order_by((Enterprise.odr_status == "active").desc(), Enterprise.name)
         .limit(limit)
     )
     return list(session.scalars(statement))
 
 
+def _current(session: Session, found: Enterprise | None) -> Enterprise | None:
+    """The business a record stands for: a merged record's target (merges may chain)."""
+    seen: set[int] = set()
+    while found is not None and found.merged_into_id is not None and found.id not in seen:
+        seen.add(found.id)
+        found = session.get(Enterprise, found.merged_into_id)
+    return found
+
+
 def match_respondent(
-    session: Session, respondent_id: int | None, name: str, uscc: str | None
+    session: Session, respondent_id: int | None, name: str, uscc: str | None, address: str = ""
 ) -> Enterprise | None:
-    """The registered enterprise a complaint names: by id, else by USCC, else by exact name."""
+    """The enterprise a complaint names: by id, else by USCC, else by exact name (one business
+    odr knows of that name), else a respondent record of that name at that address."""
     if respondent_id is not None:
         found = session.get(Enterprise, respondent_id)
         if found is not None:
-            return found
+            return _current(session, found)
     if uscc:
         found = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
         if found is not None:
-            return found
-    matches = session.scalars(select(Enterprise).where(Enterprise.name == name).limit(2)).all()
-    return matches[0] if len(matches) == 1 else None
+            return _current(session, found)
+    matches = session.scalars(
+        select(Enterprise)
+        .where(Enterprise.name == name, Enterprise.record_status == "verified")
+        .limit(2)
+    ).all()
+    if len(matches) == 1:
+        return matches[0]
+    if not address:
+        return None
+    # Two shops of one name are often two businesses: a record matches only at its address
+    # (a merged one stands for the business it was merged into).
+    found = session.scalar(
+        select(Enterprise)
+        .where(
+            Enterprise.name == name,
+            Enterprise.address == address,
+            Enterprise.record_status != "verified",
+        )
+        .order_by(Enterprise.id)
+        .limit(1)
+    )
+    return _current(session, found)
 
 
 def set_webhook_url(enterprise: Enterprise, url: str) -> None:

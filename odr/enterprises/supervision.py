@@ -143,6 +143,7 @@ def enterprises_in(
     statement = (
         select(Enterprise)
         .where(Enterprise.region_code.startswith(region_prefix(office)))
+        .where(Enterprise.record_status != "merged")  # its cases count under another now
         .options(selectinload(Enterprise.platform))
     )
     if status:

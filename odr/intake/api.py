@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from odr.cases.models import Case
 from odr.cases.service import check_access_code
 from odr.cases.timeline import visible_events
+from odr.clock import utcnow
 from odr.db.group_commit import GroupCommit
 from odr.engine.rules import Rules
 from odr.enterprises import service as enterprises
 from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
 from odr.intake.filing import ApiComplaint, ComplaintCreated, file_complaints
+from odr.intake.received import parse_received_at
 from odr.ops.ratelimit import tracking_limit
 
 # Ids and cursors fit a 64-bit integer column (a larger one would overflow the database driver).
@@ -149,6 +151,9 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     also_report: bool = False
     violation_type: str | None = None
     report_facts: str | None = None
+    # When the partner received the complaint (2026-11-02 09:00:00, ISO 8601 with a zone, ...;
+    # Beijing time without one): its clocks run from then. Not given: now.
+    received_at: str | None = None
 
 
 class TimelineItem(msgspec.Struct):
@@ -191,13 +196,25 @@ class IntakeApi(Controller):
         self, state: State, rules: NamedDependency[Rules], data: JSONBody[ComplaintIn]
     ) -> ComplaintCreated:
         """File a complaint; 400 lists each invalid field. Answered once it is committed."""
-        complaint = parse_complaint(
-            msgspec.to_builtins(data),
-            rules.workflow().lists["claim_types"],
-            violation_types=rules.workflow("report").lists["violation_types"],
-        )
+        errors: dict[str, str] = {}
+        try:
+            received_at = parse_received_at(data.received_at or "", utcnow(), "received_at")
+        except InvalidData as exc:
+            errors, received_at = exc.errors, None
+        try:
+            complaint = parse_complaint(
+                {k: v for k, v in msgspec.to_builtins(data).items() if k != "received_at"},
+                rules.workflow().lists["claim_types"],
+                violation_types=rules.workflow("report").lists["violation_types"],
+            )
+        except InvalidData as exc:
+            raise InvalidData({**exc.errors, **errors}) from None
+        if errors:
+            raise InvalidData(errors)
         group_commit: GroupCommit = state["group_commit"]
-        answer = await group_commit.run(file_complaints, ApiComplaint(complaint, rules))
+        answer = await group_commit.run(
+            file_complaints, ApiComplaint(complaint, rules, received_at)
+        )
         if isinstance(answer, InvalidData):
             raise answer
         return answer

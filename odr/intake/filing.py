@@ -44,6 +44,8 @@ class ComplaintCreated(msgspec.Struct):
 class ApiComplaint:
     complaint: ComplaintInput
     rules: Rules  # the app's (one per process)
+    # When the partner received it, if it says (its clocks run from then); None: now.
+    received_at: datetime | None = None
 
 
 def file_complaints(
@@ -66,7 +68,10 @@ def file_complaints(
     if plain:
         filed = submit_batch(
             session,
-            [(None, NewComplaint(items[p].complaint)) for p in plain],
+            [
+                (None, NewComplaint(items[p].complaint, received_at=items[p].received_at))
+                for p in plain
+            ],
             rules=items[0].rules,  # one app's group commit: every item carries its rules
             now=now,
             channel=CHANNEL,
@@ -89,7 +94,14 @@ def file_complaints(
 
 def _file_one(session: Session, item: ApiComplaint, now: datetime) -> ComplaintCreated:
     """A joint complaint, or one with a report, through submit()."""
-    result = submit(session, item.complaint, rules=item.rules, channel=CHANNEL, now=now)
+    result = submit(
+        session,
+        item.complaint,
+        rules=item.rules,
+        channel=CHANNEL,
+        now=now,
+        received_at=item.received_at,
+    )
     case = result.case
     if result.duplicate:
         return ComplaintCreated(

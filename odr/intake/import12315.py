@@ -25,8 +25,10 @@ from odr.clock import SHANGHAI
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
 from odr.intake.complaint import parse_complaint
+from odr.intake.received import parse_received_at
 from odr.intake.transfer12315 import CLAIMS, FIELD_HEADERS, TransferRecord
 from odr.offices.models import Office
+from odr.routing.service import named_office
 
 CHANNEL = "12315"
 MAX_RECORDS = 10_000
@@ -88,15 +90,18 @@ def _chose_odr(record: TransferRecord) -> bool:
 
 
 def _office(session: Session, record: TransferRecord) -> Office | None:
-    """The handling office 12315 named, by region code or by name."""
-    value = record.fields.get("handling_office", "").strip()
-    if not value:
-        return None
-    column = Office.region_code if value.isdigit() else Office.name
-    office = session.scalar(select(Office).where(column == value))
-    if office is None:
-        raise InvalidData({"handling_office": "没有该承办单位 / no such office"})
-    return office
+    """The handling office 12315 named (承办单位), if it names one here: routing uses it when
+    it finds no competent office; one that names none is said in the triage note."""
+    return named_office(session, _named(record))
+
+
+def _named(record: TransferRecord) -> str:
+    return record.fields.get("handling_office", "").strip()
+
+
+def _received(record: TransferRecord, now: datetime) -> datetime | None:
+    """When 12315 received the complaint (登记时间); None: not given, its arrival stands in."""
+    return parse_received_at(record.fields.get("registered_at", ""), now, "registered_at")
 
 
 def _header(field: str) -> str:
@@ -123,6 +128,7 @@ def _import_one(
             rules.workflow().lists["claim_types"],
             today=now.astimezone(SHANGHAI).date(),
         )
+        received_at = _received(record, now)
         with session.begin_nested():
             submission = submit(
                 session,
@@ -134,7 +140,10 @@ def _import_one(
                 identity_verified=True,
                 prefer_odr=_chose_odr(record),
                 office=_office(session, record),
+                named_office=_named(record),
                 intake_payload={"registered_at": record.fields.get("registered_at", "")},
+                received_at=received_at,
+                received_at_assumed=received_at is None,
             )
     except InvalidData as exc:
         field, reason = next(iter(exc.errors.items()))
@@ -170,33 +179,32 @@ def _prepare(
     record: TransferRecord,
     rules: Rules,
     now: datetime,
-    offices: dict[str, Office | None | InvalidData],
+    offices: dict[str, Office | None],
 ) -> NewComplaint | InvalidData:
     """The record as a complaint to file, or why it is none (checked in _import_one's order:
-    the complaint's fields, the ODR choice, the handling office, looked up once a batch)."""
+    the complaint's fields, 登记时间, the ODR choice; the handling office, looked up once a
+    batch)."""
     try:
         complaint = parse_complaint(
             complaint_fields(record),
             rules.workflow().lists["claim_types"],
             today=now.astimezone(SHANGHAI).date(),
         )
+        received_at = _received(record, now)
         prefer_odr = _chose_odr(record)
     except InvalidData as exc:
         return exc
-    named = record.fields.get("handling_office", "").strip()
+    named = _named(record)
     if named not in offices:
-        try:
-            offices[named] = _office(session, record)
-        except InvalidData as exc:
-            offices[named] = exc
-    office = offices[named]
-    if isinstance(office, InvalidData):
-        return office
+        offices[named] = _office(session, record)
     return NewComplaint(
         complaint,
         prefer_odr=prefer_odr,
-        office=office,
+        office=offices[named],
+        named_office=named,
         intake_payload={"registered_at": record.fields.get("registered_at", "")},
+        received_at=received_at,
+        received_at_assumed=received_at is None,
     )
 
 
@@ -219,7 +227,7 @@ def _import_batch(
     results: list[RecordResult | None] = []
     pending: list[tuple[int, TransferRecord]] = []
     items: list[tuple[str | None, NewComplaint | InvalidData]] = []
-    offices: dict[str, Office | None | InvalidData] = {}
+    offices: dict[str, Office | None] = {}
     for record, external_id in zip(records, ids, strict=True):
         if bad := _bad_external_id(record, external_id):
             results.append(bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -50,3 +51,44 @@ def ancestry(code: str) -> list[str]:
     if code[2:] != "0000":
         chain.append(code[:2] + "0000")
     return chain
+
+
+@cache
+def _county_names() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    """One pattern matching any county name (longest first), and the codes of each name."""
+    by_name: dict[str, list[str]] = {}
+    for region in regions().values():
+        if region.level == "county" and len(region.name) >= 2:
+            by_name.setdefault(region.name, []).append(region.code)
+    names = sorted(by_name, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(name) for name in names))
+    return pattern, {name: tuple(codes) for name, codes in by_name.items()}
+
+
+def counties_in(text: str) -> list[str]:
+    """The county-level regions an address names (青秀区 -> 450103), most likely first.
+
+    A county name shared by several cities (朝阳区, 江南区) counts for the one whose city or
+    province the address also names; a name the address gives without either stays ambiguous
+    and yields every region of that name."""
+    if not text:
+        return []
+    pattern, by_name = _county_names()
+    known = regions()
+    found: list[str] = []
+    for match in pattern.finditer(text):
+        codes = by_name[match.group()]
+        if len(codes) > 1:
+            named = [c for c in codes if _names_parent(text, known, c)]
+            codes = tuple(named) or codes
+        found.extend(c for c in codes if c not in found)
+    return found
+
+
+def _names_parent(text: str, known: dict[str, Region], code: str) -> bool:
+    """Whether the text names the region's city or province (with or without 市 / 省)."""
+    for parent in ancestry(code)[1:]:
+        region = known.get(parent)
+        if region is not None and region.name.rstrip("市省") in text:
+            return True
+    return False

@@ -107,20 +107,20 @@ def test_deadline_into_an_unknown_year_is_provisional_until_recounted(factory, r
         case = file(session, rules, filed, purchase_date="2026-12-20")
         number = case.number
         assert case.deadline_provisional
-        # Monday to Friday: 29, 30, 31 Dec, 1, 4, 5, 6, 7, 8, 11 Jan.
-        assert case.due_at == datetime(2027, 1, 11, 15, 59, 59, tzinfo=UTC)
+        # Monday to Friday but New Year's Day (statutory): 29, 30, 31 Dec, 4-8, 11, 12 Jan.
+        assert case.due_at == datetime(2027, 1, 12, 15, 59, 59, tzinfo=UTC)
         assert recount_deadline(session, case, rules=rules, now=filed) is None  # nothing new
 
-    # The 2027 notice arrives (illustrative dates): 1 and 4 Jan off, Sat 9 Jan a make-up day.
-    notice = {date(2027, 1, 1): False, date(2027, 1, 4): False, date(2027, 1, 9): True}
+    # The 2027 notice arrives (illustrative dates): 1 Jan off, Sat 9 Jan a make-up day.
+    notice = {date(2027, 1, 1): False, date(2027, 1, 9): True}
     known = Rules(workflows=rules.workflows, calendar=WorkingCalendar(notice))
     assert recount_provisional(factory, known, now=filed + timedelta(days=1)) == 1
     with factory() as session:
         case = session.scalar(select(Case).where(Case.number == number))
         assert not case.deadline_provisional
-        # 29, 30, 31 Dec, 5, 6, 7, 8, Sat 9, 11, 12 Jan.
-        assert case.due_at == datetime(2027, 1, 12, 15, 59, 59, tzinfo=UTC)
-        assert case.events[-1].payload["previous_due_at"].startswith("2027-01-11")
+        # 29, 30, 31 Dec, 4-8, Sat 9, 11 Jan.
+        assert case.due_at == datetime(2027, 1, 11, 15, 59, 59, tzinfo=UTC)
+        assert case.events[-1].payload["previous_due_at"].startswith("2027-01-12")
         assert case.events[-1].trigger == "recount_deadline"
         assert list(verify_all(session)) == []
     assert recount_provisional(factory, known) == 0

@@ -205,16 +205,18 @@ def test_working_days_between() -> None:
 
 
 def test_unknown_year_falls_back_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    """2027 is not in chinesecalendar: Monday-Friday, one warning per year, no exception."""
+    """2027 is not in chinesecalendar: Monday-Friday less the statutory holidays, one warning
+    per year, no exception."""
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2027, 1, 4))
     cal = WorkingCalendar()
     with caplog.at_level(logging.WARNING, logger="odr.calendar"):
         assert cal.is_working_day(date(2027, 1, 4))  # Monday
-        assert cal.is_working_day(date(2027, 1, 1))  # Friday: New Year, but unknown yet
+        assert not cal.is_working_day(date(2027, 1, 1))  # Friday: New Year's Day, by law
         assert not cal.is_working_day(date(2027, 1, 2))  # Saturday
-        assert cal.add_working_days(sh(2026, 12, 31), 2) == end_of(2027, 1, 4)
-        assert cal.working_days_between(sh(2026, 12, 31), sh(2027, 12, 31)) == 261
+        assert cal.add_working_days(sh(2026, 12, 31), 2) == end_of(2027, 1, 5)
+        # 261 weekdays, 13 of them statutory holidays or days given in lieu of one.
+        assert cal.working_days_between(sh(2026, 12, 31), sh(2027, 12, 31)) == 248
         warnings = calendar_warnings(caplog)
         assert len(warnings) == 1
         message = warnings[0].getMessage()
@@ -228,6 +230,23 @@ def test_unknown_year_falls_back_with_one_warning(caplog: pytest.LogCaptureFixtu
         warnings = calendar_warnings(caplog)
         assert len(warnings) == 2
         assert "2028" in warnings[1].getMessage()
+
+
+def test_unknown_year_counts_the_spring_festival_as_days_off() -> None:
+    """A clock running through the 2027 Spring Festival skips its statutory days off (除夕 to
+    初三 and the weekdays given in lieu of the weekend ones), and stays provisional."""
+    cal = WorkingCalendar()
+    statutory = cal.statutory_holidays(2027)
+    # 春节 2027: 除夕 Friday 5 February, 初一 Saturday 6 February (lunar dates from `holidays`).
+    assert {date(2027, 2, 5), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10)} <= statutory
+    started = sh(2027, 1, 29)  # a Friday
+    # 1-4 Feb count (4), 5-10 Feb are off, 11, 12 and 15 Feb make 7.
+    assert cal.add_working_days(started, 7) == end_of(2027, 2, 15)
+    assert cal.is_provisional(started, cal.add_working_days(started, 7))
+    # Labour Day, National Day, Qingming, Dragon Boat and Mid-Autumn are days off too.
+    for day in (date(2027, 5, 3), date(2027, 10, 1), date(2027, 4, 5), date(2027, 6, 9)):
+        assert not cal.is_working_day(day), day
+    assert cal.is_working_day(date(2027, 2, 11))
 
 
 def test_override_makes_2027_saturday_a_working_day(caplog: pytest.LogCaptureFixture) -> None:

@@ -182,3 +182,39 @@ def test_text_fields_refuse_control_characters():
         workflow.clean(note, {"note": "a\x00b"})
     assert "note" in caught.value.errors
     assert workflow.clean(note, {"note": "第一行\n第二行\t完"}) == {"note": "第一行\n第二行\t完"}
+
+
+def test_every_open_state_runs_a_clock_or_says_why_not():
+    """A case with no clock is never reminded, escalated or counted as overdue: every open
+    state of the shipped workflows runs one, or is marked paused, escalated or routing."""
+    from odr.engine.workflow import load_workflows  # noqa: PLC0415
+
+    workflows = load_workflows(SOURCE_ROOT / "workflows")
+    assert {name: w.unclocked() for name, w in workflows.items()} == {
+        name: [] for name in workflows
+    }
+    triage = workflows["odr_standard"].states["triage"]
+    assert triage.clock is not None and triage.clock.days == 7
+
+
+def test_no_clock_is_checked(raw):
+    def with_clock(d):  # type: ignore[no-untyped-def]
+        d["states"]["acceptance"]["no_clock"] = "escalated"
+
+    def unknown(d):  # type: ignore[no-untyped-def]
+        d["states"]["acceptance_escalated"]["no_clock"] = "forgotten"
+
+    def not_paused(d):  # type: ignore[no-untyped-def]
+        d["states"]["acceptance_escalated"]["no_clock"] = "paused"
+
+    for change in (with_clock, unknown):
+        with pytest.raises(WorkflowError, match="no_clock is for an open state"):
+            parse_workflow(broken(raw, change), "f.yaml")
+    with pytest.raises(WorkflowError, match="no transition pauses into it"):
+        parse_workflow(broken(raw, not_paused), "f.yaml")
+
+    def forgotten(d):  # type: ignore[no-untyped-def]
+        del d["states"]["acceptance_escalated"]["no_clock"]
+
+    unclocked = parse_workflow(broken(raw, forgotten), "f.yaml").unclocked()
+    assert unclocked == ["acceptance_escalated"]

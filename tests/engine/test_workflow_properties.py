@@ -3,14 +3,16 @@
 A hypothesis state machine files complaints through submit() (a plain complaint, a seven-day
 return, a complaint with a report: one per track; a workflow no complaint reaches is given a case
 built the way submit() builds one), each against a drawn respondent so that routing sends it to
-negotiation, acceptance or triage. It then fires random triggers of the case's workflow as random
+negotiation, acceptance or triage, through a drawn channel (the web form; the partner API or a
+12315 transfer, received days earlier or with no received moment at all). It then fires random triggers of the case's workflow as random
 actors (the consumer, the case's enterprise, another enterprise, the competent office, a
 supervising or an unrelated office, the system) with data drawn from the transition's fields,
 mostly valid, and moves the clock on, running the sweeper. Every workflow in rules.workflows gets
 cases in every example.
 
 After every step: the state is one of the workflow's; a terminal case never changes again; a
-deadline runs exactly while the state has a clock; a paused clock keeps what was left; every hash
+deadline runs exactly while the state has a clock; every open state runs one, or is marked as
+waiting for a paused clock or as already escalated (triage runs one); a paused clock keeps what was left; every hash
 chain verifies; a refused trigger (wrong role, an actor who may not act on the case, bad data,
 conditions not met) changes nothing; a trigger that fires took a transition its actor's role may
 take, recorded as the case's next event.
@@ -64,6 +66,7 @@ TIME_STEPS = st.one_of(
     st.integers(1, 48).map(lambda h: timedelta(hours=h)),
     st.integers(1, 30).map(lambda d: timedelta(days=d)),
 )
+CHANNELS = ("web", "api", "12315")
 RECEIPT_PNG = Path(__file__).parents[1] / "data" / "receipt.png"
 # Workflows whose cases submit() could store but not route: filed in their initial state.
 UNROUTED: set[str] = set()
@@ -189,7 +192,12 @@ class WorkflowMachine(RuleBasedStateMachine):
                 st.lists(st.sampled_from(respondents), min_size=1, max_size=2),
                 label=f"{label}: respondents (None: not registered)",
             ):
-                self.case_ids += self.file(extra, respondent)
+                channel = data.draw(st.sampled_from(CHANNELS), label=f"{label}: channel")
+                received_at = None
+                if channel != "web" and data.draw(st.booleans(), label="gives a received moment"):
+                    ago = data.draw(st.integers(0, 60 * 24 * 40), label="received, minutes ago")
+                    received_at = self.now - timedelta(minutes=ago)
+                self.case_ids += self.file(extra, respondent, channel, received_at)
                 self.now += timedelta(minutes=1)
         entered = {s.workflow for s in self.snapshots().values()}
         for name in sorted(set(self.w.rules.workflows) - entered):
@@ -252,15 +260,31 @@ class WorkflowMachine(RuleBasedStateMachine):
             },
         )
 
-    def file(self, extra: dict[str, str], respondent: int | None) -> list[int]:
+    def file(
+        self,
+        extra: dict[str, str],
+        respondent: int | None,
+        channel: str = "web",
+        received_at: datetime | None = None,
+    ) -> list[int]:
         """submit() a complaint; the ids of the cases it filed (none if intake refuses it)."""
         try:
             complaint = self.complaint(extra, respondent)
         except InvalidData:
             return []  # this kind of complaint is not offered (yet)
+        self.transfers = getattr(self, "transfers", 0) + 1
         with self.w.factory.begin() as session:
             try:
-                submitted = submit(session, complaint, rules=self.w.rules, now=self.now)
+                submitted = submit(
+                    session,
+                    complaint,
+                    rules=self.w.rules,
+                    now=self.now,
+                    channel=channel,
+                    external_id=f"T-{self.transfers}" if channel != "web" else None,
+                    received_at=received_at,
+                    received_at_assumed=channel == "12315" and received_at is None,
+                )
             except (TransitionNotAllowed, ConditionsNotMet):
                 # submit() stored the case and its first event, then found no way to route it:
                 # the case stays in its initial state, as submit() left it.
@@ -312,9 +336,11 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def actors(self, case_id: int, snap: Snap) -> dict[str, list[Actor]]:
         """Who might fire a trigger on this case, by kind."""
-        platform = self.w.enterprises[snap.respondent_id][1] if snap.respondent_id else None
-        concerned = {snap.enterprise_id, snap.respondent_id, platform} - {None}
-        negotiator = snap.enterprise_id or snap.respondent_id
+        # A respondent record (a business odr did not know) has no login: nobody acts for it.
+        known = snap.respondent_id if snap.respondent_id in self.w.enterprises else None
+        platform = self.w.enterprises[known][1] if known else None
+        concerned = {snap.enterprise_id, known, platform} - {None}
+        negotiator = snap.enterprise_id or known
         others = [o for o in self.w.offices if o != snap.office_id]
         kinds: dict[str, list[Actor]] = {
             "consumer": [consumer_actor(case_id, "张三")],
@@ -611,6 +637,13 @@ class WorkflowMachine(RuleBasedStateMachine):
                 assert (snap.paused_state, snap.paused_days_left) == (None, None)
             else:
                 assert snap.closed_at is None
+            if not state.terminal and state.clock is None:
+                # A case resting without a clock is never reminded, escalated or overdue.
+                assert state.no_clock in ("paused", "escalated") or (
+                    state.no_clock == "routing" and snap.workflow in UNROUTED
+                ), f"{snap.workflow}: open state {snap.state} runs no clock"
+            if snap.state == "triage":
+                assert snap.due_at is not None, "triage without a clock"
             runs = state.clock is not None and not state.terminal
             assert (snap.due_at is not None) == runs, f"{snap.state}: due_at {snap.due_at}"
             assert (snap.clock_started_at is not None) == runs
@@ -652,7 +685,12 @@ def _world(
     with factory() as session:
         offices = {o.id: (o.region_code, o.name) for o in session.scalars(select(Office))}
         supervised = {o: supervised_ids(session, o) for o in offices}
-        enterprises = {e.id: (e.name, e.platform_id) for e in session.scalars(select(Enterprise))}
+        enterprises = {
+            e.id: (e.name, e.platform_id)
+            for e in session.scalars(
+                select(Enterprise).where(Enterprise.record_status == "verified")
+            )
+        }
     WorkflowMachine.world = World(
         factory=factory,
         rules=rules,

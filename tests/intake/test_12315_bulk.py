@@ -36,9 +36,10 @@ def mixed_batch() -> list[dict[str, str]]:
         record("M3", 投诉诉求="发财"),  # rejected: the claim
         record("M4", 是否选择ODR="否"),  # to the regulator, not the platform
         record("M5", 承办单位="450103"),  # the handling office named by region code
-        record("M6", 承办单位="不存在的局"),  # rejected: no such office
+        record("M6", 承办单位="不存在的局"),  # routed as if not named: names no office here
         record("M7", 被投诉人名称="无名小店", 被投诉人地址=""),  # rejected: unknown, no address
-        record("M8", 被投诉人名称="无名小店", 被投诉人地址="南宁市青秀区某路1号"),  # triage
+        record("M8", 被投诉人名称="无名小店", 被投诉人地址="南宁市青秀区某路1号"),  # 450103
+        record("M13", 被投诉人名称="无名小店", 被投诉人地址="某路1号"),  # triage: no district
         record("M1"),  # the same 12315 number again in the batch
         record("M9", 订单号="DD-M1"),  # a repeat of M1's open case (phone, business, order)
         record("M10", 订单号="DD-M1"),  # and another
@@ -130,8 +131,9 @@ def test_batch_files_what_submit_files_one_by_one(factory, rules):
         "rejected",
         "created",
         "created",
+        "created",
         "rejected",
-        "rejected",
+        "created",
         "created",
         "duplicate",
         "duplicate",
@@ -146,7 +148,13 @@ def test_batch_files_what_submit_files_one_by_one(factory, rules):
     assert [e[1] for e in m1[1]] == ["submit", "route", "duplicate_received", "duplicate_received"]
     assert m1[0]["event_count"] == 4 and m1[0]["identity_verified"]
     assert batched_state["M4"][0]["state"] == "acceptance"
-    assert batched_state["M8"][0]["state"] == "triage"
+    assert batched_state["M6"][0]["routing_note"] is None  # its business's office: no triage
+    assert batched_state["M8"][0]["state"] == "acceptance"  # the district its address names
+    m13 = batched_state["M13"][0]
+    assert m13["state"] == "triage" and m13["due_at"] is not None
+    assert "the address names no district" in m13["routing_note"]
+    # Both 无名小店 are respondent records, one per address.
+    assert m13["respondent_id"] != batched_state["M8"][0]["respondent_id"]
     # No order number: a probable repeat of the latest case of the same phone, business and
     # product (M5 before it; then M11), found in the batch as one by one.
     assert batched_state["M11"][0]["probable_repeat_of"] == "M5"
@@ -161,7 +169,7 @@ def test_batched_chains_verify(factory, rules):
     import_records(factory, records, rules, utcnow(), batch=4)  # repeats across batches too
     with factory() as session:
         assert list(verify_all(session)) == []
-        assert session.query(Case).count() == 7  # the "created" of mixed_batch()
+        assert session.query(Case).count() == 9  # the "created" of mixed_batch()
 
 
 def test_repeat_of_a_stored_open_case_joins_it(factory, rules):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from odr.app import create_app
 from odr.cases.models import Case
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.intake.complaint import FACTS_MAX, FACTS_MIN, parse_complaint
 from odr.intake.import12315 import import_records
 from odr.intake.transfer12315 import HEADERS, read_records

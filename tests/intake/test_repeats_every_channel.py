@@ -12,7 +12,7 @@ from complaints import complaint_form, submit_form
 from sqlalchemy import select
 
 from odr.cases.models import Case
-from odr.cases.service import utcnow
+from odr.clock import utcnow
 from odr.intake.import12315 import _import_one, import_records
 from odr.intake.transfer12315 import HEADERS, read_records
 

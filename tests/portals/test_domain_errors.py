@@ -8,7 +8,7 @@ from litestar.params import FromPath
 from litestar.testing import TestClient
 
 from odr.cases.access import CaseNotFound
-from odr.cases.service import CaseForbidden, ConcurrentChange
+from odr.errors import CaseForbidden, ConcurrentChange
 from odr.portals.errors import EXCEPTION_HANDLERS
 
 

@@ -300,6 +300,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         S({"other_office", "city_admin"}),  # the shop's application: 兴宁区 and the city decide
         post(lambda w: f"/regulator/enterprises/applications/{w.application_id}/decide"),
     ),
+    ("POST", "/regulator/enterprises/{enterprise_id:int}/merge"): Rule(
+        S(SEES_CASE_REGULATOR),  # no business to merge into: 400
+        post(lambda w: f"/regulator/enterprises/{w.platform_id}/merge"),
+    ),
     ("POST", "/regulator/enterprises/{enterprise_id:int}/status/{action:str}"): Rule(
         S(SEES_CASE_REGULATOR),  # no reason given: 400
         post(lambda w: f"/regulator/enterprises/{w.platform_id}/status/suspend"),

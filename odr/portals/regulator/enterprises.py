@@ -20,6 +20,7 @@ from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.enterprises import supervision
 from odr.enterprises.labels import ALL_LABELS
+from odr.enterprises.merge import merge_records
 from odr.enterprises.models import (
     MARK_KINDS,
     ODR_STATUSES,
@@ -202,6 +203,27 @@ class RegulatorEnterprisesController(Controller):
             errors = {error_field: " ".join(exc.errors.values())} if error_field else exc.errors
             return self._detail(session, rules, actor, enterprise, weeks, errors, data, form, 400)
         return Redirect(f"{self.path}/{enterprise.id}?weeks={weeks}", status_code=303)
+
+    @post("/{enterprise_id:int}/merge", sync_to_thread=True)
+    def merge_record(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        enterprise_id: FromPath[int],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        """Merge a respondent record into the business it turned out to be (recorded)."""
+        record = _enterprise(db_session, actor, enterprise_id)
+
+        def merge() -> None:
+            into_id = str(data.get("into", "")).strip()
+            into = db_session.get(Enterprise, int(into_id)) if into_id.isdigit() else None
+            if into is None or not supervision.supervises(db_session, actor, into):
+                raise InvalidData({"into": "没有该企业 / no such business in this office's area"})
+            merge_records(db_session, record, into, actor, str(data.get("reason", "")), utcnow())
+
+        return self._decide(db_session, rules, actor, record, data, "merge", merge)
 
     @post("/{enterprise_id:int}/apply", sync_to_thread=True)
     def enter_application(

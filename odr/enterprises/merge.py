@@ -1,0 +1,89 @@
+"""Merging a respondent record into the business it turned out to be (a regulator action).
+
+The record's cases move to that business, each with an event on its hash chain that restates the
+complaint's content digest (odr/cases/chain.py); the record points there from now on, so later
+complaints naming it land there too; the decision is a supervision record (append-only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from odr.auth.actor import Actor
+from odr.cases.chain import RESPONDENT_MERGED_TRIGGER, content_digest
+from odr.cases.models import Attachment, Case
+from odr.cases.service import append_event
+from odr.enterprises.models import Enterprise, SupervisionRecord
+from odr.enterprises.respondents import UNVERIFIED
+from odr.errors import InvalidData
+
+MERGED = "merged"
+MERGE_ACTION = "merge_record"
+
+
+def merge_records(
+    session: Session,
+    record: Enterprise,
+    into: Enterprise,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+) -> SupervisionRecord:
+    """Merge a respondent record into the business it turned out to be: its cases move there,
+    it points there from now on, and the decision is recorded on both."""
+    reason = reason.strip()
+    if not reason or len(reason) > 2000:
+        raise InvalidData({"reason": "必填，不超过2000字 / required, at most 2000 characters"})
+    if record.id == into.id:
+        raise InvalidData({"into": "不能与自身合并 / cannot merge a record into itself"})
+    if record.record_status != UNVERIFIED:
+        raise InvalidData(
+            {"record": "只能合并未核实的被投诉人记录 / only an unverified record can be merged"}
+        )
+    if into.record_status == MERGED:
+        raise InvalidData({"into": "该企业已被合并 / that business was merged into another"})
+    cases = session.scalars(select(Case).where(Case.respondent_id == record.id)).all()
+    for case in cases:
+        evidence = session.scalars(
+            select(Attachment.sha256).where(
+                Attachment.case_id == case.id, Attachment.event_seq.is_(None)
+            )
+        ).all()
+        case.respondent_id = into.id
+        append_event(
+            session,
+            case,
+            RESPONDENT_MERGED_TRIGGER,
+            actor,
+            case.state,
+            {
+                "from_respondent": record.id,
+                "respondent_id": into.id,
+                "content_sha256": content_digest(case, list(evidence)),
+            },
+            now,
+        )
+        case.updated_at = now
+    moved = len(cases)
+    record.record_status = MERGED
+    record.merged_into_id = into.id
+    entry = SupervisionRecord(
+        enterprise_id=record.id,
+        office_id=actor.office_id,
+        occurred_at=now,
+        actor_role=actor.role,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        action=MERGE_ACTION,
+        reason=reason,
+        odr_status_before=record.odr_status,
+        odr_status_after=record.odr_status,
+        subject_id=into.id,
+        evidence={"merged_into": into.id, "into_name": into.name, "cases_moved": moved},
+    )
+    session.add(entry)
+    session.flush()
+    return entry
