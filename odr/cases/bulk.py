@@ -41,6 +41,7 @@ from odr.cases.models import Case, CaseEvent
 from odr.cases.outbox import context_for, notification_rows, remembered_recipients
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
+    DUPLICATE_WINDOW,
     PROBABLE_REPEAT_WINDOW,
     Start,
     case_duplicate_key,
@@ -405,9 +406,14 @@ def submit_batch(
             recipients,
         )
         planned.append(_Planned(case, start))
-        if key is not None and case.closed_at is None:
+        # Joinable as joinable() has it for a stored case: open and received within the window.
+        if (
+            key is not None
+            and case.closed_at is None
+            and case.received_at >= now - DUPLICATE_WINDOW
+        ):
             open_here[key] = planned[-1]
-        if case.closed_at is None:
+        if case.closed_at is None and case.received_at >= now - PROBABLE_REPEAT_WINDOW:
             by_product_here[case_probable_repeat_key(case)] = case
         if external_id is not None:
             filed_here[external_id] = case

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -113,7 +113,8 @@ def one_by_one(factory, rows, rules, now):  # type: ignore[no-untyped-def]
 
 
 def test_batch_files_what_submit_files_one_by_one(factory, rules):
-    now = utcnow()
+    # A day after the records' 登记时间: the repeat windows are counted from the arrival.
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     records, _ = read_records(as_csv(mixed_batch()))
     batched = import_records(factory, records, rules, now)
     batched_state = snapshot(factory)
@@ -156,8 +157,8 @@ def test_batch_files_what_submit_files_one_by_one(factory, rules):
     # Both 无名小店 are respondent records, one per address.
     assert m13["respondent_id"] != batched_state["M8"][0]["respondent_id"]
     # No order number: a probable repeat of the latest case of the same phone, business and
-    # product (M5 before it; then M11), found in the batch as one by one.
-    assert batched_state["M11"][0]["probable_repeat_of"] == "M5"
+    # product (M6 before it; then M11), found in the batch as one by one.
+    assert batched_state["M11"][0]["probable_repeat_of"] == "M6"
     assert batched_state["M12"][0]["probable_repeat_of"] == "M11"
     # Repeats answer with the case they joined.
     numbers = {r.external_id: r.case_number for r in batched}

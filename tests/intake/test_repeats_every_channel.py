@@ -31,14 +31,15 @@ def file(session, rules, now, **overrides):  # type: ignore[no-untyped-def]
 def test_a_repeat_against_an_unregistered_business_joins_the_open_case(factory, rules):
     with factory.begin() as session:
         first = file(session, rules, FILED, **STALL)
-        assert first.case.respondent_id is None
+        assert first.case.respondent_id is not None  # a respondent record, not enrolled
         again = file(session, rules, FILED + timedelta(days=2), **STALL)
         assert again.duplicate and again.case.id == first.case.id
         other_stall = file(
             session, rules, FILED + timedelta(days=2), **{**STALL, "respondent_name": "另一家摊"}
         )
         assert not other_stall.duplicate
-        uscc = {**STALL, "respondent_uscc": "91110000600037341L"}
+        # Another business (a name of its own), told by its code.
+        uscc = {**STALL, "respondent_name": "南湖水果店", "respondent_uscc": "91110000600037341L"}
         by_code = file(session, rules, FILED, **uscc)
         # Found by its code, whatever name it is given the second time.
         renamed = file(
