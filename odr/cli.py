@@ -13,7 +13,11 @@ from odr.settings import Settings
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    from odr.security import access_codes
+
+    settings = Settings.from_env()
+    access_codes.use_key(settings)  # cases made or checked here hash codes as the server does
+    return settings
 
 
 def _factory(settings: Settings):  # type: ignore[no-untyped-def]

@@ -77,6 +77,9 @@ class Settings:
     rate_limit_window_seconds: int = 600
     rate_limit_per_address: int = 30
     rate_limit_per_subject: int = 10
+    # Keys the hash of stored access codes (unset: derived from secret_key). Set it on its own
+    # before changing secret_key, to the old secret_key: else every code stops working.
+    access_code_key: str | None = None
     # "production": refuse the development secret, Secure cookies, HSTS (odr/security/).
     environment: str = "development"
 
@@ -126,6 +129,7 @@ class Settings:
             "rate_limit_window_seconds": int(env.get("ODR_RATE_LIMIT_WINDOW", "600")),
             "rate_limit_per_address": int(env.get("ODR_RATE_LIMIT_PER_ADDRESS", "30")),
             "rate_limit_per_subject": int(env.get("ODR_RATE_LIMIT_PER_SUBJECT", "10")),
+            "access_code_key": env.get("ODR_ACCESS_CODE_KEY") or None,
             "environment": env.get("ODR_ENV", "development").strip().lower(),
         }
         values.update(overrides)
