@@ -14,7 +14,12 @@ import phonenumbers
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
+from odr.engine.fields import (
+    CONTROL_CHARACTERS_ERROR,
+    has_control_characters,
+    parse_amount,
+    without_bidi_controls,
+)
 from odr.engine.workflow import InvalidData
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -100,7 +105,7 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     if value is None:
         return ""
-    return value.strip() if isinstance(value, str) else str(value).strip()
+    return without_bidi_controls(value if isinstance(value, str) else str(value)).strip()
 
 
 MAX_CO_COMPLAINANTS = 5

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from odr.engine.fields import without_bidi_controls
 from odr.engine.rules import Rules
 from odr.portals import i18n
 
@@ -47,6 +49,14 @@ def phone(number: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def isolated(text: object) -> Markup:
+    """Text someone typed, in its own <bdi> and without bidi controls: a U+202E in a name would
+    reverse the phone number beside it. Intake strips them; rows stored before may hold them."""
+    if text is None or text == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(without_bidi_controls(str(text)))
+
+
 def bilingual(label: Mapping[str, str] | None) -> str:
     """'中文 / English' from a {zh, en} label, Chinese first."""
     if not label:
@@ -75,9 +85,13 @@ def make_environment(rules: Rules) -> Environment:
         money=money,
         bilingual=bilingual,
         phone=phone,
+        isolated=isolated,
         localized=i18n.localized,
     )
     env.globals.update(
-        calendar=rules.calendar, languages=i18n.LANGUAGES, current_language=i18n.current_language
+        calendar=rules.calendar,
+        languages=i18n.LANGUAGES,
+        current_language=i18n.current_language,
+        claim_type_label=rules.claim_type_label,
     )
     return env
