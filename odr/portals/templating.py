@@ -57,6 +57,12 @@ def isolated(text: object) -> Markup:
     return Markup("<bdi>{}</bdi>").format(without_bidi_controls(str(text)))
 
 
+def office_short(name: str) -> str:
+    """南宁市青秀区市场监督管理局 as 南宁市青秀区市场监管局, the short form officials use: it fits
+    where the full name was cut to "…市场监督管…"."""
+    return name.replace("市场监督管理局", "市场监管局")
+
+
 def bilingual(label: Mapping[str, str] | None) -> str:
     """'中文 / English' from a {zh, en} label, Chinese first."""
     if not label:
@@ -86,6 +92,7 @@ def make_environment(rules: Rules) -> Environment:
         bilingual=bilingual,
         phone=phone,
         isolated=isolated,
+        office_short=office_short,
         localized=i18n.localized,
     )
     env.globals.update(
