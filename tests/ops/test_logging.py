@@ -103,6 +103,7 @@ def test_redaction_of_what_looks_like_personal_data():
 
 def test_a_form_refused_by_the_csrf_check_is_logged_as_the_403_it_answers(client, caplog):
     client.get("/track")
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="odr.access"):
         refused = client.client.post(
             "/track",
