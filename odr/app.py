@@ -41,7 +41,7 @@ from odr.portals.enterprise.enrolment import EnterpriseEnrolmentController
 from odr.portals.enterprise.scorecard import EnterpriseScorecardController
 from odr.portals.enterprise.settings import EnterpriseSettingsController
 from odr.portals.enterprise.users import EnterpriseUsersController, OwnPasswordController
-from odr.portals.errors import EXCEPTION_HANDLERS
+from odr.portals.errors import EXCEPTION_HANDLERS, answer_errors_within
 from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
 from odr.portals.login import login_handlers
@@ -51,6 +51,7 @@ from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.regulator.enterprises import RegulatorEnterprisesController
 from odr.portals.templating import PORTALS_DIR, make_environment
+from odr.security import access_codes
 from odr.security.headers import security_headers
 from odr.security.nul_bytes import refuse_nul_bytes
 from odr.security.production import check_production
@@ -62,6 +63,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     check_production(settings)  # before anything opens: a clear error, not a weak secret
+    access_codes.use_key(settings)
     engine = make_engine(settings.database_url, timeouts_of(settings))
     factory = make_session_factory(engine)
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
@@ -137,6 +139,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             http_metrics().middleware,
             IdempotencyMiddleware,
             ops.session_middleware,
+            answer_errors_within,  # last: the middleware above see the status the client gets
         ],
         stores=ops.stores,
         before_request=refuse_nul_bytes,  # "%00" in a path, query or form: a 400, not a 500

@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # the commands import what they use when they run: `odr --hel
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    from odr.security import access_codes
+
+    settings = Settings.from_env()
+    access_codes.use_key(settings)  # cases made or checked here hash codes as the server does
+    return settings
 
 
 def _factory(settings: Settings, statement_timeout: bool = True) -> sessionmaker[Session]:
@@ -383,10 +387,10 @@ def workflow_readme() -> None:
     help="Where to write the rejected records (CSV). Default: FILE.rejected.csv",
 )
 def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
-    import csv
 
     from odr.intake.import12315 import RecordResult, import_records
     from odr.intake.transfer12315 import read_records
+    from odr.portals.csv_files import csv_bytes
 
     settings = _settings()
     records, problems = read_records(file.read_bytes(), format=fmt, filename=file.name)
@@ -404,10 +408,9 @@ def import_12315(file: Path, fmt: str | None, rejected: Path | None) -> None:
     bad = sorted((r for r in results if r.status == "rejected"), key=lambda r: r.line)
     if bad:
         target = rejected or file.with_name(file.name + ".rejected.csv")
-        with open(target, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["行号 line", "投诉编号", "字段 field", "原因 reason"])
-            writer.writerows([r.line, r.external_id, r.field or "", r.reason] for r in bad)
+        header = ["行号 line", "投诉编号", "字段 field", "原因 reason"]
+        rows = ([r.line, r.external_id, r.field or "", r.reason] for r in bad)
+        target.write_bytes(csv_bytes(header, rows))  # guarded: the records come from outside
         click.echo(f"rejected records: {target}")
 
 

@@ -96,6 +96,9 @@ class Settings:
     rate_limit_window_seconds: int = 600
     rate_limit_per_address: int = 30
     rate_limit_per_subject: int = 10
+    # Keys the hash of stored access codes (unset: derived from secret_key). Set it on its own
+    # before changing secret_key, to the old secret_key: else every code stops working.
+    access_code_key: str | None = None
     # "production": refuse the development secret, Secure cookies, HSTS (odr/security/).
     environment: str = "development"
 
@@ -163,5 +166,6 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate_limit_window_seconds": ("ODR_RATE_LIMIT_WINDOW", int),
     "rate_limit_per_address": ("ODR_RATE_LIMIT_PER_ADDRESS", int),
     "rate_limit_per_subject": ("ODR_RATE_LIMIT_PER_SUBJECT", int),
+    "access_code_key": ("ODR_ACCESS_CODE_KEY", _optional),
     "environment": ("ODR_ENV", _word),
 }

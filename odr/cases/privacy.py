@@ -31,9 +31,9 @@ from odr.cases.chain import PURGE_TRIGGER, canonical_json, content_digest, event
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.service import append_event
+from odr.masking import REDACTED
 from odr.notify.models import Notification
 
-REDACTED = "（已删除）"
 # Case columns that hold the person, and what they become.
 PERSONAL_COLUMNS: dict[str, str | None] = {
     "complainant_name": REDACTED,

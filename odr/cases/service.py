@@ -7,8 +7,6 @@ are committed together or not at all.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,6 +44,7 @@ from odr.notify.models import Notification
 from odr.offices.models import Office
 from odr.offices.service import by_code
 from odr.routing.service import Route, route, routed_for
+from odr.security import access_codes
 
 # Access codes avoid look-alike characters (0/O, 1/I/L) since consumers copy them by hand.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -70,15 +69,12 @@ class Submission:
 
 
 def hash_access_code(code: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256(f"{salt}:{code.strip().upper()}".encode()).hexdigest()
-    return f"{salt}${digest}"
+    return access_codes.hash_code(code, salt)
 
 
 def check_access_code(case: Case, code: str) -> bool:
-    """Constant-time comparison of a typed access code with the stored hash."""
-    salt, _, _ = case.access_code_hash.partition("$")
-    return hmac.compare_digest(hash_access_code(code, salt), case.access_code_hash)
+    """Constant-time comparison of a typed access code with the stored (keyed) hash."""
+    return access_codes.verify_code(case.access_code_hash, code)
 
 
 def new_access_code() -> str:

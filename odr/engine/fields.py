@@ -12,8 +12,18 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_CHARACTERS_ERROR = "含有不可见的控制字符 / contains control characters"
 
 
+# Bidirectional embeddings, overrides and isolates (LRE…RLO, LRI…PDI): a U+202E in a name turns
+# the phone number and address after it around on a page. No complaint needs them (the page
+# isolates each value itself), so intake removes them, silently: they are invisible to the writer.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def parse_amount(value: object) -> Decimal:

@@ -17,6 +17,9 @@ from odr.engine.workflow import Clock, StateDef, Workflow, WorkflowError, load_w
 
 DEFAULT_WORKFLOW = "odr_standard"
 STANDARD_TRACK = "standard"
+# Reports (举报) carry this claim type, which no complaint workflow lists (odr.cases.models).
+REPORT_CLAIM_TYPE = "report"
+REPORT_CLAIM_LABEL = {"zh": "举报", "en": "Report"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,16 @@ class Rules:
         if version is None or version == current.version:
             return current
         return self.versions[(name, version)]
+
+    def claim_type_label(self, code: str) -> Mapping[str, str] | None:
+        """A claim type's {zh, en} label from any workflow that lists it (the seven-day and
+        report tracks list none of their own); None for a code nobody lists."""
+        if code == REPORT_CLAIM_TYPE:
+            return REPORT_CLAIM_LABEL
+        for workflow in (*self.workflows.values(), *self.versions.values()):
+            if label := workflow.lists.get("claim_types", {}).get(code):
+                return label
+        return None
 
     def rulebook_for(self, day: date) -> Rulebook | None:
         """The rulebook in force on a (Beijing) date."""

@@ -19,7 +19,12 @@ import yaml
 from transitions import EventData, Machine, MachineError
 
 from odr.engine.conditions import CONDITIONS
-from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
+from odr.engine.fields import (
+    CONTROL_CHARACTERS_ERROR,
+    has_control_characters,
+    parse_amount,
+    without_bidi_controls,
+)
 from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
 
 ROLES = ("consumer", "enterprise", "regulator", "system")
@@ -206,7 +211,7 @@ class Workflow:
                 elif len(value) > f.max_length:
                     errors[f.name] = f"不超过{f.max_length}字 / at most {f.max_length} characters"
                 else:
-                    clean[f.name] = value
+                    clean[f.name] = without_bidi_controls(value)
             elif f.type == "choice":
                 options = self.lists[f.list or ""]
                 if value not in options:

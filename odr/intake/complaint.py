@@ -13,7 +13,12 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput, PartyInput, ReportInput
 from odr.clock import SHANGHAI
-from odr.engine.fields import CONTROL_CHARACTERS_ERROR, has_control_characters, parse_amount
+from odr.engine.fields import (
+    CONTROL_CHARACTERS_ERROR,
+    has_control_characters,
+    parse_amount,
+    without_bidi_controls,
+)
 from odr.errors import InvalidData
 
 LOCALES = ("zh-CN", "en")
@@ -63,7 +68,7 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     if value is None:
         return ""
-    return value.strip() if isinstance(value, str) else str(value).strip()
+    return without_bidi_controls(value if isinstance(value, str) else str(value)).strip()
 
 
 MAX_CO_COMPLAINANTS = 5

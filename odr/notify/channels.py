@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
-from odr.masking import mask_phone
+from odr.masking import mask_access_codes, mask_phone
 from odr.notify.templates import Message
 from odr.settings import Settings
 
 log = logging.getLogger("odr.notify")
-# The console channels print whole messages (access codes too): development only, kept out of
-# JSON logs (odr/ops/logging.py).
+# The console channels print whole messages (the access code masked): development only, kept out
+# of JSON logs (odr/ops/logging.py).
 console_log = logging.getLogger("odr.dev.console")
 SIGNATURE_HEADER = "X-ODR-Signature"
 TIMESTAMP_HEADER = "X-ODR-Timestamp"
@@ -93,7 +93,7 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
 def send_sms(settings: Settings, phone: str, text: str) -> None:
     """The console provider logs; the http provider posts to the configured gateway."""
     if settings.sms_provider == "console" or not settings.sms_url:
-        console_log.info("sms to %s: %s", mask_phone(phone), text)
+        console_log.info("sms to %s: %s", mask_phone(phone), mask_access_codes(text))
         return
     body = {
         "phone": phone,

@@ -46,8 +46,10 @@ class ContextFilter(logging.Filter):
     """Adds the request id and, when the message names one, the case number."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "request_id", None) is None:
-            record.request_id = request_id.get()
+        if (rid := getattr(record, "request_id", None)) is None:
+            rid = record.request_id = request_id.get()
+        # The text format shows the id in brackets; lines outside a request have none.
+        record.request_tag = f" [{rid}]" if rid else ""
         if getattr(record, "case", None) is None:
             found = CASE_NUMBER.search(record.getMessage())
             record.case = found.group(0) if found else None
@@ -79,7 +81,8 @@ class OdrJsonFormatter(JsonFormatter):
         return {
             key: redact(value) if isinstance(value, str) else value
             for key, value in log_data.items()
-            if value is not None and key != "color_message"  # uvicorn's ANSI copy of message
+            # uvicorn's ANSI copy of the message; the text format's copy of the request id
+            if value is not None and key not in {"color_message", "request_tag"}
         }
 
 
@@ -91,7 +94,9 @@ def make_handler(log_format: str = "text", stream: Any = None) -> logging.Handle
         handler.setFormatter(OdrJsonFormatter())
         handler.addFilter(DropDevelopment())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s")
+        )
     return handler
 
 
@@ -146,6 +151,8 @@ class AccessLogMiddleware:
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 1),
                     "case": number if isinstance(number, str) else None,
+                    # On the record itself, whatever handler formats it (not only ours).
+                    "request_id": rid,
                 },
             )
             request_id.reset(token)

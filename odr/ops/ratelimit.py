@@ -1,8 +1,13 @@
 """Rate limits on guessing: failed logins and tracking lookups, per address and per account/case.
 
 A failure (a wrong password, a wrong case number or access code) counts against the client's
-address and against the account or case it tried; past either limit, every attempt is refused
-with 429 until the window ends, a right answer too (else the 429 would only hide the failures).
+address, and against the account or case it tried *from that address*; past either limit, that
+address is refused with 429 until the window ends, a right answer too (else the 429 would only
+hide the failures). The count on an account or case is per address so that a stranger who
+guesses at a case number cannot lock its owner out: the owner, from anywhere else, still gets in.
+What keeps guessing infeasible is the size of the secret against the attempts an address may
+make (the README's Security section has the arithmetic); IPv6 addresses count by their /64, the
+block one subscriber gets, so a single machine cannot multiply its allowance.
 Only failures count: fifty colleagues behind one office NAT log in at nine without tripping it.
 The account lockout in odr/auth/service.py still applies on top (it lives in the database).
 
@@ -14,6 +19,7 @@ parallel guesses cannot all slip through before the first is counted.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,9 +50,22 @@ async def tracked_case(request: Request) -> str:
     return str(number).strip().lower()[:32]
 
 
-def _address(request: Request) -> str:
-    # The peer address; behind a proxy uvicorn puts the forwarded one here (--forwarded-allow-ips).
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request) -> str:
+    # Behind a proxy uvicorn puts the forwarded address here (--forwarded-allow-ips).
+    return address_block(request.client.host if request.client else "unknown")
+
+
+def address_block(host: str) -> str:
+    """The addresses whose failures count together: one IPv4 address, or an IPv6 /64."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def rate_limited(
@@ -64,9 +83,10 @@ def rate_limited(
             counters = litestar_app.state["rate_limit_counters"]
             request: Request[Any, Any, Any] = litestar_app.request_class(scope, receive)
             window = settings.rate_limit_window_seconds
-            keys = {f"{name}:address:{_address(request)}": settings.rate_limit_per_address}
+            address = client_address(request)
+            keys = {f"{name}:address:{address}": settings.rate_limit_per_address}
             if tried := await subject(request):  # an empty form names no account or case
-                keys[f"{name}:subject:{tried}"] = settings.rate_limit_per_subject
+                keys[f"{name}:subject:{tried}:from:{address}"] = settings.rate_limit_per_subject
             retry_after = 0
             for key, limit in keys.items():
                 hits, seconds_left = await counters.hit(key, window)

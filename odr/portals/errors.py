@@ -14,7 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ASGIApp, ExceptionHandlersMap, Message, Receive, Scope, Send
 from sqlalchemy.exc import SQLAlchemyError
 
 from odr.auth.web import LoginRequired, redirect_to_login
@@ -237,3 +237,42 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SQLAlchemyError: handle_database,
     Exception: handle_internal,
 }
+
+
+def handler_for(exc: Exception) -> Any:
+    """The handler of EXCEPTION_HANDLERS for this exception: its nearest class that has one."""
+    for cls in type(exc).__mro__:
+        if cls in EXCEPTION_HANDLERS:
+            return EXCEPTION_HANDLERS[cls]
+    return handle_internal
+
+
+def answer_errors_within(app: ASGIApp) -> ASGIApp:
+    """The innermost app middleware: errors raised inside it become their answer right here.
+
+    litestar runs its CSRF check between the app's middleware and the handler's own error
+    handling, so a refused form escaped the middleware as an exception and only became a 403
+    outside them: the access log and metrics around it recorded a 500 (or a 200) instead.
+    """
+
+    async def answering(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, watch)
+        except Exception as exc:
+            if started:  # half an answer is out: nothing else can be sent
+                raise
+            request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope, receive)
+            response = handler_for(exc)(request, exc)
+            await response.to_asgi_response(None, request)(scope, receive, send)
+
+    return answering

@@ -53,7 +53,7 @@ def _login_page(
 
 def _login(
     request: Request, db_session: NamedDependency[Session], portal: str, data: dict[str, Any]
-) -> Any:
+) -> Template | Redirect:
     username = str(data.get("username", ""))[:80]
     password = str(data.get("password", ""))[:200]
     next_url = str(data.get("next", "")) or None
@@ -72,7 +72,9 @@ def enterprise_login_page(next: FromQuery[str | None] = None) -> Template:
 
 
 @post("/enterprise/login", sync_to_thread=True, middleware=[login_limit])
-def enterprise_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
+def enterprise_login(
+    request: Request, db_session: NamedDependency[Session], data: UrlForm
+) -> Template | Redirect:
     return _login(request, db_session, "enterprise", data)
 
 
@@ -82,7 +84,9 @@ def regulator_login_page(next: FromQuery[str | None] = None) -> Template:
 
 
 @post("/regulator/login", sync_to_thread=True, middleware=[login_limit])
-def regulator_login(request: Request, db_session: NamedDependency[Session], data: UrlForm) -> Any:
+def regulator_login(
+    request: Request, db_session: NamedDependency[Session], data: UrlForm
+) -> Template | Redirect:
     return _login(request, db_session, "regulator", data)
 
 

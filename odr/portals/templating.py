@@ -9,8 +9,10 @@ from pathlib import Path
 
 import phonenumbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from odr.clock import SHANGHAI
+from odr.engine.fields import without_bidi_controls
 from odr.engine.rules import Rules
 from odr.intake.complaint import FACTS_MAX, FACTS_MIN
 from odr.portals import i18n
@@ -51,6 +53,20 @@ def phone(number: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def isolated(text: object) -> Markup:
+    """Text someone typed, in its own <bdi> and without bidi controls: a U+202E in a name would
+    reverse the phone number beside it. Intake strips them; rows stored before may hold them."""
+    if text is None or text == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(without_bidi_controls(str(text)))
+
+
+def office_short(name: str) -> str:
+    """南宁市青秀区市场监督管理局 as 南宁市青秀区市场监管局, the short form officials use: it fits
+    where the full name was cut to "…市场监督管…"."""
+    return name.replace("市场监督管理局", "市场监管局")
+
+
 def bilingual(label: Mapping[str, str] | None) -> str:
     """'中文 / English' from a {zh, en} label, Chinese first."""
     if not label:
@@ -79,6 +95,8 @@ def make_environment(rules: Rules) -> Environment:
         money=money,
         bilingual=bilingual,
         phone=phone,
+        isolated=isolated,
+        office_short=office_short,
         localized=i18n.localized,
     )
     env.globals.update(
@@ -91,5 +109,6 @@ def make_environment(rules: Rules) -> Environment:
         facts_max=FACTS_MAX,
         facts_fold=FACTS_FOLD,
         facts_preview=FACTS_PREVIEW,
+        claim_type_label=rules.claim_type_label,
     )
     return env

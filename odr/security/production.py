@@ -26,3 +26,9 @@ def check_production(settings: Settings) -> None:
             f"ODR_ENV=production: ODR_SECRET_KEY is too short ({len(settings.secret_key)} "
             f"characters); use a random value of at least {MIN_SECRET_LENGTH}"
         )
+    if settings.access_code_key is not None and len(settings.access_code_key) < MIN_SECRET_LENGTH:
+        raise InsecureSettings(
+            f"ODR_ENV=production: ODR_ACCESS_CODE_KEY is too short "
+            f"({len(settings.access_code_key)} characters); use a random value of at least "
+            f"{MIN_SECRET_LENGTH}"
+        )

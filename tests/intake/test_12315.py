@@ -323,3 +323,16 @@ def test_the_transfer_api_answers_any_body_without_a_server_error(api12315, body
 def api12315(settings, demo_logins):  # type: ignore[no-untyped-def]
     with TestClient(create_app(replace(settings, transfer_token=TOKEN))) as client:
         yield client
+
+
+def test_the_cli_rejected_file_keeps_formulas_as_text(tmp_path: Path, database_url):
+    formula = '=HYPERLINK("http://127.0.0.1/x","点我")'
+    file = tmp_path / "transfer.csv"
+    file.write_bytes(as_csv([record(formula, 投诉内容="短")]))
+    env = {"ODR_DATABASE_URL": database_url}
+    done = CliRunner().invoke(main, ["import-12315", str(file)], env=env)
+    assert done.exit_code == 0, done.output
+    written = (tmp_path / "transfer.csv.rejected.csv").read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(written.decode("utf-8-sig"))))
+    assert rows[1][1] == "'" + formula  # Excel shows it, never runs it

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -101,3 +106,46 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Litestar], str]]:
+    """Serve apps with uvicorn on free local ports (a real peer address per client); base URLs."""
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: Litestar) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class PeerClient:
+    """An HTTP client whose connections come from one loopback address (127.0.0.2, ...)."""
+
+    def __init__(self, base_url: str, address: str):
+        transport = httpx.HTTPTransport(local_address=address)
+        self.client = httpx.Client(base_url=base_url, transport=transport)
+
+    def post(self, url: str, data: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        if "odr_csrf" not in self.client.cookies:
+            self.client.get("/track")
+        form = {"_csrf_token": self.client.cookies["odr_csrf"], **data}
+        return self.client.post(url, data=form, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(url, **kwargs)

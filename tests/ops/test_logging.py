@@ -54,7 +54,9 @@ def test_json_lines_carry_no_personal_data(
     logging.getLogger("odr.notify").error("delivery to %s failed", EMAIL)  # a careless call
 
     text = text_out.getvalue()
-    assert code in text and NAME not in text  # the dev console shows the SMS (code included)
+    # The dev console shows the SMS with the access code masked, as other logs mask personal data.
+    assert "sms to 139****5678" in text and code[:2] + "****" in text
+    assert code not in text and NAME not in text
     lines = [json.loads(line) for line in json_out.getvalue().splitlines()]
     assert lines
     for line in lines:
@@ -97,3 +99,27 @@ def test_redaction_of_what_looks_like_personal_data():
     assert redact("case ODR26120213912345 stays") == "case ODR26120213912345 stays"
     sql = "(IntegrityError) UNIQUE failed\n[SQL: INSERT ...]\n[parameters: ('欧阳', '广西')]"
     assert "欧阳" not in redact(sql) and "[parameters hidden]" in redact(sql)
+
+
+def test_a_form_refused_by_the_csrf_check_is_logged_as_the_403_it_answers(client, caplog):
+    client.get("/track")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="odr.access"):
+        refused = client.client.post(
+            "/track",
+            data={"_csrf_token": "stale", "number": "X"},
+            headers={"X-Request-ID": "csrf-1"},
+        )
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    assert refused.headers["x-request-id"] == "csrf-1"
+    access = [r for r in caplog.records if r.name == "odr.access"]
+    assert [(r.status, r.route, r.request_id) for r in access] == [(403, "/track", "csrf-1")]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_text_log_lines_name_their_request(captured, client):
+    _, text_out = captured
+    client.get("/track", headers={"X-Request-ID": "req-text-7"})
+    access = [line for line in text_out.getvalue().splitlines() if "odr.access" in line]
+    assert access and all("[req-text-7]" in line for line in access), access
+    assert "GET /track 200" in access[-1]

@@ -84,3 +84,34 @@ def test_a_right_code_leaves_the_counters_alone(strict, file_complaint):
 def test_empty_forms_name_no_case_to_count_against(strict):
     for _ in range(3):  # the address allows 3 failures; no shared "empty case" counts to 2
         assert strict.post("/track", {"number": "", "access_code": ""}).status_code == 400
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_a_case(make_app, serve, file_complaint):
+    """Failures on a case count per address: the attacker's run out, the owner's are untouched."""
+    from conftest import PeerClient
+
+    number, code = file_complaint()
+    base_url = serve(make_app(rate_limit_per_address=30, rate_limit_per_subject=10))
+    attacker, owner = PeerClient(base_url, "127.0.0.2"), PeerClient(base_url, "127.0.0.3")
+    guesses = [
+        attacker.post("/track", {"number": number, "access_code": f"WRONGCODE{i}"}).status_code
+        for i in range(11)
+    ]
+    assert guesses == [400] * 10 + [429]
+    assert attacker.post("/track", {"number": number, "access_code": code}).status_code == 429
+    api = attacker.get(f"/api/v1/cases/{number}", headers={"X-Access-Code": code})
+    assert api.status_code == 429
+
+    mine = owner.post("/track", {"number": number, "access_code": code}, follow_redirects=False)
+    assert mine.status_code == 303 and mine.headers["location"] == f"/track/{number}"
+    assert owner.get(f"/api/v1/cases/{number}", headers={"X-Access-Code": code}).status_code == 200
+
+
+def test_ipv6_addresses_count_by_their_64_block():
+    from odr.ops.ratelimit import address_block
+
+    one_home = {address_block(f"2001:db8:1:2::{i:x}") for i in range(1, 500)}
+    assert one_home == {"2001:db8:1:2::/64"}
+    assert address_block("2001:db8:1:3::1") != address_block("2001:db8:1:2::1")
+    assert address_block("::ffff:127.0.0.2") == "127.0.0.2"
+    assert address_block("127.0.0.2") != address_block("127.0.0.3")

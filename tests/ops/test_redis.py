@@ -54,8 +54,8 @@ def test_rate_limit_counters_are_shared_between_instances(
     refused = first.get(url, headers={"X-Access-Code": code})
     assert refused.status_code == 429
     ttl = redis.Redis.from_url(redis_url).ttl(
-        f"{redis_prefix}:limits:tracking:subject:{number.lower()}"
-    )
+        f"{redis_prefix}:limits:tracking:subject:{number.lower()}:from:testclient"
+    )  # both test clients come from the address "testclient"
     assert 0 < ttl <= 600 and 0 < int(refused.headers["retry-after"]) <= 600
 
 

@@ -42,3 +42,31 @@ def test_an_action_no_longer_possible_is_a_conflict_page_with_a_way_back(client,
     )
     assert again.status_code == 409
     assert "该操作当前不可用" in again.text
+
+
+def test_wrong_secrets_answer_a_page_not_json(client):
+    """A wrong password or access code is a page the browser renders, not markup shown as text."""
+    for url, form in (
+        ("/enterprise/login", {"username": "nobody", "password": "wrong"}),
+        ("/regulator/login", {"username": "nobody", "password": "wrong"}),
+        ("/track", {"number": "NO-SUCH", "access_code": "WRONG"}),
+    ):
+        response = client.post(url, form)
+        assert response.status_code == 400, url
+        assert response.headers["content-type"].startswith("text/html"), url
+        assert "<html" in response.text
+
+
+def test_every_page_route_renders_html(app):
+    """A handler annotated `Any` makes litestar send its Template as JSON: no page route may."""
+    from litestar import MediaType
+    from litestar.handlers import HTTPRouteHandler
+
+    json_pages = []
+    for route in app.routes:
+        if route.path.startswith(("/api", "/schema", "/health", "/metrics", "/static")):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and handler.media_type == MediaType.JSON:
+                json_pages.append(f"{route.path} {sorted(handler.http_methods)}")
+    assert json_pages == [], json_pages

@@ -289,7 +289,7 @@ class ConsumerController(Controller):
     @post("/track", sync_to_thread=True, middleware=[tracking_limit])
     def track_lookup(
         self, request: Request, db_session: NamedDependency[Session], data: UrlForm
-    ) -> Any:
+    ) -> Template | Redirect:
         number = str(data.get("number", "")).strip().upper()[:32]
         code = str(data.get("access_code", "")).strip()[:64]
         case = db_session.scalar(select(Case).where(Case.number == number)) if number else None

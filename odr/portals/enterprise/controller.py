@@ -30,6 +30,7 @@ from odr.enterprises.cases import (
 )
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
+from odr.portals.csv_files import csv_response
 from odr.portals.enterprise.export import EXPORT_COLUMNS, cases_csv
 from odr.portals.i18n import language_of
 from odr.portals.staff_controller import StaffController
@@ -174,11 +175,4 @@ class EnterpriseController(StaffController):
         )
         body = cases_csv(cases, rules, now, language_of(request))
         stamp = now.strftime("%Y%m%d-%H%M")
-        return Response(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="odr-cases-{stamp}.csv"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_response(body, f"odr-cases-{stamp}.csv", **{"Cache-Control": "no-store"})

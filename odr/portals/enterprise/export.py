@@ -3,8 +3,6 @@ masked (a list leaves the building more easily than a case page)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from odr.cases.models import Case
 from odr.engine.rules import Rules
 from odr.masking import mask_address, mask_name, mask_phone
+from odr.portals.csv_files import csv_bytes
 from odr.portals.i18n import translations
 from odr.portals.templating import local_date, local_datetime
 
@@ -50,11 +49,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _cell(value: str) -> str:
-    """Text Excel would run as a formula (=, +, -, @ first) is kept as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _label(label: Mapping[str, str] | None, lang: str) -> str:
     if not label:
         return ""
@@ -66,32 +60,33 @@ def _label(label: Mapping[str, str] | None, lang: str) -> str:
 def cases_csv(cases: Iterable[Any], rules: Rules, now: datetime, lang: str) -> bytes:
     """The cases (rows of EXPORT_COLUMNS, or Case objects) as CSV bytes in the reader's language, with a BOM so Excel reads UTF-8."""
     gettext = translations(lang).gettext
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([gettext(c) for c in COLUMNS])
-    for case in cases:
-        workflow = rules.workflow(case.workflow, case.workflow_version)
-        category = workflow.lists.get("claim_types", {}).get(case.claim_type)
-        if case.due_at is None:
-            left = ""
-        elif case.due_at < now:
-            left = gettext("已逾期")
-        else:
-            left = str(rules.calendar.working_days_left(case.due_at, now))
-        row = [
-            case.number,
-            _label(workflow.states[case.state].label, lang),
-            case.respondent_name,
-            case.product,
-            _label(category, lang) or case.claim_type,
-            f"{case.amount:.2f}" if case.amount is not None else "",
-            case.order_number or "",
-            local_datetime(case.received_at),
-            local_date(case.due_at),
-            left,
-            mask_name(case.complainant_name),
-            mask_phone(case.complainant_phone),
-            mask_address(case.complainant_address),
-        ]
-        writer.writerow([_cell(value) for value in row])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return csv_bytes(
+        [gettext(c) for c in COLUMNS], (_row(case, rules, now, lang) for case in cases)
+    )
+
+
+def _row(case: Any, rules: Rules, now: datetime, lang: str) -> list[str]:
+    gettext = translations(lang).gettext
+    workflow = rules.workflow(case.workflow, case.workflow_version)
+    if case.due_at is None:
+        left = ""
+    elif case.due_at < now:
+        left = gettext("已逾期")
+    else:
+        left = str(rules.calendar.working_days_left(case.due_at, now))
+    return [
+        case.number,
+        _label(workflow.states[case.state].label, lang),
+        case.respondent_name,
+        case.product,
+        # From any workflow that lists it: the seven-day track lists no claim types of its own.
+        _label(rules.claim_type_label(case.claim_type), lang) or case.claim_type,
+        f"{case.amount:.2f}" if case.amount is not None else "",
+        case.order_number or "",
+        local_datetime(case.received_at),
+        local_date(case.due_at),
+        left,
+        mask_name(case.complainant_name),
+        mask_phone(case.complainant_phone),
+        mask_address(case.complainant_address),
+    ]

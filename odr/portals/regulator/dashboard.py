@@ -4,8 +4,6 @@ each table also as a CSV file."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,6 +21,7 @@ from odr.cases.models import DashboardSnapshot
 from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import unread_count
+from odr.portals.csv_files import csv_bytes, csv_response
 from odr.portals.i18n import language_of, translations
 
 WINDOWS = (4, 12, 26, 52)  # weeks the dashboard looks back
@@ -95,18 +94,10 @@ def table_rows(
     raise NotFoundException("没有该表 / no such table")
 
 
-def csv_bytes(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
-    """A CSV file for Excel: UTF-8 with a BOM, the header in the reader's language."""
+def table_csv(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
+    """A table as a CSV file, the header in the reader's language."""
     words = translations(lang)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([words.gettext(h) for h in header])
-    # Text Excel would run as a formula (a respondent named "=HYPERLINK(...)") is kept as text.
-    writer.writerows(
-        [f"'{v}" if isinstance(v, str) and v and v[0] in "=+-@\t\r" else v for v in row]
-        for row in rows
-    )
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes([words.gettext(h) for h in header], rows)
 
 
 def in_order(figures: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,8 +169,4 @@ class RegulatorDashboardController(Controller):
         figures = in_order(_snapshot(db_session, actor, rules, chosen).figures)
         lang = language_of(request)
         header, rows = table_rows(name, figures, state_labels(rules), lang)
-        return Response(
-            csv_bytes(header, rows, lang),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="odr-{name}-{chosen}w.csv"'},
-        )
+        return csv_response(table_csv(header, rows, lang), f"odr-{name}-{chosen}w.csv")
