@@ -17,22 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     bindparam,
     insert,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
@@ -48,6 +45,7 @@ from odr.cases.service import (
     duplicate_key,
     fill_intake,
     intake_rules,
+    intake_track,
     joinable,
     move,
     new_case_numbers,
@@ -112,7 +110,7 @@ class CaseValues(SimpleNamespace):
 def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseValues, dict]]:
     """The cases a select of the cases table finds, as values with their offices, each with a
     copy of its columns as stored (what store_changes compares with)."""
-    rows = [dict(row._mapping) for row in session.execute(statement)]
+    rows = [dict(row) for row in session.execute(statement).mappings()]
     office_ids = sorted({row["office_id"] for row in rows if row["office_id"] is not None})
     offices = {
         office.id: office
@@ -124,9 +122,9 @@ def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseVal
 
 def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
     """Write what changed in each case since it was read, an executemany per set of changed
-    columns, each row only if its version is still the one read (the ORM's version check,
-    whose own flush writes row by row); each case's version moves on by one. Columns are
-    compared by value: every column of a case holds an immutable value (text, number, moment)."""
+    columns, each row only if its version is still the one read (the check the ORM makes of
+    a versioned row); each case's version moves on by one. Columns are compared by value:
+    every column of a case holds an immutable value (text, number, moment)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for case, stored in cases:
         now = vars(case)
@@ -139,16 +137,22 @@ def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) ->
         statement = (
             update(CASES)
             .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
-            .values({k: bindparam(f"v_{k}", type_=CASES.c[k].type) for k in (*changed, "version")})
-            .compile(dialect=connection.dialect)
+            .values({k: bindparam(f"v_{k}") for k in (*changed, "version")})
         )
-        for chunk in _chunks(rows):
-            updated = _execute_many(connection, statement, chunk)
-            if updated != len(chunk):  # another transaction changed one meanwhile
-                numbers = {c.id: c.number for c, _ in cases}
-                raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in chunk))
+        # Both drivers count the rows of an executemany (supports_sane_multi_rowcount).
+        if connection.execute(statement, rows).rowcount != len(rows):
+            numbers = {c.id: c.number for c, _ in cases}
+            raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in rows))
     for case, _ in cases:
         case.version += 1
+
+
+def stop_clocks(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
+    """Stop the clock of stored cases whose state has none now (a workflow definition changed
+    under them): no deadline, no reminder."""
+    for case, _ in cases:
+        case.due_at = case.next_reminder_at = None
+    store_changes(session, cases)
 
 
 @dataclass
@@ -248,17 +252,20 @@ def submit_batch(
     now: datetime,
     channel: str,
     identity_verified: bool = False,
+    intake_office_code: str | None = None,
 ) -> list[Filed]:
     """File (external id, complaint) pairs as submit() would one by one, in the caller's
     transaction: each one's outcome, in order. A complaint already refused (InvalidData) is
     rejected, unless an earlier one of the batch with its external id was filed (a repeat).
-    Joint complaints and reports filed with a complaint go through submit()."""
+    Joint complaints and reports filed with a complaint go through submit().
+    What is looked up once is kept by everything its answer depends on."""
     received = now.astimezone(SHANGHAI).date()
+    intake_office_code = intake_office_code or rules.intake_office_code
     remembered = _RememberedRules(rules)
     recipients = remembered_recipients(session)
     respondents: dict[tuple[int | None, str, str | None], Enterprise | None] = {}
-    routes: dict[int | None, Route] = {}
-    tracks: dict[str, tuple[Workflow, Rulebook | None]] = {}
+    routes: dict[tuple[int | None, str], Route] = {}
+    tracks: dict[tuple[str, date], tuple[Workflow, Rulebook | None]] = {}
 
     def respondent_of(complaint: ComplaintInput) -> Enterprise | None:
         key = (complaint.respondent_id, complaint.respondent_name, complaint.respondent_uscc)
@@ -318,13 +325,13 @@ def submit_batch(
             )
             results.append(_joined(joined.case))
             continue
-        track = item.complaint.claim_type  # what intake_rules decides the track by
+        track = (intake_track(item.complaint), received)
         if track not in tracks:
             tracks[track] = intake_rules(item.complaint, rules, received)
         workflow, rulebook = tracks[track]
-        route_key = respondent.id if respondent else None
+        route_key = (respondent.id if respondent else None, intake_office_code)
         if route_key not in routes:
-            routes[route_key] = route(session, respondent, rules.intake_office_code)
+            routes[route_key] = route(session, respondent, intake_office_code)
         routed = routed_for(routes[route_key], item.prefer_odr, item.office)
         values, access_code = case_values(item.complaint, workflow, channel, now, next(numbers))
         case = CaseValues(**(CASE_DEFAULTS | values), office=routed.office)
@@ -369,99 +376,38 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[start : start + QUERY_CHUNK]
 
 
-def _converted(process: Any, values: list[Any]) -> list[Any]:
-    """A column's values bound by its type's conversion; a moment the rows share (a batch's
-    `now`, its deadlines) is converted once."""
-    moments: dict[datetime, Any] = {}
-    out = []
-    for value in values:
-        if isinstance(value, datetime):
-            if value not in moments:
-                moments[value] = process(value)
-            out.append(moments[value])
-        else:
-            out.append(process(value))
-    return out
-
-
-def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany inserting rows with the same keys."""
-    if rows:
-        compiled = _compiled_insert(connection.dialect, table, tuple(rows[0]))
-        _execute_many(connection, compiled, rows)
-
-
-@lru_cache(maxsize=64)
-def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> Compiled:
-    """An INSERT of these columns, compiled once: compiling costs more than inserting a few
-    rows (a batch of one API complaint compiled three, about 1.6 ms)."""
-    return insert(table).compile(dialect=dialect, column_keys=list(keys))
-
-
-def _execute_many(connection: Connection, compiled: Compiled, rows: list[dict[str, Any]]) -> int:
-    """One executemany of rows with the same keys, each value bound by its column's type as
-    SQLAlchemy would, a column at a time; the rows it changed. SQLAlchemy's own executemany
-    costs several times the statement, row by row."""
-    processors = compiled._bind_processors  # noqa: SLF001 - the statement's own conversions
-    positional = compiled.positional  # type: ignore[attr-defined]
-    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]
-    columns = []
-    for name in names:
-        values = [row[name] for row in rows]
-        process = processors.get(name)
-        columns.append(values if process is None else _converted(process, values))
-    if positional:
-        params: list[Any] = list(zip(*columns, strict=True))
-    else:
-        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    return connection.exec_driver_sql(compiled.string, params).rowcount
-
-
 def _write(session: Session, planned: list[_Planned]) -> None:
-    """The cases, then their events and notifications. The ids each needs are read back by the
-    unique case number: an INSERT ... RETURNING of many rows costs SQLAlchemy several times
-    more than the insert itself."""
+    """The cases, then their events and notifications, an executemany each; each case's id
+    read back from its insert (RETURNING) by its number."""
     if not planned:
         return
     connection = session.connection()
-    _insert_many(connection, CASES, [p.case.columns() for p in planned])
-    case_ids: dict[str, int] = {}
-    for numbers in _chunks([p.case.number for p in planned]):
-        case_ids.update(
-            connection.execute(
-                select(CASES.c.number, CASES.c.id).where(CASES.c.number.in_(numbers))
-            ).all()
-        )
+    inserted = connection.execute(
+        insert(CASES).returning(CASES.c.number, CASES.c.id), [p.case.columns() for p in planned]
+    )
+    case_ids = dict(inserted.all())
     _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
 
 
 def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:
-    """Events of stored cases, then their notifications, an executemany each; the events' ids
-    read back by (case, seq)."""
-    _insert_many(
-        connection,
-        EVENTS,
-        [
-            {"case_id": case_id, **vars(event)}
-            for case_id, start in started
-            for event in start.events
-        ],
+    """Events of stored cases, then their notifications, an executemany each; each event's id
+    read back from its insert by (case, seq)."""
+    events = [
+        {"case_id": case_id, **vars(event)} for case_id, start in started for event in start.events
+    ]
+    if not events:
+        return
+    inserted = connection.execute(
+        insert(EVENTS).returning(EVENTS.c.case_id, EVENTS.c.seq, EVENTS.c.id), events
     )
-    event_ids: dict[tuple[int, int], int] = {}
-    for ids in _chunks(sorted({case_id for case_id, _ in started})):
-        for event_id, case_id, seq in connection.execute(
-            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
-        ):
-            event_ids[(case_id, seq)] = event_id
-    _insert_many(
-        connection,
-        NOTIFICATIONS,
-        [
-            {"case_id": case_id, "event_id": event_ids[(case_id, start.events[index].seq)], **row}
-            for case_id, start in started
-            for index, row in start.notices
-        ],
-    )
+    event_ids = {(case_id, seq): event_id for case_id, seq, event_id in inserted}
+    notifications = [
+        {"case_id": case_id, "event_id": event_ids[(case_id, start.events[index].seq)], **row}
+        for case_id, start in started
+        for index, row in start.notices
+    ]
+    if notifications:
+        connection.execute(insert(NOTIFICATIONS), notifications)
 
 
 def act_batch(

@@ -1,6 +1,12 @@
 """The only two ways a case changes: submit() a new one, act() on an existing one.
 
-Both work inside the caller's transaction and flush, never commit: the caller (a request, the
+Their batch forms (odr/cases/bulk.py: submit_batch, act_batch) take the same steps for many
+cases at once. Events that move no state (a reminder, a recount, a rating, a purge) are
+chained here too (remind, recount_deadline, record_event). No other code writes a case's
+state, clock or chain head, or a CaseEvent: tests/cases/test_one_door.py reads the source
+and fails when some does.
+
+All work inside the caller's transaction and flush, never commit: the caller (a request, the
 sweeper, a command) owns the unit of work, so the case row, its CaseEvent and its outbox rows
 are committed together or not at all.
 """
@@ -54,6 +60,24 @@ DUPLICATE_WINDOW = timedelta(days=30)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REMIND_TRIGGER = "remind"
 RECOUNT_TRIGGER = "recount_deadline"
+# A case's columns that only the workflow's moves and the chain write: its state, its clock
+# and its chain head.
+MOVED_COLUMNS = frozenset(
+    {
+        "state",
+        "closed_at",
+        "due_at",
+        "clock_started_at",
+        "clock_days",
+        "deadline_provisional",
+        "paused_state",
+        "paused_days_left",
+        "next_reminder_at",
+        "event_count",
+        "last_event_hash",
+        "version",
+    }
+)
 # Who is reminded of a state's deadline, by the state's party.
 PARTY_AUDIENCE = {"consumer": "consumer", "enterprise": "enterprise", "regulator": "office"}
 
@@ -312,6 +336,27 @@ def act(
     return event
 
 
+def record_event(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    changes: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    """An event that moves neither state nor clock (a follow-up rating, a personal-data purge),
+    chained onto the case with the columns of its own it changes."""
+    if moved := MOVED_COLUMNS.intersection(changes or {}):
+        raise ValueError(f"only a move of the workflow changes {', '.join(sorted(moved))}")
+    for column, value in (changes or {}).items():
+        setattr(case, column, value)
+    event = append_event(session, case, trigger, actor, case.state, payload, now)
+    session.flush()
+    return event
+
+
 def remind(session: Session, case: Case, *, rules: Rules, now: datetime | None = None) -> CaseEvent:
     """Remind the party of a state that its deadline is near: an event, no change of state."""
     now = now or utcnow()
@@ -397,11 +442,16 @@ def duplicate_event(
     return event
 
 
+def intake_track(complaint: ComplaintInput) -> str:
+    """The track a complaint is filed on, by its claim."""
+    return SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+
+
 def intake_rules(
     complaint: ComplaintInput, rules: Rules, received: date
 ) -> tuple[Workflow, Rulebook | None]:
     """The workflow of the complaint's track and the rulebook in force on the day received."""
-    track = SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+    track = intake_track(complaint)
     return rules.workflow(rules.track_workflow(track, received)), rules.rulebook_for(received)
 
 
