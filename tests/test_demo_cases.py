@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from odr.db.base import UtcDateTime
-from odr.demo_cases import stored_moment
+from odr.demo.loading import stored_moment
 
 BEIJING = timezone(timedelta(hours=8))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -225,8 +225,11 @@ def _recorded(value: Any) -> Any:
     return value
 
 
+OfficeLookup = Callable[[str], Office | None]
+
+
 def _assign_office(
-    session: Session,
+    offices: OfficeLookup,
     case: Case,
     transition: TransitionDef,
     clean: Mapping[str, Any],
@@ -238,14 +241,14 @@ def _assign_office(
     for f in transition.fields:
         if f.type == "office" and f.name in clean:
             code = clean[f.name]
-            office = by_code(session, code)
+            office = offices(code)
             if office is None:
                 raise InvalidData(
                     {f.name: "没有该区划代码的部门 / no office with this region code"}
                 )
             case.office_id = office.id
     if transition.assign_office == "intake":
-        office = by_code(session, rules.intake_office_code)
+        office = offices(rules.intake_office_code)
         if office is None:
             raise InvalidData({"office": f"intake office {rules.intake_office_code} is missing"})
         case.office_id = office.id
@@ -295,12 +298,31 @@ def move(
     takes_over = bool(candidates) and candidates[0].assign_office == "actor"
     if not (may_act(actor, case) or takes_over and may_view(actor, case)):
         raise CaseForbidden(case.number)
-    if not candidates:
-        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
     if takes_over and not may_take_over(actor, case):
         raise TransitionNotAllowed("only a supervising office may take a case over")
+    return move_allowed(
+        lambda code: by_code(session, code), case, workflow, trigger, actor, data, rules, now
+    )
+
+
+def move_allowed(
+    offices: OfficeLookup,
+    case: Any,
+    workflow: Workflow,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    rules: Rules,
+    now: datetime,
+) -> tuple[TransitionDef, dict[str, Any], dict[str, Any]]:
+    """The move of an actor whose access is settled (move() checks it; a case's past replayed
+    by bulk.replay was the parties' own): the data cleaned, the office assigned, the trigger
+    fired. The transition, the clean data and what the event records."""
+    candidates = workflow.candidates_for(case.state, trigger, actor.role)
+    if not candidates:
+        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
     clean = workflow.clean(candidates[0], data)
-    _assign_office(session, case, candidates[0], clean, actor, rules)
+    _assign_office(offices, case, candidates[0], clean, actor, rules)
     transition, payload = _move(case, workflow, trigger, actor, clean, rules, now)
     return transition, clean, payload
 
@@ -336,6 +358,12 @@ def act(
     return event
 
 
+def refuse_moved_columns(changes: Mapping[str, Any]) -> None:
+    """ValueError if changes name a column only the workflow's moves and the chain write."""
+    if moved := MOVED_COLUMNS.intersection(changes):
+        raise ValueError(f"only a move of the workflow changes {', '.join(sorted(moved))}")
+
+
 def record_event(
     session: Session,
     case: Case,
@@ -348,8 +376,7 @@ def record_event(
 ) -> CaseEvent:
     """An event that moves neither state nor clock (a follow-up rating, a personal-data purge),
     chained onto the case with the columns of its own it changes."""
-    if moved := MOVED_COLUMNS.intersection(changes or {}):
-        raise ValueError(f"only a move of the workflow changes {', '.join(sorted(moved))}")
+    refuse_moved_columns(changes or {})
     for column, value in (changes or {}).items():
         setattr(case, column, value)
     event = append_event(session, case, trigger, actor, case.state, payload, now)
@@ -476,13 +503,21 @@ def routed_for(routed: Route, prefer_odr: bool, office: Office | None) -> Route:
 
 
 def case_values(
-    complaint: ComplaintInput, workflow: Workflow, channel: str, now: datetime, number: str
+    complaint: ComplaintInput,
+    workflow: Workflow,
+    channel: str,
+    now: datetime,
+    number: str,
+    *,
+    access_code: str | None = None,
+    salt: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A new case's columns in its workflow's initial state, and its access code (shown once)."""
-    access_code = new_access_code()
+    """A new case's columns in its workflow's initial state, and its access code (shown once;
+    drawn here unless given, as the demo's seeded ones are)."""
+    access_code = access_code or new_access_code()
     values = {
         "number": number,
-        "access_code_hash": hash_access_code(access_code),
+        "access_code_hash": hash_access_code(access_code, salt),
         "workflow": workflow.name,
         "workflow_version": workflow.version,
         "state": workflow.initial,
@@ -711,6 +746,27 @@ def submit(
 RESPONDENT_COLUMNS = ("respondent_id", "respondent_name", "respondent_uscc", "respondent_address")
 
 
+def fill_report(
+    case: Any,
+    violation_type: str,
+    workflow: Workflow,
+    rulebook: Rulebook | None,
+    respondent: Mapping[str, Any],
+    office: Office | None,
+    *,
+    anonymous: bool,
+) -> None:
+    """What filing decided on a new report: its rules, the business it names, what it reports
+    and the office where the conduct happened."""
+    case.rulebook = rulebook.code if rulebook else ""
+    case.anonymous = anonymous
+    for column in RESPONDENT_COLUMNS:
+        setattr(case, column, respondent.get(column))
+    case.respondent_address = case.respondent_address or ""
+    case.product = workflow.label("violation_types", violation_type)
+    case.office_id = office.id if office else None
+
+
 def _file_report(
     session: Session,
     complaint: ComplaintInput,
@@ -734,14 +790,15 @@ def _file_report(
         now,
         new_case_numbers(session, 1, now)[0],
     )
-    rulebook = rules.rulebook_for(received)
-    case.rulebook = rulebook.code if rulebook else ""
-    case.anonymous = anonymous
-    for column in RESPONDENT_COLUMNS:
-        setattr(case, column, respondent.get(column))
-    case.respondent_address = case.respondent_address or ""
-    case.product = workflow.label("violation_types", report.violation_type)
-    case.office_id = routed.office.id if routed.office else None
+    fill_report(
+        case,
+        report.violation_type,
+        workflow,
+        rules.rulebook_for(received),
+        respondent,
+        routed.office,
+        anonymous=anonymous,
+    )
     case.linked_case_id = complaint_case.id if complaint_case else None
     session.add(case)
     session.flush()
