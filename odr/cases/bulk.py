@@ -334,6 +334,7 @@ def submit_batch(
             joined.start.events.append(
                 duplicate_event(joined.case, channel, external_id, item.intake_payload, now)
             )
+            joined.case.version += 1  # submit() would have written the case again
             results.append(_joined(joined.case))
             continue
         track = (intake_track(item.complaint), received)

@@ -135,16 +135,16 @@ def _new_case_number(now: datetime) -> str:
 
 
 def new_case_numbers(session: Session, count: int, now: datetime) -> list[str]:
-    """`count` case numbers of today that no case has yet (8 random digits a day collide
-    within tens of thousands of cases: the ones taken are drawn again)."""
-    numbers: set[str] = set()
+    """`count` case numbers of today that no case has yet, in the order drawn (8 random digits
+    a day collide within tens of thousands of cases: the ones taken are drawn again)."""
+    numbers: dict[str, None] = {}  # a set that keeps its order
     while len(numbers) < count:
-        drawn = set()
+        drawn: dict[str, None] = {}
         while len(drawn) < count - len(numbers):
             if (number := _new_case_number(now)) not in numbers:
-                drawn.add(number)
+                drawn[number] = None
         taken = set(session.scalars(select(Case.number).where(Case.number.in_(drawn))))
-        numbers |= drawn - taken
+        numbers.update((number, None) for number in drawn if number not in taken)
     return list(numbers)
 
 
