@@ -1,7 +1,7 @@
 """The only two ways a case changes: submit() a new one, act() on an existing one.
 
 Their batch forms (odr/cases/bulk.py: submit_batch, act_batch) take the same steps for many
-cases at once. Events that move no state (a reminder, a recount, a rating, a purge) are
+cases at once, and odr/cases/history.py for a case's whole past (the demo's cases). Events that move no state (a reminder, a recount, a rating, a purge) are
 chained here too (remind, recount_deadline, record_event). No other code writes a case's
 state, clock or chain head, or a CaseEvent: tests/cases/test_one_door.py reads the source
 and fails when some does.
@@ -316,7 +316,7 @@ def move_allowed(
     now: datetime,
 ) -> tuple[TransitionDef, dict[str, Any], dict[str, Any]]:
     """The move of an actor whose access is settled (move() checks it; a case's past replayed
-    by bulk.replay was the parties' own): the data cleaned, the office assigned, the trigger
+    by history.replay was the parties' own): the data cleaned, the office assigned, the trigger
     fired. The transition, the clean data and what the event records."""
     candidates = workflow.candidates_for(case.state, trigger, actor.role)
     if not candidates:

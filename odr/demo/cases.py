@@ -1,9 +1,9 @@
 """Demo cases at scale (`odr demo --cases N`): realistic shares of tracks, states, businesses.
 
 Each case is filed and moved as the service files and moves one, outside the ORM: its columns
-come from submit()'s steps (odr.cases.bulk.new_case, new_report, start_new_case), each later
-transition of its path is fired by act()'s move at a moment of its past (bulk.replay), a
-follow-up rating is recorded as followup.rate() records it (bulk.record). So its columns,
+come from submit()'s steps (odr.cases.bulk.new_case, history.new_report, bulk.start_new_case),
+each later transition of its path is fired by act()'s move at a moment of its past
+(history.replay), a follow-up rating is recorded as followup.rate() records it (history.record). So its columns,
 events (chained by hash: `odr audit verify` passes), deadlines and outbox rows are the
 service's; the route event's notifications are marked delivered. Batches are generated in
 worker processes and written by odr/demo/loading.py.
@@ -25,17 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import SYSTEM, Actor
-from odr.cases.bulk import (
-    CaseValues,
-    PastMove,
-    new_case,
-    new_report,
-    record,
-    reminders_from,
-    replay,
-    start_new_case,
-)
+from odr.cases.bulk import CaseValues, new_case, start_new_case
 from odr.cases.followup import FOLLOW_UP_TRIGGER
+from odr.cases.history import PastMove, new_report, record, reminders_from, replay
 from odr.demo import DEMO_CITY, demo_uscc
 from odr.engine.conditions import CONDITIONS
 from odr.engine.rules import Rules

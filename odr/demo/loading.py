@@ -1,6 +1,6 @@
 """Writing generated demo cases (odr/demo/cases.py) fast: batches are generated in worker
 processes, each turned into rows as SQLite stores them; the main process hands them to
-odr.cases.bulk.load_rows (the driver's executemany: the ORM's per-row work would cost more
+odr.cases.history.load_rows (the driver's executemany: the ORM's per-row work would cost more
 than the generation) and, into a fresh database, builds the secondary indexes once at the end.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from odr.cases.bulk import load_rows
+from odr.cases.history import load_rows
 from odr.cases.models import Case, CaseEvent
 from odr.db.engine import json_text
 from odr.demo.cases import (
