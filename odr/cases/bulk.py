@@ -170,38 +170,44 @@ class _Planned:
     start: Start
 
 
+def _local(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
 class _RememberedCalendar:
-    """The working calendar, remembering whether a deadline is provisional."""
+    """The working calendar, remembering whether a deadline is provisional (which depends on
+    the local years of its start and end only)."""
 
     def __init__(self, calendar: Any):
         self._calendar = calendar
-        self._provisional: dict[tuple[datetime, datetime], bool] = {}
+        self._provisional: dict[tuple[int, int], bool] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._calendar, name)
 
     def is_provisional(self, start: datetime, deadline: datetime) -> bool:
-        key = (start, deadline)
+        key = (_local(start).year, _local(deadline).year)
         if key not in self._provisional:
             self._provisional[key] = self._calendar.is_provisional(start, deadline)
         return self._provisional[key]
 
 
-class _RememberedRules:
-    """The rules, remembering the calendar's answers: every case of a batch starts its clock at
-    the same moment, so each deadline is counted once."""
+class RememberedRules:
+    """The rules, remembering the calendar's answers by what they depend on: a deadline by the
+    local day its clock starts (every clock of a batch starts at the same moment), a state's
+    reminder moments by its deadline (deadlines end at the end of a day)."""
 
     def __init__(self, rules: Rules):
         self._rules = rules
         self.calendar = _RememberedCalendar(rules.calendar)
-        self._due: dict[tuple[Clock, datetime, int], datetime] = {}
-        self._reminders: dict[tuple[int, datetime | None, datetime], datetime | None] = {}
+        self._due: dict[tuple[Clock, date, int], datetime] = {}
+        self._reminders: dict[tuple[int, datetime], list[datetime]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._rules, name)
 
     def due(self, clock: Clock, start: datetime, days: int) -> datetime:
-        key = (clock, start, days)
+        key = (clock, _local(start), days)  # Rules.due counts from the start's local day
         if key not in self._due:
             self._due[key] = self._rules.due(clock, start, days)
         return self._due[key]
@@ -209,10 +215,15 @@ class _RememberedRules:
     def next_reminder(
         self, state: StateDef, due_at: datetime | None, now: datetime
     ) -> datetime | None:
-        key = (id(state), due_at, now)  # states live as long as their workflow
+        """Rules.next_reminder: the first of the state's reminders still ahead of `now`."""
+        if state.clock is None or due_at is None:
+            return None
+        key = (id(state), due_at)  # states live as long as their workflow
         if key not in self._reminders:
-            self._reminders[key] = self._rules.next_reminder(state, due_at, now)
-        return self._reminders[key]
+            self._reminders[key] = [
+                self._rules.calendar.reminder_time(due_at, days) for days in state.clock.reminders
+            ]
+        return min((moment for moment in self._reminders[key] if moment > now), default=None)
 
 
 def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) -> dict[str, str]:
@@ -270,7 +281,7 @@ def submit_batch(
     What is looked up once is kept by everything its answer depends on."""
     received = now.astimezone(SHANGHAI).date()
     intake_office_code = intake_office_code or rules.intake_office_code
-    remembered = _RememberedRules(rules)
+    remembered = RememberedRules(rules)
     recipients = remembered_recipients(session)
     respondents: dict[tuple[int | None, str, str | None], Enterprise | None] = {}
     routes: dict[tuple[int | None, str], Route] = {}
@@ -484,7 +495,7 @@ def act_batch(
     Returns how many fired; ConcurrentChange when one changed since it was read. The actor is
     one whose checks read only the case's columns (the system: the sweeper's expiries)."""
     recipients = remembered_recipients(session)
-    remembered = _RememberedRules(rules)  # every clock of the batch starts at `now`
+    remembered = RememberedRules(rules)  # every clock of the batch starts at `now`
     moved: list[tuple[CaseValues, Start]] = []
     for case, _ in cases:
         workflow = rules.workflow(case.workflow, case.workflow_version)

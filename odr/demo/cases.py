@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import SYSTEM, Actor
-from odr.cases.bulk import CaseValues, new_case, start_new_case
+from odr.cases.bulk import CaseValues, RememberedRules, new_case, start_new_case
 from odr.cases.followup import FOLLOW_UP_TRIGGER
 from odr.cases.history import PastMove, new_report, record, reminders_from, replay
 from odr.demo import DEMO_CITY, demo_uscc
@@ -365,7 +365,9 @@ class Generator:
         late: frozenset[int],
         seed: int,
     ) -> None:
-        self.rules, self.by_kind, self.now, self.late, self.seed = rules, by_kind, now, late, seed
+        self.by_kind, self.now, self.late, self.seed = by_kind, now, late, seed
+        # A million cases ask the calendar the same questions of a few hundred days.
+        self.rules: Rules = RememberedRules(rules)  # type: ignore[assignment]
         self.offices, self.recipients = offices, recipients
         today = now.astimezone(SHANGHAI).date()
         # Anonymous reporters take paths of their own (nobody to tell of the decision).
@@ -481,6 +483,10 @@ class Generator:
         if clock is not None:
             span = timedelta(days=_span_days(clock))
             entered = self.yesterday_end - span if late else now - rng.uniform(0, 1) * span
+            if not late and self.rules.due(clock, entered, clock.days) <= now:
+                entered = now - timedelta(
+                    minutes=rng.randint(5, 600)
+                )  # (a paused clock may differ)
         elif state.terminal:
             entered = now - timedelta(days=rng.uniform(0.1, 150))
         else:
