@@ -25,7 +25,7 @@ BENCH_DIR = ROOT / "var" / "bench"
 ODR = str(Path(sys.executable).with_name("odr"))
 # Generated data depends on these: a change rebuilds the cached databases (a new migration
 # only upgrades them).
-SOURCES = ("odr/demo.py", "odr/demo_cases.py")
+SOURCES = ("odr/demo", "odr/cases/bulk.py", "odr/cases/history.py")
 BENCH_PASSWORD = "bench-password-1"
 
 

@@ -106,8 +106,8 @@ def as_gbk_csv(records: list[dict[str, str]]) -> bytes:
 
 def prepare(path: Path) -> None:
     """A migrated database with the demo businesses, offices and pinned workflows."""
-    from odr.cases.service import utcnow
     from odr.cases.workflow_versions import pin_versions
+    from odr.clock import utcnow
     from odr.db.engine import make_engine, make_session_factory, transaction
     from odr.db.migrate import upgrade
     from odr.demo import load_demo

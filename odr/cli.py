@@ -155,7 +155,7 @@ def db_upgrade() -> None:
 def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
-    from odr.demo_cases import generate_cases
+    from odr.demo.loading import generate_cases
 
     settings = _settings()
     factory = _factory(settings, statement_timeout=False)

@@ -11,6 +11,8 @@ act_batch() is the same for one trigger fired on many stored cases (the sweeper'
 act()'s checks and move for each, on the cases' rows rather than ORM objects (whose flush,
 version-checked, writes one UPDATE per case), then the changed columns, the events and the
 outbox rows an executemany each.
+
+A case's whole past filed at once (the demo's generated cases) is odr/cases/history.py.
 """
 
 from __future__ import annotations
@@ -18,27 +20,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     bindparam,
     insert,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.cases.input import ComplaintInput
 from odr.cases.models import Case, CaseEvent
-from odr.cases.outbox import context_for, notification_rows, remembered_recipients
+from odr.cases.outbox import Recipients, context_for, notification_rows, remembered_recipients
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
     DUPLICATE_WINDOW,
@@ -52,6 +51,7 @@ from odr.cases.service import (
     duplicate_key,
     fill_intake,
     intake_rules,
+    intake_track,
     joinable,
     move,
     new_case_numbers,
@@ -80,6 +80,8 @@ CASE_DEFAULTS = {
     for column in CASES.columns
     if column.key != "id"
 }
+# A started case's version: the ORM counted submit()'s insert, then routing's update.
+STARTED_VERSION = 2
 QUERY_CHUNK = 500  # keys per IN (...): well inside SQLite's limit of bound parameters
 
 
@@ -120,7 +122,7 @@ class CaseValues(SimpleNamespace):
 def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseValues, dict]]:
     """The cases a select of the cases table finds, as values with their offices, each with a
     copy of its columns as stored (what store_changes compares with)."""
-    rows = [dict(row._mapping) for row in session.execute(statement)]
+    rows = [dict(row) for row in session.execute(statement).mappings()]
     office_ids = sorted({row["office_id"] for row in rows if row["office_id"] is not None})
     offices = {
         office.id: office
@@ -132,9 +134,9 @@ def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseVal
 
 def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
     """Write what changed in each case since it was read, an executemany per set of changed
-    columns, each row only if its version is still the one read (the ORM's version check,
-    whose own flush writes row by row); each case's version moves on by one. Columns are
-    compared by value: every column of a case holds an immutable value (text, number, moment)."""
+    columns, each row only if its version is still the one read (the check the ORM makes of
+    a versioned row); each case's version moves on by one. Columns are compared by value:
+    every column of a case holds an immutable value (text, number, moment)."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for case, stored in cases:
         now = vars(case)
@@ -147,16 +149,22 @@ def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) ->
         statement = (
             update(CASES)
             .where(CASES.c.id == bindparam("w_id"), CASES.c.version == bindparam("w_version"))
-            .values({k: bindparam(f"v_{k}", type_=CASES.c[k].type) for k in (*changed, "version")})
-            .compile(dialect=connection.dialect)
+            .values({k: bindparam(f"v_{k}") for k in (*changed, "version")})
         )
-        for chunk in _chunks(rows):
-            updated = _execute_many(connection, statement, chunk)
-            if updated != len(chunk):  # another transaction changed one meanwhile
-                numbers = {c.id: c.number for c, _ in cases}
-                raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in chunk))
+        # Both drivers count the rows of an executemany (supports_sane_multi_rowcount).
+        if connection.execute(statement, rows).rowcount != len(rows):
+            numbers = {c.id: c.number for c, _ in cases}
+            raise ConcurrentChange(", ".join(numbers[r["w_id"]] for r in rows))
     for case, _ in cases:
         case.version += 1
+
+
+def stop_clocks(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
+    """Stop the clock of stored cases whose state has none now (a workflow definition changed
+    under them): no deadline, no reminder."""
+    for case, _ in cases:
+        case.due_at = case.next_reminder_at = None
+    store_changes(session, cases)
 
 
 @dataclass
@@ -165,38 +173,44 @@ class _Planned:
     start: Start
 
 
+def _local(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
 class _RememberedCalendar:
-    """The working calendar, remembering whether a deadline is provisional."""
+    """The working calendar, remembering whether a deadline is provisional (which depends on
+    the local years of its start and end only)."""
 
     def __init__(self, calendar: Any):
         self._calendar = calendar
-        self._provisional: dict[tuple[datetime, datetime], bool] = {}
+        self._provisional: dict[tuple[int, int], bool] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._calendar, name)
 
     def is_provisional(self, start: datetime, deadline: datetime) -> bool:
-        key = (start, deadline)
+        key = (_local(start).year, _local(deadline).year)
         if key not in self._provisional:
             self._provisional[key] = self._calendar.is_provisional(start, deadline)
         return self._provisional[key]
 
 
-class _RememberedRules:
-    """The rules, remembering the calendar's answers: every case of a batch starts its clock at
-    the same moment, so each deadline is counted once."""
+class RememberedRules:
+    """The rules, remembering the calendar's answers by what they depend on: a deadline by the
+    local day its clock starts (every clock of a batch starts at the same moment), a state's
+    reminder moments by its deadline (deadlines end at the end of a day)."""
 
     def __init__(self, rules: Rules):
         self._rules = rules
         self.calendar = _RememberedCalendar(rules.calendar)
-        self._due: dict[tuple[Clock, datetime, int], datetime] = {}
-        self._reminders: dict[tuple[int, datetime | None, datetime], datetime | None] = {}
+        self._due: dict[tuple[Clock, date, int], datetime] = {}
+        self._reminders: dict[tuple[int, datetime], list[datetime]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._rules, name)
 
     def due(self, clock: Clock, start: datetime, days: int) -> datetime:
-        key = (clock, start, days)
+        key = (clock, _local(start), days)  # Rules.due counts from the start's local day
         if key not in self._due:
             self._due[key] = self._rules.due(clock, start, days)
         return self._due[key]
@@ -204,10 +218,15 @@ class _RememberedRules:
     def next_reminder(
         self, state: StateDef, due_at: datetime | None, now: datetime
     ) -> datetime | None:
-        key = (id(state), due_at, now)  # states live as long as their workflow
+        """Rules.next_reminder: the first of the state's reminders still ahead of `now`."""
+        if state.clock is None or due_at is None:
+            return None
+        key = (id(state), due_at)  # states live as long as their workflow
         if key not in self._reminders:
-            self._reminders[key] = self._rules.next_reminder(state, due_at, now)
-        return self._reminders[key]
+            self._reminders[key] = [
+                self._rules.calendar.reminder_time(due_at, days) for days in state.clock.reminders
+            ]
+        return min((moment for moment in self._reminders[key] if moment > now), default=None)
 
 
 def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) -> dict[str, str]:
@@ -215,14 +234,13 @@ def existing_cases(session: Session, channel: str, external_ids: Iterable[str]) 
     wanted = sorted(set(external_ids))
     found: dict[str, str] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
-        found.update(
-            session.execute(  # type: ignore[arg-type]  # external_id IN (...) leaves no NULL id
-                select(Case.external_id, Case.number).where(
-                    Case.channel == channel,
-                    Case.external_id.in_(wanted[start : start + QUERY_CHUNK]),
-                )
-            ).all()
+        rows = session.execute(
+            select(Case.external_id, Case.number).where(
+                Case.channel == channel,
+                Case.external_id.in_(wanted[start : start + QUERY_CHUNK]),
+            )
         )
+        found.update((external_id, number) for external_id, number in rows if external_id)
     return found
 
 
@@ -287,15 +305,18 @@ def submit_batch(
     now: datetime,
     channel: str,
     identity_verified: bool = False,
+    intake_office_code: str | None = None,
 ) -> list[Filed]:
     """File (external id, complaint) pairs as submit() would one by one, in the caller's
     transaction: each one's outcome, in order. A complaint already refused (InvalidData) is
     rejected, unless an earlier one of the batch with its external id was filed (a repeat).
-    Joint complaints and reports filed with a complaint go through submit()."""
-    remembered = _RememberedRules(rules)
+    Joint complaints and reports filed with a complaint go through submit().
+    What is looked up once is kept by everything its answer depends on."""
+    intake_office_code = intake_office_code or rules.intake_office_code
+    remembered = RememberedRules(rules)
     recipients = remembered_recipients(session)
     respondents: dict[tuple[int | None, str, str | None, str], Enterprise | None] = {}
-    routes: dict[int | None, Route] = {}
+    routes: dict[tuple[int | None, str], Route] = {}
     tracks: dict[tuple[str, date], tuple[Workflow, Rulebook | None]] = {}
 
     def respondent_of(complaint: ComplaintInput) -> Enterprise | None:
@@ -363,47 +384,45 @@ def submit_batch(
             joined.start.events.append(
                 duplicate_event(joined.case, channel, external_id, item.intake_payload, now)
             )
+            joined.case.version += 1  # submit() would have written the case again
             results.append(_joined(joined.case))
             continue
         received = (item.received_at or now).astimezone(SHANGHAI).date()
-        # What intake_rules decides the track and rulebook by.
-        track = (item.complaint.claim_type, received)
+        track = (intake_track(item.complaint), received)
         if track not in tracks:
             tracks[track] = intake_rules(item.complaint, rules, received)
         workflow, rulebook = tracks[track]
-        route_key = respondent.id if respondent else None
+        route_key = (respondent.id if respondent else None, intake_office_code)
         if route_key not in routes:
-            routes[route_key] = route(session, respondent, rules.intake_office_code)
+            routes[route_key] = route(session, respondent, intake_office_code)
         routed = routed_for(routes[route_key], item.prefer_odr, item.office, item.named_office)
-        values, access_code = case_values(
-            item.complaint, workflow, channel, now, next(numbers), item.received_at
-        )
-        values["received_at_assumed"] = item.received_at_assumed
-        case = CaseValues(**(CASE_DEFAULTS | values), office=routed.office)
-        fill_intake(
-            case,
+        case, access_code = new_case(
             item.complaint,
-            respondent,
-            routed,
-            rulebook,
-            received,
+            workflow,
+            channel,
+            now,
+            next(numbers),
+            respondent=respondent,
+            routed=routed,
+            rulebook=rulebook,
             external_id=external_id,
             identity_verified=identity_verified,
+            received_at=item.received_at,
         )
+        case.received_at_assumed = item.received_at_assumed
         respondent_id = respondent.id if respondent else None
         if probable_key := probable_repeat_key(item.complaint, respondent_id):
             if probable_key in by_product_here:  # later than any stored one
                 repeats_here.append((case, by_product_here[probable_key]))
             else:
                 case.probable_repeat_of = probable.get(probable_key)
-        start = start_case(
+        start = start_new_case(
             case,
             remembered,  # type: ignore[arg-type]  # the rules, with the calendar remembered
             now,
-            [],
             access_code,
-            item.intake_payload,
             recipients,
+            item.intake_payload,
         )
         planned.append(_Planned(case, start))
         # Joinable as joinable() has it for a stored case: open and received within the window.
@@ -435,6 +454,64 @@ def submit_batch(
     return results
 
 
+def new_case(
+    complaint: ComplaintInput,
+    workflow: Workflow,
+    channel: str,
+    now: datetime,
+    number: str,
+    *,
+    respondent: Enterprise | None,
+    routed: Route,
+    rulebook: Rulebook | None,
+    external_id: str | None,
+    identity_verified: bool,
+    access_code: str | None = None,
+    salt: str | None = None,
+    received_at: datetime | None = None,
+) -> tuple[CaseValues, str]:
+    """A new complaint's case as submit() builds it, outside the ORM: its columns in the
+    initial state with what intake decided; its access code. `received_at`: when a
+    transferring platform received it (None: now)."""
+    values, access_code = case_values(
+        complaint,
+        workflow,
+        channel,
+        now,
+        number,
+        received_at,
+        access_code=access_code,
+        salt=salt,
+    )
+    case = CaseValues(**(CASE_DEFAULTS | values), office=routed.office)
+    fill_intake(
+        case,
+        complaint,
+        respondent,
+        routed,
+        rulebook,
+        (received_at or now).astimezone(SHANGHAI).date(),
+        external_id=external_id,
+        identity_verified=identity_verified,
+    )
+    return case, access_code
+
+
+def start_new_case(
+    case: CaseValues,
+    rules: Rules,
+    now: datetime,
+    access_code: str,
+    recipients: Recipients,
+    intake_payload: Mapping[str, Any] | None = None,
+) -> Start:
+    """A new case's submit and route events and routing's notices (submit()'s start_case);
+    its version as submit() leaves it (the ORM counts the insert and routing's update)."""
+    started = start_case(case, rules, now, [], access_code, intake_payload, recipients)
+    case.version = STARTED_VERSION
+    return started
+
+
 def _joined(case: Case | CaseValues) -> Filed:
     return Filed("duplicate", case.number, state=case.state, due_at=case.due_at)
 
@@ -444,100 +521,39 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[start : start + QUERY_CHUNK]
 
 
-def _converted(process: Any, values: list[Any]) -> list[Any]:
-    """A column's values bound by its type's conversion; a moment the rows share (a batch's
-    `now`, its deadlines) is converted once."""
-    moments: dict[datetime, Any] = {}
-    out = []
-    for value in values:
-        if isinstance(value, datetime):
-            if value not in moments:
-                moments[value] = process(value)
-            out.append(moments[value])
-        else:
-            out.append(process(value))
-    return out
-
-
-def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany inserting rows with the same keys."""
-    if rows:
-        compiled = _compiled_insert(connection.dialect, table, tuple(rows[0]))
-        _execute_many(connection, compiled, rows)
-
-
-@lru_cache(maxsize=64)
-def _compiled_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> Compiled:
-    """An INSERT of these columns, compiled once: compiling costs more than inserting a few
-    rows (a batch of one API complaint compiled three: benchmarks/README.md)."""
-    return insert(table).compile(dialect=dialect, column_keys=list(keys))
-
-
-def _execute_many(connection: Connection, compiled: Compiled, rows: list[dict[str, Any]]) -> int:
-    """One executemany of rows with the same keys, each value bound by its column's type as
-    SQLAlchemy would, a column at a time; the rows it changed. SQLAlchemy's own executemany
-    costs several times the statement, row by row."""
-    processors = compiled._bind_processors  # type: ignore[attr-defined]  # noqa: SLF001 - the statement's own conversions, on the SQLCompiler compile() gives
-    positional = compiled.positional  # type: ignore[attr-defined]  # a SQLCompiler's, typed as any Compiled
-    names = list(compiled.positiontup or ()) if positional else list(rows[0])  # type: ignore[attr-defined]  # a SQLCompiler's, typed as any Compiled
-    columns = []
-    for name in names:
-        values = [row[name] for row in rows]
-        process = processors.get(name)
-        columns.append(values if process is None else _converted(process, values))
-    if positional:
-        params: list[Any] = list(zip(*columns, strict=True))
-    else:
-        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    return connection.exec_driver_sql(compiled.string, params).rowcount
-
-
 def _write(session: Session, planned: list[_Planned]) -> dict[str, int]:
-    """The cases, then their events and notifications; the cases' ids by number. The ids each
-    needs are read back by the unique case number: an INSERT ... RETURNING of many rows costs
-    SQLAlchemy several times more than the insert itself."""
+    """The cases, then their events and notifications, an executemany each; each case's id
+    read back from its insert (RETURNING), by its number."""
     if not planned:
         return {}
     connection = session.connection()
-    _insert_many(connection, CASES, [p.case.columns() for p in planned])
-    case_ids: dict[str, int] = {}
-    for numbers in _chunks([p.case.number for p in planned]):
-        case_ids.update(
-            connection.execute(
-                select(CASES.c.number, CASES.c.id).where(CASES.c.number.in_(numbers))
-            ).all()
-        )
+    inserted = connection.execute(
+        insert(CASES).returning(CASES.c.number, CASES.c.id), [p.case.columns() for p in planned]
+    )
+    case_ids: dict[str, int] = dict(inserted.tuples().all())
     _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
     return case_ids
 
 
 def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> None:
-    """Events of stored cases, then their notifications, an executemany each; the events' ids
-    read back by (case, seq)."""
-    _insert_many(
-        connection,
-        EVENTS,
-        [
-            {"case_id": case_id, **vars(event)}
-            for case_id, start in started
-            for event in start.events
-        ],
+    """Events of stored cases, then their notifications, an executemany each; each event's id
+    read back from its insert by (case, seq)."""
+    events = [
+        {"case_id": case_id, **vars(event)} for case_id, start in started for event in start.events
+    ]
+    if not events:
+        return
+    inserted = connection.execute(
+        insert(EVENTS).returning(EVENTS.c.case_id, EVENTS.c.seq, EVENTS.c.id), events
     )
-    event_ids: dict[tuple[int, int], int] = {}
-    for ids in _chunks(sorted({case_id for case_id, _ in started})):
-        for event_id, case_id, seq in connection.execute(
-            select(EVENTS.c.id, EVENTS.c.case_id, EVENTS.c.seq).where(EVENTS.c.case_id.in_(ids))
-        ):
-            event_ids[(case_id, seq)] = event_id
-    _insert_many(
-        connection,
-        NOTIFICATIONS,
-        [
-            {"case_id": case_id, "event_id": event_ids[(case_id, start.events[index].seq)], **row}
-            for case_id, start in started
-            for index, row in start.notices
-        ],
-    )
+    event_ids = {(case_id, seq): event_id for case_id, seq, event_id in inserted}
+    notifications = [
+        {"case_id": case_id, "event_id": event_ids[(case_id, start.events[index].seq)], **row}
+        for case_id, start in started
+        for index, row in start.notices
+    ]
+    if notifications:
+        connection.execute(insert(NOTIFICATIONS), notifications)
 
 
 def act_batch(
@@ -556,7 +572,7 @@ def act_batch(
     Returns how many fired; ConcurrentChange when one changed since it was read. The actor is
     one whose checks read only the case's columns (the system: the sweeper's expiries)."""
     recipients = remembered_recipients(session)
-    remembered = _RememberedRules(rules)  # every clock of the batch starts at `now`
+    remembered = RememberedRules(rules)  # every clock of the batch starts at `now`
     moved: list[tuple[CaseValues, Start]] = []
     for case, _ in cases:
         workflow = rules.workflow(case.workflow, case.workflow_version)
@@ -572,7 +588,7 @@ def act_batch(
             now,
         )
         event = chain_event(case, trigger, actor, from_state, payload, now)
-        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]  # a case's values, read as a Case's
+        context = context_for(case, workflow, transition.fields, payload)  # type: ignore[arg-type]
         rows = notification_rows(case, transition.notify, context, now, None, recipients)
         moved.append((case, Start(events=[event], notices=[(0, row) for row in rows])))
     store_changes(session, cases)

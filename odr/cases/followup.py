@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
-from odr.cases.service import append_event
+from odr.cases.service import record_event
 from odr.errors import InvalidData
 
 FOLLOW_UP_WINDOW = timedelta(days=60)
@@ -41,16 +41,17 @@ def rate(
     comment = comment.strip()
     if len(comment) > 2000:
         raise InvalidData({"comment": "不超过2000字 / at most 2000 characters"})
-    case.rating, case.rating_comment, case.rated_at = stars, comment or None, now
-    case.updated_at = now
-    event = append_event(
+    return record_event(
         session,
         case,
         FOLLOW_UP_TRIGGER,
         actor,
-        case.state,
         {"rating": stars, "comment": comment},
-        now,
+        now=now,
+        changes={
+            "rating": stars,
+            "rating_comment": comment or None,
+            "rated_at": now,
+            "updated_at": now,
+        },
     )
-    session.flush()
-    return event

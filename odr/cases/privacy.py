@@ -8,9 +8,14 @@ state, dates, respondent, enterprise, office, product, claim type, amount, outco
 channel and every event's trigger, states and time.
 
 The hash chain stays verifiable: the purge appends one `purge_personal_data` event (through
-service.append_event) holding the content digest after the purge, the digest of what was
-removed, and for every redacted event its stored hash and the hash of its redacted form;
-`odr audit verify` (cases/chain.py) checks the redacted rows against those.
+service.record_event, which also masks the case's personal columns) holding the content
+digest after the purge, the digest of what was removed, and for every redacted event its
+stored hash and the hash of its redacted form; `odr audit verify` (cases/chain.py) checks the
+redacted rows against those.
+
+The purge is the one code outside the service that rewrites stored events, and only their
+payload and actor label (tests/cases/test_one_door.py holds it to those two): rewriting is
+what it is for, and the purge event it chains records each rewritten event's hashes.
 """
 
 from __future__ import annotations
@@ -21,16 +26,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.actor import SYSTEM
-from odr.cases.chain import PURGE_TRIGGER, canonical_json, content_digest, event_hash, verify_case
+from odr.cases.chain import (
+    CONTENT_COLUMNS,
+    PURGE_TRIGGER,
+    canonical_json,
+    content_digest,
+    event_hash,
+    verify_case,
+)
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
-from odr.cases.service import append_event
+from odr.cases.service import record_event
 from odr.masking import REDACTED
 from odr.notify.models import Notification
 
@@ -142,8 +155,6 @@ def _purge_case(
         "files": sorted((a.filename, a.sha256) for a in attachments),
         "events": {},
     }
-    for column, value in PERSONAL_COLUMNS.items():
-        setattr(case, column, value)
     for party in parties:
         party.name = party.phone = party.address = REDACTED
     for attachment in attachments:
@@ -168,13 +179,14 @@ def _purge_case(
         if note.audience == "consumer":
             note.recipient = REDACTED
     removed_sha256 = hashlib.sha256(canonical_json(removed).encode("utf-8")).hexdigest()
+    masked = {column: getattr(case, column) for column in CONTENT_COLUMNS} | PERSONAL_COLUMNS
     payload = {
         "cutoff": cutoff.isoformat(),
-        "content_sha256": content_digest(case, evidence),
+        "content_sha256": content_digest(SimpleNamespace(**masked), evidence),
         "removed_sha256": removed_sha256,
         "redacted": redacted,
     }
-    append_event(session, case, PURGE_TRIGGER, SYSTEM, case.state, payload, now)
+    record_event(session, case, PURGE_TRIGGER, SYSTEM, payload, now=now, changes=PERSONAL_COLUMNS)
     files = [a.sha256 for a in attachments if evidence_path(evidence_dir, a.sha256).exists()]
     return len(redacted), files
 

@@ -1,6 +1,12 @@
 """The only two ways a case changes: submit() a new one, act() on an existing one.
 
-Both work inside the caller's transaction and flush, never commit: the caller (a request, the
+Their batch forms (odr/cases/bulk.py: submit_batch, act_batch) take the same steps for many
+cases at once, and odr/cases/history.py for a case's whole past (the demo's cases). Events that move no state (a reminder, a recount, a rating, a purge) are
+chained here too (remind, recount_deadline, record_event). No other code writes a case's
+state, clock or chain head, or a CaseEvent: tests/cases/test_one_door.py reads the source
+and fails when some does.
+
+All work inside the caller's transaction and flush, never commit: the caller (a request, the
 sweeper, a command) owns the unit of work, so the case row, its CaseEvent and its outbox rows
 are committed together or not at all.
 """
@@ -8,7 +14,7 @@ are committed together or not at all.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +60,24 @@ DUPLICATE_TRIGGER = "duplicate_received"
 DUPLICATE_WINDOW = timedelta(days=30)
 REMIND_TRIGGER = "remind"
 RECOUNT_TRIGGER = "recount_deadline"
+# A case's columns that only the workflow's moves and the chain write: its state, its clock
+# and its chain head.
+MOVED_COLUMNS = frozenset(
+    {
+        "state",
+        "closed_at",
+        "due_at",
+        "clock_started_at",
+        "clock_days",
+        "deadline_provisional",
+        "paused_state",
+        "paused_days_left",
+        "next_reminder_at",
+        "event_count",
+        "last_event_hash",
+        "version",
+    }
+)
 # Who is reminded of a state's deadline, by the state's party.
 PARTY_AUDIENCE = {"consumer": "consumer", "enterprise": "enterprise", "regulator": "office"}
 
@@ -96,16 +120,16 @@ def _new_case_number(now: datetime) -> str:
 
 
 def new_case_numbers(session: Session, count: int, now: datetime) -> list[str]:
-    """`count` case numbers of today that no case has yet (8 random digits a day collide
-    within tens of thousands of cases: the ones taken are drawn again)."""
-    numbers: set[str] = set()
+    """`count` case numbers of today that no case has yet, in the order drawn (8 random digits
+    a day collide within tens of thousands of cases: the ones taken are drawn again)."""
+    numbers: dict[str, None] = {}  # a set that keeps its order
     while len(numbers) < count:
-        drawn: set[str] = set()
+        drawn: dict[str, None] = {}
         while len(drawn) < count - len(numbers):
             if (number := _new_case_number(now)) not in numbers:
-                drawn.add(number)
+                drawn[number] = None
         taken = set(session.scalars(select(Case.number).where(Case.number.in_(drawn))))
-        numbers |= drawn - taken
+        numbers.update((number, None) for number in drawn if number not in taken)
     return list(numbers)
 
 
@@ -186,8 +210,11 @@ def _recorded(value: Any) -> Any:
     return value
 
 
+OfficeLookup = Callable[[str], Office | None]
+
+
 def _assign_office(
-    session: Session,
+    offices: OfficeLookup,
     case: Case,
     transition: TransitionDef,
     clean: Mapping[str, Any],
@@ -199,14 +226,14 @@ def _assign_office(
     for f in transition.fields:
         if f.type == "office" and f.name in clean:
             code = clean[f.name]
-            office = by_code(session, code)
+            office = offices(code)
             if office is None:
                 raise InvalidData(
                     {f.name: "没有该区划代码的部门 / no office with this region code"}
                 )
             case.office_id = office.id
     if transition.assign_office == "intake":
-        office = by_code(session, rules.intake_office_code)
+        office = offices(rules.intake_office_code)
         if office is None:
             raise InvalidData({"office": f"intake office {rules.intake_office_code} is missing"})
         case.office_id = office.id
@@ -256,12 +283,31 @@ def move(
     takes_over = bool(candidates) and candidates[0].assign_office == "actor"
     if not (may_act(actor, case) or takes_over and may_view(actor, case)):
         raise CaseForbidden(case.number)
-    if not candidates:
-        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
     if takes_over and not may_take_over(actor, case):
         raise TransitionNotAllowed("only a supervising office may take a case over")
+    return move_allowed(
+        lambda code: by_code(session, code), case, workflow, trigger, actor, data, rules, now
+    )
+
+
+def move_allowed(
+    offices: OfficeLookup,
+    case: Any,
+    workflow: Workflow,
+    trigger: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    rules: Rules,
+    now: datetime,
+) -> tuple[TransitionDef, dict[str, Any], dict[str, Any]]:
+    """The move of an actor whose access is settled (move() checks it; a case's past replayed
+    by history.replay was the parties' own): the data cleaned, the office assigned, the trigger
+    fired. The transition, the clean data and what the event records."""
+    candidates = workflow.candidates_for(case.state, trigger, actor.role)
+    if not candidates:
+        raise TransitionNotAllowed(f"'{trigger}' is not allowed now for {actor.role}")
     clean = workflow.clean(candidates[0], data)
-    _assign_office(session, case, candidates[0], clean, actor, rules)
+    _assign_office(offices, case, candidates[0], clean, actor, rules)
     transition, payload = _move(case, workflow, trigger, actor, clean, rules, now)
     return transition, clean, payload
 
@@ -293,6 +339,32 @@ def act(
         raise ConcurrentChange(number) from exc
     context = context_for(case, workflow, transition.fields, payload)
     queue_notifications(session, case, event, transition.notify, context, now, consumer_extra)
+    session.flush()
+    return event
+
+
+def refuse_moved_columns(changes: Mapping[str, Any]) -> None:
+    """ValueError if changes name a column only the workflow's moves and the chain write."""
+    if moved := MOVED_COLUMNS.intersection(changes):
+        raise ValueError(f"only a move of the workflow changes {', '.join(sorted(moved))}")
+
+
+def record_event(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    changes: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    """An event that moves neither state nor clock (a follow-up rating, a personal-data purge),
+    chained onto the case with the columns of its own it changes."""
+    refuse_moved_columns(changes or {})
+    for column, value in (changes or {}).items():
+        setattr(case, column, value)
+    event = append_event(session, case, trigger, actor, case.state, payload, now)
     session.flush()
     return event
 
@@ -445,11 +517,16 @@ def duplicate_event(
     return event
 
 
+def intake_track(complaint: ComplaintInput) -> str:
+    """The track a complaint is filed on, by its claim."""
+    return SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+
+
 def intake_rules(
     complaint: ComplaintInput, rules: Rules, received: date
 ) -> tuple[Workflow, Rulebook | None]:
     """The workflow of the complaint's track and the rulebook in force on the day received."""
-    track = SEVEN_DAY_RETURN if complaint.claim_type == SEVEN_DAY_RETURN else STANDARD_TRACK
+    track = intake_track(complaint)
     return rules.workflow(rules.track_workflow(track, received)), rules.rulebook_for(received)
 
 
@@ -471,14 +548,18 @@ def case_values(
     now: datetime,
     number: str,
     received_at: datetime | None = None,
+    *,
+    access_code: str | None = None,
+    salt: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A new case's columns in its workflow's initial state, and its access code (shown once).
-    A transfer received elsewhere first (12315's 登记时间) keeps that moment as received_at and
-    its arrival here as transferred_at."""
-    access_code = new_access_code()
+    """A new case's columns in its workflow's initial state, and its access code (shown once;
+    drawn here unless given, as the demo's seeded ones are). A transfer received elsewhere
+    first (12315's 登记时间) keeps that moment as received_at and its arrival here as
+    transferred_at."""
+    access_code = access_code or new_access_code()
     values = {
         "number": number,
-        "access_code_hash": hash_access_code(access_code),
+        "access_code_hash": hash_access_code(access_code, salt),
         "workflow": workflow.name,
         "workflow_version": workflow.version,
         "state": workflow.initial,
@@ -723,6 +804,27 @@ def submit(
 RESPONDENT_COLUMNS = ("respondent_id", "respondent_name", "respondent_uscc", "respondent_address")
 
 
+def fill_report(
+    case: Any,
+    violation_type: str,
+    workflow: Workflow,
+    rulebook: Rulebook | None,
+    respondent: Mapping[str, Any],
+    office: Office | None,
+    *,
+    anonymous: bool,
+) -> None:
+    """What filing decided on a new report: its rules, the business it names, what it reports
+    and the office where the conduct happened."""
+    case.rulebook = rulebook.code if rulebook else ""
+    case.anonymous = anonymous
+    for column in RESPONDENT_COLUMNS:
+        setattr(case, column, respondent.get(column))
+    case.respondent_address = case.respondent_address or ""
+    case.product = workflow.label("violation_types", violation_type)
+    case.office_id = office.id if office else None
+
+
 def _file_report(
     session: Session,
     complaint: ComplaintInput,
@@ -746,14 +848,15 @@ def _file_report(
         now,
         new_case_numbers(session, 1, now)[0],
     )
-    rulebook = rules.rulebook_for(received)
-    case.rulebook = rulebook.code if rulebook else ""
-    case.anonymous = anonymous
-    for column in RESPONDENT_COLUMNS:
-        setattr(case, column, respondent.get(column))
-    case.respondent_address = case.respondent_address or ""
-    case.product = workflow.label("violation_types", report.violation_type)
-    case.office_id = routed.office.id if routed.office else None
+    fill_report(
+        case,
+        report.violation_type,
+        workflow,
+        rules.rulebook_for(received),
+        respondent,
+        routed.office,
+        anonymous=anonymous,
+    )
     case.linked_case_id = complaint_case.id if complaint_case else None
     session.add(case)
     session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload, sessionmaker
 
 from odr.auth.actor import SYSTEM
-from odr.cases.bulk import CASES, CaseValues, act_batch, store_changes, stored_cases
+from odr.cases.bulk import CASES, CaseValues, act_batch, stop_clocks, stored_cases
 from odr.cases.models import Case
 from odr.cases.service import recount_deadline, remind
 from odr.clock import utcnow
@@ -46,11 +46,10 @@ def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[
         clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
         if clock is None:  # a definition changed under a running case: stop its clock
             log.warning("case %s: state %s has no clock now", case.number, case.state)
-            case.due_at = case.next_reminder_at = None
             stopped.append((case, stored))
             continue
         by_trigger.setdefault(clock.on_expiry, []).append((case, stored))
-    store_changes(session, stopped)
+    stop_clocks(session, stopped)
     fired = sum(
         act_batch(session, due, trigger, SYSTEM, rules=rules, now=now)
         for trigger, due in by_trigger.items()
