@@ -530,7 +530,7 @@ def _write(session: Session, planned: list[_Planned]) -> dict[str, int]:
     inserted = connection.execute(
         insert(CASES).returning(CASES.c.number, CASES.c.id), [p.case.columns() for p in planned]
     )
-    case_ids: dict[str, int] = dict(inserted.tuples().all())
+    case_ids: dict[str, int] = {number: case_id for number, case_id in inserted}
     _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
     return case_ids
 

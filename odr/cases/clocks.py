@@ -1,9 +1,8 @@
-"""The running clock of a case: started, paused, resumed and recounted on the case row, and
-how it stands now (the deadline and working days left that pages and lists show)."""
+"""The running clock of a case: started, paused, resumed and recounted on the case row (by the
+case service only; how it stands now is odr/cases/deadlines.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from odr.cases.models import Case
@@ -56,24 +55,3 @@ def after_transition(
     if state.terminal:
         case.paused_state = case.paused_days_left = None
     start_clock(case, state, now, rules)
-
-
-@dataclass(frozen=True)
-class Deadline:
-    due_at: datetime
-    working_days_left: int
-    overdue: bool
-    # Counted across a year whose holiday notice is not known yet (Monday to Friday).
-    provisional: bool = False
-
-
-def deadline_of(case: Case, rules: Rules, now: datetime) -> Deadline | None:
-    """How the case's clock stands at `now` (None when no clock runs)."""
-    if case.due_at is None:
-        return None
-    return Deadline(
-        due_at=case.due_at,
-        working_days_left=rules.calendar.working_days_left(case.due_at, now),
-        overdue=case.due_at < now,
-        provisional=case.deadline_provisional,
-    )

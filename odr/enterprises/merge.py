@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.cases.chain import RESPONDENT_MERGED_TRIGGER, content_digest
 from odr.cases.models import Attachment, Case
-from odr.cases.service import append_event
+from odr.cases.service import record_event
 from odr.enterprises.models import Enterprise, SupervisionRecord
 from odr.enterprises.respondents import UNVERIFIED
 from odr.errors import InvalidData
@@ -53,20 +53,19 @@ def merge_records(
             )
         ).all()
         case.respondent_id = into.id
-        append_event(
+        record_event(
             session,
             case,
             RESPONDENT_MERGED_TRIGGER,
             actor,
-            case.state,
             {
                 "from_respondent": record.id,
                 "respondent_id": into.id,
                 "content_sha256": content_digest(case, list(evidence)),
             },
-            now,
+            now=now,
+            changes={"updated_at": now},
         )
-        case.updated_at = now
     moved = len(cases)
     record.record_status = MERGED
     record.merged_into_id = into.id

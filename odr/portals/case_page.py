@@ -26,7 +26,7 @@ from odr.cases.campaigns import (
     suggested,
     tags_of,
 )
-from odr.cases.clocks import deadline_of
+from odr.cases.deadlines import deadline_of
 from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
 from odr.cases.handlers import ASSIGN_TRIGGER, office_handlers

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
 from odr.auth.web import provide_enterprise_actor
-from odr.cases.clocks import deadline_of
+from odr.cases.deadlines import deadline_of
 from odr.cases.models import REPORT_CLAIM
 from odr.cases.paging import Cursor
 from odr.clock import utcnow

@@ -16,8 +16,8 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.web import provide_regulator_actor
 from odr.cases.campaigns import load_campaigns
-from odr.cases.clocks import deadline_of
 from odr.cases.clusters import CLAIMANT_WINDOW, CLUSTER_WINDOW, clusters, frequent_claimants
+from odr.cases.deadlines import deadline_of
 from odr.cases.models import CHANNELS, REPORT_CLAIM
 from odr.cases.paging import Cursor
 from odr.cases.queues import (
