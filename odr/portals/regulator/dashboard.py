@@ -134,7 +134,8 @@ class RegulatorDashboardController(Controller):
     path = "/regulator/dashboard"
     dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
 
-    @get("/", sync_to_thread=True)
+    # A stale dashboard is computed again and stored by the request that finds it (odr/db/web.py).
+    @get("/", sync_to_thread=True, opt={"writes": True})
     def dashboard_page(
         self,
         db_session: NamedDependency[Session],
@@ -160,7 +161,7 @@ class RegulatorDashboardController(Controller):
             },
         )
 
-    @get("/export/{table:str}", sync_to_thread=True)
+    @get("/export/{table:str}", sync_to_thread=True, opt={"writes": True})
     def export(
         self,
         request: Request,
