@@ -55,6 +55,7 @@ from odr.cases.service import (
     routed_for,
     start_case,
 )
+from odr.db.dialects import guided
 from odr.engine.rules import Rulebook, Rules
 from odr.engine.workflow import Clock, InvalidData, StateDef, Workflow
 from odr.enterprises.models import Enterprise
@@ -222,14 +223,15 @@ def _open_cases(
 ) -> dict[tuple[str, int, str], Case]:
     """The earliest open case for each duplicate key (what _open_duplicate finds one by one),
     read along ix_cases_repeat. PostgreSQL reads a row-value IN of many keys along the index;
-    SQLite scanned the whole table for it (53 ms a chunk on 100,000 cases), so the keys'
-    phones are asked for too: both read them along the index and check the row values there."""
+    SQLite scanned the whole table for it (53 ms a chunk on 100,000 cases), so it is told the
+    keys' phones too: it reads them along the index and checks the row values there."""
     wanted = sorted(keys)
     found: dict[tuple[str, int, str], Case] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
         chunk = wanted[start : start + QUERY_CHUNK]
-        statement = select(Case).where(
-            tuple_(*DUPLICATE_KEY_COLUMNS).in_(chunk),
+        statement = guided(
+            session,
+            select(Case).where(tuple_(*DUPLICATE_KEY_COLUMNS).in_(chunk)),
             Case.complainant_phone.in_(sorted({phone for phone, _, _ in chunk})),
         )
         for case in session.scalars(statement.where(*joinable(now)).order_by(Case.id)):

@@ -14,7 +14,7 @@ from odr.auth.actor import SYSTEM
 from odr.cases.bulk import CASES, CaseValues, act_batch, store_changes, stored_cases
 from odr.cases.models import Case
 from odr.cases.service import ConcurrentChange, recount_deadline, remind, utcnow
-from odr.db.concurrency import claim
+from odr.db.dialects import claim
 from odr.engine.rules import Rules
 from odr.settings import Settings
 

@@ -16,7 +16,7 @@ position given later is higher. The write path is untouched (the column stays NU
 written, by the ORM or by bulk inserts).
 
 SQLite has one writer at a time and gives a new row the next rowid, so the id order there is
-the commit order: the feed reads by id and numbers nothing (odr.db.concurrency.commit_order).
+the commit order: the feed reads by id and numbers nothing (odr.db.dialects.commit_order).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case, CaseEvent
-from odr.db.concurrency import commit_order, number_committed
+from odr.db.dialects import commit_order, number_committed
 from odr.intake.import12315 import CHANNEL
 
 # The advisory lock key of the numbering (any constant unique to it).

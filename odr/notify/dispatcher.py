@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.service import utcnow
-from odr.db.concurrency import claim
+from odr.db.dialects import claim
 from odr.db.engine import database_unavailable
 from odr.enterprises.models import Enterprise
 from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook

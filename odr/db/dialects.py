@@ -1,5 +1,5 @@
-"""What concurrent transactions need from the database, answered for SQLite and PostgreSQL
-alike, so that domain code never asks which one it runs on.
+"""What SQLite and PostgreSQL do differently, answered here, so that domain code never asks
+which database it runs on.
 
 - Claiming rows: PostgreSQL locks the rows a transaction claims and lets other claimers skip
   them (`FOR UPDATE SKIP LOCKED`). SQLite has one writer at a time, and every transaction
@@ -9,13 +9,15 @@ alike, so that domain code never asks which one it runs on.
   in commit order. On PostgreSQL ids come from a sequence when a row is written, and a
   transaction holding id 10 may commit after one holding id 11: rows are numbered after they
   commit (see number_committed).
+- Planning: SQLite's planner misses an index for some statements that PostgreSQL's finds by
+  itself (see guided).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Select, func, select, update
+from sqlalchemy import Column, ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.db.engine import is_sqlite
@@ -68,3 +70,12 @@ def commit_order(
         return ids
     number_committed(factory, ids, positions, lock, batch)
     return positions
+
+
+def guided(session: Session, statement: Select[Any], *implied: ColumnElement[bool]) -> Select[Any]:
+    """The statement with criteria its rows meet anyway, on SQLite, whose planner needs them
+    to read along the right index; PostgreSQL's finds it alone and could take another for
+    them."""
+    if is_sqlite(session.get_bind()):  # type: ignore[arg-type]
+        return statement.where(*implied)
+    return statement
