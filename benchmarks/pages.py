@@ -96,11 +96,12 @@ def during_import(
     transfer.write_bytes(import_12315.records(records))
     env = {**os.environ, "ODR_DATABASE_URL": f"sqlite:///{db_path}", "ODR_VAR_DIR": str(tmp)}
     started = time.perf_counter()
+    log = tmp / "import.log"
     importer = subprocess.Popen(
         [_scale.ODR, "import-12315", str(transfer)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     while not _imported(db_path) and importer.poll() is None:
         time.sleep(0.05)
@@ -114,7 +115,8 @@ def during_import(
             times[figure].append(time.perf_counter() - begun)
     seconds = time.perf_counter() - started
     if importer.returncode:
-        raise SystemExit(f"odr import-12315 failed ({importer.returncode})")
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"odr import-12315 failed ({importer.returncode}):\n{tail}")
     return {
         "records": records,
         "import_seconds": seconds,
