@@ -4,13 +4,21 @@ queue (district and city office) and the regulator dashboard, rendered through t
 
 Baseline, measured in the same run and process: `GET /health/live`, the cheapest page there is.
 A page that is not there (404) or fails is reported as missing, not timed.
+
+With `--during-import N`, the pages are timed again, on a copy of the database, while `odr
+import-12315` files N transfer records into it in a process of its own (as an operator runs
+it): each page's p50 under the import against its p50 idle in the same run (goal: under 2x).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +43,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cache", type=Path, default=_scale.BENCH_DIR, help="where the databases are kept"
     )
+    parser.add_argument(
+        "--during-import",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the pages while `odr import-12315` files N records (e.g. 100000)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
 
@@ -54,6 +69,73 @@ def _login(client: Any, portal: str, username: str) -> None:
         raise SystemExit(f"login as {username} failed: {response.status_code}")
 
 
+def _imported(path: Path) -> bool:
+    """Whether the import has committed its first cases."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        found = db.execute("SELECT 1 FROM cases WHERE channel = '12315' LIMIT 1").fetchone()
+    db.close()
+    return found is not None
+
+
+def during_import(
+    client: Any, pages: dict[str, Any], db_path: Path, records: int, tmp: Path
+) -> dict[str, Any]:
+    """p50 of each page while `odr import-12315` files `records` records into the database,
+    the pages taken in turn from its first commit to its end."""
+    import import_12315
+
+    timed_pages = [figure for figure, page in pages.items() if not page["missing"]]
+    cookies: dict[str, dict[str, str]] = {}  # logged in before: logging in writes
+    for figure in timed_pages:
+        user = pages[figure]["user"]
+        if user not in cookies:
+            client.cookies.clear()
+            _login(client, pages[figure]["portal"], user)
+            cookies[user] = dict(client.cookies)
+    transfer = tmp / "transfer.jsonl"
+    transfer.write_bytes(import_12315.records(records))
+    env = {**os.environ, "ODR_DATABASE_URL": f"sqlite:///{db_path}", "ODR_VAR_DIR": str(tmp)}
+    started = time.perf_counter()
+    log = tmp / "import.log"
+    importer = subprocess.Popen(
+        [_scale.ODR, "import-12315", str(transfer)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    while not _imported(db_path) and importer.poll() is None:
+        time.sleep(0.05)
+    times: dict[str, list[float]] = {figure: [] for figure in timed_pages}
+    while importer.poll() is None:
+        for figure in timed_pages:
+            client.cookies.clear()
+            client.cookies.update(cookies[pages[figure]["user"]])
+            begun = time.perf_counter()
+            client.get(pages[figure]["path"])
+            times[figure].append(time.perf_counter() - begun)
+    seconds = time.perf_counter() - started
+    if importer.returncode:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise SystemExit(f"odr import-12315 failed ({importer.returncode}):\n{tail}")
+    return {
+        "records": records,
+        "import_seconds": seconds,
+        "records_per_s": records / seconds,
+        "pages": {
+            figure: {
+                "requests": len(found),
+                "p50_ms": _scale.p50(found) * 1000 if found else None,
+                "max_ms": max(found) * 1000 if found else None,
+                "idle_p50_ms": pages[figure]["p50_ms"],
+                "ratio_to_idle": _scale.p50(found) * 1000 / pages[figure]["p50_ms"]
+                if found
+                else None,
+            }
+            for figure, found in times.items()
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     from litestar.testing import TestClient
@@ -65,7 +147,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"pages: {args.cases:,} cases ({'built' if db.build_seconds else 'cached'})")
     _scale.set_passwords(db.url, sorted({user for _, _, user, _, _ in PAGES}))
     pages: dict[str, Any] = {}
+    under_import: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="odr-bench-pages-") as tmp:
+        if args.during_import:  # the import changes the database: a copy of it
+            db = _scale.copy_of(db, Path(tmp))
         settings = Settings.from_env(database_url=db.url, var_dir=Path(tmp), background_jobs=False)
         app = create_app(settings)
         with TestClient(app, base_url="http://127.0.0.1") as client:
@@ -95,6 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
                 pages[figure] = {
                     "path": path,
+                    "portal": portal,
                     "user": user,
                     "missing": False,
                     "statuses": sorted(set(statuses)),
@@ -104,6 +190,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "max_ms": max(times) * 1000,
                     "target_ms": target,
                 }
+            if args.during_import:
+                under_import = during_import(client, pages, db.path, args.during_import, Path(tmp))
     baseline_ms = _scale.p50(baseline) * 1000
     rows = [
         _scale.row(
@@ -119,13 +207,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     results = {
         "machine": _scale.machine(),
-        "workload": {"cases": args.cases, "repeat": args.repeat},
+        "workload": {
+            "cases": args.cases,
+            "repeat": args.repeat,
+            "during_import": args.during_import,
+        },
         "baseline_health_live_p50_ms": baseline_ms,
         "pages": pages,
         "ratios": {r["figure"]: r["ratio"] for r in rows},
         "table": rows,
+        "during_import": under_import,
     }
     _scale.print_rows(rows)
+    if under_import is not None:
+        print(
+            f"  while odr import-12315 filed {under_import['records']:,} records"
+            f" ({under_import['records_per_s']:,.0f}/s):"
+        )
+        for figure, page in under_import["pages"].items():
+            if page["p50_ms"] is None:
+                print(f"    {figure}: no request finished during the import")
+                continue
+            print(
+                f"    {figure}: p50 {page['p50_ms']:.4g} ms of {page['requests']} requests,"
+                f" idle {page['idle_p50_ms']:.4g} ms: {page['ratio_to_idle']:.2f}x idle"
+                f" (goal < 2x), max {page['max_ms']:.4g} ms"
+            )
     _scale.write(results, args.output)
     return results
 

@@ -6,11 +6,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from advanced_alchemy.extensions.litestar import (
-    SQLAlchemyPlugin,
-    SQLAlchemySyncConfig,
-    SyncSessionConfig,
-)
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin, SyncSessionConfig
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -25,7 +21,7 @@ from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, timeouts_of, transaction
 from odr.db.group_commit import GroupCommit
-from odr.db.web import autocommit_off_handler_threads
+from odr.db.web import RequestSessions
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.api import EnterpriseApi
 from odr.intake.api import IntakeApi
@@ -88,12 +84,11 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         finally:
             group_commit.close()
 
-    db = SQLAlchemySyncConfig(
+    db = RequestSessions(
         engine_instance=engine,
         session_maker=factory,
         session_config=SyncSessionConfig(expire_on_commit=False),
     )
-    db.before_send_handler = autocommit_off_handler_threads(db.session_scope_key)
     return Litestar(
         route_handlers=[
             ConsumerController,

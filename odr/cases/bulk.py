@@ -61,7 +61,7 @@ from odr.cases.service import (
     start_case,
 )
 from odr.clock import SHANGHAI
-from odr.db.engine import is_sqlite
+from odr.db.dialects import guided
 from odr.engine.rules import Rulebook, Rules
 from odr.engine.workflow import Clock, StateDef, Workflow
 from odr.enterprises.models import Enterprise
@@ -250,27 +250,26 @@ RepeatKey = tuple[str, int | None, str, str]  # duplicate_key / probable_repeat_
 def _open_cases(session: Session, keys: set[RepeatKey], now: datetime) -> dict[RepeatKey, Case]:
     """The earliest open case for each duplicate key (what _open_duplicate finds one by one),
     read along ix_cases_repeat. PostgreSQL reads a row-value IN of many keys along the index;
-    SQLite scanned the whole table for it (benchmarks/README.md), so it is told to
-    read the keys' phones along the index and check the row values there. A business that is
-    not registered (no respondent id) is told by its USCC or name, checked on the rows read."""
+    SQLite scanned the whole table for it (benchmarks/README.md), so it is told the keys'
+    phones too: it reads them along the index and checks the row values there. A business that
+    is not registered (no respondent id) is told by its USCC or name, checked on the rows read."""
     wanted = sorted(keys, key=repr)
-    sqlite = is_sqlite(session.get_bind())
     found: dict[RepeatKey, Case] = {}
     for start in range(0, len(wanted), QUERY_CHUNK):
         chunk = wanted[start : start + QUERY_CHUNK]
         rows = sorted({key[:3] for key in chunk}, key=repr)
-        statement = select(Case).where(
-            tuple_(*DUPLICATE_KEY_COLUMNS).in_([r for r in rows if r[1] is not None])
-            | (
-                Case.respondent_id.is_(None)
-                & Case.complainant_phone.in_(sorted({r[0] for r in rows if r[1] is None}))
-                & Case.order_number.in_(sorted({r[2] for r in rows if r[1] is None}))
-            )
+        statement = guided(
+            session,
+            select(Case).where(
+                tuple_(*DUPLICATE_KEY_COLUMNS).in_([r for r in rows if r[1] is not None])
+                | (
+                    Case.respondent_id.is_(None)
+                    & Case.complainant_phone.in_(sorted({r[0] for r in rows if r[1] is None}))
+                    & Case.order_number.in_(sorted({r[2] for r in rows if r[1] is None}))
+                )
+            ),
+            Case.complainant_phone.in_(sorted({phone for phone, *_ in chunk})),
         )
-        if sqlite:
-            statement = statement.with_hint(Case, "INDEXED BY ix_cases_repeat").where(
-                Case.complainant_phone.in_(sorted({phone for phone, *_ in chunk}))
-            )
         for case in session.scalars(statement.where(*joinable(now)).order_by(Case.id)):
             # It matched a key, whose order number is never NULL.
             found.setdefault(cast(RepeatKey, case_duplicate_key(case)), case)
@@ -288,8 +287,6 @@ def _probable_repeats(
         statement = select(Case).where(
             Case.complainant_phone.in_(phones[start : start + QUERY_CHUNK])
         )
-        if is_sqlite(session.get_bind()):
-            statement = statement.with_hint(Case, "INDEXED BY ix_cases_repeat")
         statement = statement.where(*joinable(now, PROBABLE_REPEAT_WINDOW)).order_by(Case.id)
         for case in session.scalars(statement):
             if (key := case_probable_repeat_key(case)) in keys:

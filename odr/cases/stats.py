@@ -256,6 +256,18 @@ def figures(
     }
 
 
+def fresh_snapshot(
+    session: Session, office_id: int, weeks: int, now: datetime
+) -> DashboardSnapshot | None:
+    """The office's stored figures while younger than SNAPSHOT_MAX_AGE (read only), else None."""
+    found = session.scalar(
+        select(DashboardSnapshot).where(
+            DashboardSnapshot.office_id == office_id, DashboardSnapshot.weeks == weeks
+        )
+    )
+    return found if found is not None and found.computed_at > now - SNAPSHOT_MAX_AGE else None
+
+
 def dashboard_snapshot(
     session: Session,
     office_id: int,

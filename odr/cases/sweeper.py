@@ -15,7 +15,7 @@ from odr.cases.bulk import CASES, CaseValues, act_batch, stop_clocks, stored_cas
 from odr.cases.models import Case
 from odr.cases.service import recount_deadline, remind
 from odr.clock import utcnow
-from odr.db.engine import is_sqlite
+from odr.db.dialects import claim
 from odr.engine.rules import Rules
 from odr.errors import ConcurrentChange
 from odr.settings import Settings
@@ -23,23 +23,17 @@ from odr.settings import Settings
 log = logging.getLogger("odr.sweeper")
 
 
-def _due(
-    session: Session, moment: InstrumentedAttribute, now: datetime, batch: int, of: Any = CASES
-) -> Select:
+def _due(moment: InstrumentedAttribute, now: datetime, batch: int, of: Any = CASES) -> Select:
     """A batch of cases whose moment has come (rows of the cases table, or what `of` names),
     locked: other sweepers skip the locked ones."""
-    statement = select(of).where(moment <= now).order_by(moment, Case.id).limit(batch)
-    if not is_sqlite(session.get_bind()):
-        # SQLite has one writer at a time (BEGIN IMMEDIATE): the batch is already ours.
-        statement = statement.with_for_update(skip_locked=True, of=CASES)
-    return statement
+    return claim(select(of).where(moment <= now).order_by(moment, Case.id).limit(batch), of=CASES)
 
 
 def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[int, int]:
     """Fire the expiry trigger of a batch of due cases, the cases of one trigger together
     (odr.cases.bulk: as rows, not ORM objects, whose flush writes them one by one). Returns
     how many were claimed and how many fired."""
-    claimed = stored_cases(session, _due(session, Case.due_at, now, batch))
+    claimed = stored_cases(session, _due(Case.due_at, now, batch))
     by_trigger: dict[str, list[tuple[CaseValues, dict]]] = {}
     stopped = []
     for case, stored in claimed:
@@ -60,7 +54,7 @@ def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[
 def _remind(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[int, int]:
     """Remind the party of each case of a batch whose reminder is due; claimed and fired."""
     cases = session.scalars(
-        _due(session, Case.next_reminder_at, now, batch, Case)
+        _due(Case.next_reminder_at, now, batch, Case)
         # The notifications read both; loaded once per batch, and held (the session's identity
         # map is weak: an enterprise nobody holds would be read again for each case).
         .options(selectinload(Case.enterprise), selectinload(Case.office))
@@ -125,14 +119,13 @@ def recount_provisional(
     changed, last_id = 0, 0
     while True:
         with factory() as session, session.begin():
-            statement = (
+            statement = claim(
                 select(Case)
                 .where(Case.deadline_provisional.is_(True), Case.id > last_id)
                 .order_by(Case.id)
-                .limit(batch)
+                .limit(batch),
+                of=Case,
             )
-            if not is_sqlite(session.get_bind()):
-                statement = statement.with_for_update(skip_locked=True, of=Case)
             cases = list(session.scalars(statement))
             for case in cases:
                 changed += recount_deadline(session, case, rules=rules, now=now) is not None

@@ -1,11 +1,16 @@
-"""A request's unit of work, committed off the handler threads.
+"""A request's session: GET and HEAD read without the write lock; commits run off the handler
+threads.
+
+A page read (GET, HEAD) begins its transaction as one that only reads (odr.db.engine.READS_ONLY):
+on SQLite it never waits for a writer. A handler of those methods that writes says so with
+`opt={"writes": True}`, and its transaction takes the write lock as every other does.
 
 advanced-alchemy commits (or rolls back) a request's session in a before-send hook, and litestar
 runs a sync hook on the same few threads as the sync handlers (min(32, CPUs + 4)). With more
-requests at once than those threads, each thread waited in BEGIN IMMEDIATE for the write lock
-held by a finished handler's transaction, whose commit waited for a thread: a stall until the
-lock's wait ran out, then 500s. The hook now runs on threads of its own, so a commit never
-waits behind the handlers it would let through.
+writing requests at once than those threads, each thread waited in BEGIN IMMEDIATE for the write
+lock held by a finished handler's transaction, whose commit waited for a thread: a stall until the
+lock's wait ran out, then 500s. The hook runs on threads of its own, so a commit never waits
+behind the handlers it would let through.
 """
 
 from __future__ import annotations
@@ -14,29 +19,60 @@ import asyncio
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
-from advanced_alchemy.extensions.litestar.plugins.init.config.sync import (
-    autocommit_handler_maker,
+from advanced_alchemy.extensions.litestar import (
+    SQLAlchemySyncConfig,
+    sync_autocommit_handler_maker,
 )
+from litestar.datastructures import State
+from litestar.types import Scope
+from sqlalchemy.orm import Session
+
+from odr.db.engine import reads_only
+
+READING_METHODS = frozenset({"GET", "HEAD"})
+# Set in a request's ASGI scope once the request has a session: only such a request's commit
+# hook takes a thread (the APIs and the probes open none).
+SESSION_OPENED = "odr.session_opened"
 
 _COMMITS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="odr-commit")
 
 
-def autocommit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any], Any]:
+@dataclass
+class RequestSessions(SQLAlchemySyncConfig):
+    """advanced-alchemy's session per request, its transaction reading only on GET and HEAD
+    (unless the handler's opt says it writes), committed off the handler threads."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.before_send_handler = _commit_off_handler_threads(self.session_scope_key)
+
+    def provide_session(self, state: State, scope: Scope) -> Session:
+        session = super().provide_session(state, scope)
+        if SESSION_OPENED not in scope:
+            scope[SESSION_OPENED] = True  # type: ignore[literal-required]  # our own key
+            handler = scope.get("route_handler")
+            writes = handler is not None and handler.opt.get("writes", False)
+            if scope.get("method") in READING_METHODS and not writes:
+                reads_only(session)
+        return session
+
+
+def _commit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any], Any]:
     """advanced-alchemy's autocommit hook (a 2xx or 3xx commits, anything else rolls back),
     run on the commit threads, for the config whose sessions live under this scope key (each
     config of a process has its own: a hook reading another's would leave every transaction
     open)."""
-    commit_or_rollback = autocommit_handler_maker(
+    commit_or_rollback = sync_autocommit_handler_maker(
         commit_on_redirect=True, session_scope_key=session_scope_key
     )
 
     async def hook(message: Any, scope: Any) -> None:
-        if get_aa_scope_state(scope, session_scope_key) is None:
-            return  # the request opened no session (the APIs, the probes): no thread hop
+        if SESSION_OPENED not in scope:
+            return  # the request opened no session: no thread hop
         bound = partial(contextvars.copy_context().run, commit_or_rollback, message, scope)
         await asyncio.get_running_loop().run_in_executor(_COMMITS, bound)
 

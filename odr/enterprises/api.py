@@ -104,6 +104,7 @@ class EnterpriseApi(Controller):
     tags = ["enterprise"]
     include_in_schema = True
     dependencies = {"actor": Provide(provide_token_actor, sync_to_thread=True)}
+    opt = {"writes": True}  # every request records when its token was last used (odr/db/web.py)
 
     @get("/cases", sync_to_thread=True, responses=problem_responses(400, 401))
     def list_cases(

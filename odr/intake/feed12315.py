@@ -15,62 +15,39 @@ committed. Positions become visible in order, and a reader sees only committed p
 position given later is higher. The write path is untouched (the column stays NULL when rows are
 written, by the ORM or by bulk inserts).
 
-SQLite serialises writers (BEGIN IMMEDIATE) and gives a new row the next rowid, so the id order
-there is the commit order: the feed reads by id and numbers nothing.
+SQLite has one writer at a time and gives a new row the next rowid, so the id order there is
+the commit order: the feed reads by id and numbers nothing (odr.db.dialects.commit_order).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, Row, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case, CaseEvent
-from odr.db.engine import is_sqlite
+from odr.db.dialects import commit_order, number_committed
 from odr.intake.import12315 import CHANNEL
 
 # The advisory lock key of the numbering (any constant unique to it).
 NUMBERING_LOCK = 12315_0008
 # Events numbered per pass: a feed left unread for long catches up over a few reads.
 NUMBERING_BATCH = 10_000
+EVENTS = CaseEvent.__table__
 
 
 def number_committed_events(factory: sessionmaker[Session], batch: int = NUMBERING_BATCH) -> int:
-    """Give committed events without a feed position the next positions, in id order; the count."""
-    with factory() as session, session.begin():
-        session.execute(select(func.pg_advisory_xact_lock(NUMBERING_LOCK)))
-        # Read after the lock: every earlier numbering has committed and is seen here.
-        last = session.scalar(select(func.coalesce(func.max(CaseEvent.feed_position), 0)))
-        unnumbered = (
-            select(
-                CaseEvent.id,
-                func.row_number().over(order_by=CaseEvent.id).label("offset"),
-            )
-            .where(CaseEvent.feed_position.is_(None))
-            .order_by(CaseEvent.id)
-            .limit(batch)
-            .subquery()
-        )
-        result = session.execute(
-            update(CaseEvent)
-            .where(CaseEvent.id == unnumbered.c.id)
-            .values(feed_position=last + unnumbered.c.offset)
-            .execution_options(synchronize_session=False)
-        )
-        return cast(CursorResult[Any], result).rowcount
+    """Give committed events without a feed position the next positions, in id order; the count
+    (PostgreSQL)."""
+    return number_committed(factory, EVENTS.c.id, EVENTS.c.feed_position, NUMBERING_LOCK, batch)
 
 
 def read_updates(
     session: Session, factory: sessionmaker[Session], cursor: int, limit: int
 ) -> list[Row[int, CaseEvent, str | None, str]]:
     """(position, event, 12315 number, case number) of transferred cases after `cursor`."""
-    position: InstrumentedAttribute[int | None]
-    if is_sqlite(session.get_bind()):
-        position = CaseEvent.id
-    else:
-        number_committed_events(factory)
-        position = CaseEvent.feed_position
+    position = commit_order(
+        session, factory, EVENTS.c.id, EVENTS.c.feed_position, NUMBERING_LOCK, NUMBERING_BATCH
+    )
     return list(
         session.execute(
             select(position, CaseEvent, Case.external_id, Case.number)

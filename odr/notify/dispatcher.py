@@ -20,7 +20,8 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.clock import utcnow
-from odr.db.engine import database_unavailable, is_sqlite
+from odr.db.dialects import claim
+from odr.db.engine import database_unavailable
 from odr.enterprises.models import Enterprise
 from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook
 from odr.notify.models import Notification
@@ -72,11 +73,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[str, list[Claimed]]:
-    """Claim up to `batch` due rows for a lease, oldest first, in one UPDATE ... RETURNING (on
-    PostgreSQL skipping rows another dispatcher is claiming)."""
+    """Claim up to `batch` due rows for a lease, oldest first, in one UPDATE ... RETURNING
+    (skipping rows another dispatcher is claiming)."""
     token = secrets.token_hex(8)
     table = Notification.__table__
-    due = (
+    due = claim(
         select(table.c.id)
         .where(
             or_(
@@ -88,8 +89,6 @@ def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> tuple[s
         .limit(batch)
     )
     with factory() as session, session.begin():
-        if not is_sqlite(session.get_bind()):
-            due = due.with_for_update(skip_locked=True)
         rows = session.execute(
             update(table)
             .where(table.c.id.in_(due.scalar_subquery()))

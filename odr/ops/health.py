@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.db.engine import reading
 from odr.db.migrate import is_current
 
 log = logging.getLogger("odr.health")
@@ -48,7 +49,7 @@ async def ready(request: Request) -> Response[dict[str, str]]:
 
 
 def _migrations_current(factory: sessionmaker[Session]) -> bool:
-    with factory() as session:
+    with reading(factory) as session:  # the load balancer's probe never waits for a writer
         session.execute(text("SELECT 1"))
         return is_current(session.connection())
 

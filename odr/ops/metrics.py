@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case
 from odr.clock import utcnow
+from odr.db.engine import reading
 from odr.engine.rules import Rules
 from odr.notify.models import Notification
 
@@ -101,7 +102,7 @@ class DatabaseCollector(Collector):
         yield from self._cached[1]
 
     def _count(self) -> list[Metric]:
-        with self.factory() as session:
+        with reading(self.factory) as session:
             names = sorted(set().union(*self.states.values()))
             by_state = session.execute(
                 select(Case.workflow, Case.state, func.count())

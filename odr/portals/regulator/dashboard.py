@@ -19,6 +19,7 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases import stats
 from odr.cases.models import DashboardSnapshot
 from odr.clock import utcnow
+from odr.db.engine import transaction
 from odr.engine.rules import Rules
 from odr.notify.service import unread_count
 from odr.portals.csv_files import csv_bytes, csv_response
@@ -108,13 +109,26 @@ def in_order(figures: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _snapshot(
-    session: Session, actor: Actor, rules: Rules, weeks: int, refresh: bool = False
+    request: Request,
+    session: Session,
+    actor: Actor,
+    rules: Rules,
+    weeks: int,
+    refresh: bool = False,
 ) -> DashboardSnapshot:
+    """The stored figures, read in the page's own (reading) transaction; stale or asked to be
+    refreshed, computed and stored in a transaction of its own, the one moment this page
+    waits for a writer."""
     if actor.office_id is None:
         raise NotFoundException("没有所属部门 / no office")
-    return stats.dashboard_snapshot(
-        session, actor.office_id, actor.office_ids, weeks, utcnow(), rules.calendar, refresh=refresh
-    )
+    now = utcnow()
+    found = None if refresh else stats.fresh_snapshot(session, actor.office_id, weeks, now)
+    if found is not None:
+        return found
+    with transaction(request.app.state["session_factory"]) as writing:
+        return stats.dashboard_snapshot(
+            writing, actor.office_id, actor.office_ids, weeks, now, rules.calendar, refresh=refresh
+        )
 
 
 def _weeks(raw: str) -> int:
@@ -128,6 +142,7 @@ class RegulatorDashboardController(Controller):
     @get("/", sync_to_thread=True)
     def dashboard_page(
         self,
+        request: Request,
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
@@ -136,7 +151,7 @@ class RegulatorDashboardController(Controller):
     ) -> Template:
         """The office's figures as charts and tables, over the last N weeks."""
         chosen = _weeks(weeks)
-        snapshot = _snapshot(db_session, actor, rules, chosen, refresh == "1")
+        snapshot = _snapshot(request, db_session, actor, rules, chosen, refresh == "1")
         return Template(
             "regulator/dashboard.html",
             context={
@@ -166,7 +181,7 @@ class RegulatorDashboardController(Controller):
         if name not in TABLES:
             raise NotFoundException("没有该表 / no such table")
         chosen = _weeks(weeks)
-        figures = in_order(_snapshot(db_session, actor, rules, chosen).figures)
+        figures = in_order(_snapshot(request, db_session, actor, rules, chosen).figures)
         lang = language_of(request)
         header, rows = table_rows(name, figures, state_labels(rules), lang)
         return csv_response(table_csv(header, rows, lang), f"odr-{name}-{chosen}w.csv")

@@ -1,0 +1,81 @@
+"""What SQLite and PostgreSQL do differently, answered here, so that domain code never asks
+which database it runs on.
+
+- Claiming rows: PostgreSQL locks the rows a transaction claims and lets other claimers skip
+  them (`FOR UPDATE SKIP LOCKED`). SQLite has one writer at a time, and every transaction
+  that writes takes the write lock when it begins (odr.db.engine): the rows it reads are
+  already its own. SQLAlchemy's SQLite dialect renders no `FOR UPDATE`.
+- Commit order: SQLite gives a new row the next rowid under that one write lock, so ids are
+  in commit order. On PostgreSQL ids come from a sequence when a row is written, and a
+  transaction holding id 10 may commit after one holding id 11: rows are numbered after they
+  commit (see number_committed).
+- Planning: SQLite's planner misses an index for some statements that PostgreSQL's finds by
+  itself (see guided).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Column, ColumnElement, CursorResult, Select, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from odr.db.engine import is_sqlite
+
+
+def claim(statement: Select[Any], of: Any = None) -> Select[Any]:
+    """The statement, its rows (of the table `of` names, else all) claimed by the transaction
+    that reads them: a transaction claiming at the same time skips them."""
+    return statement.with_for_update(skip_locked=True, of=of)
+
+
+def number_committed(
+    factory: sessionmaker[Session], ids: Column[int], positions: Column[Any], lock: int, batch: int
+) -> int:
+    """Give the committed rows without a position the next positions, in id order, in a
+    transaction of its own; how many. One numbering runs at a time (an advisory lock, key
+    `lock`, held to its commit); a transaction still running is invisible to it, and its rows
+    get higher positions once it has committed. PostgreSQL only."""
+    with factory() as session, session.begin():
+        session.execute(select(func.pg_advisory_xact_lock(lock)))
+        # Read after the lock: every earlier numbering has committed and is seen here.
+        last = session.scalar(select(func.coalesce(func.max(positions), 0)))
+        unnumbered = (
+            select(ids, func.row_number().over(order_by=ids).label("offset"))
+            .where(positions.is_(None))
+            .order_by(ids)
+            .limit(batch)
+            .subquery()
+        )
+        result = session.execute(
+            update(ids.table)
+            .where(ids == unnumbered.c[ids.name])
+            .values({positions.name: last + unnumbered.c.offset})
+        )
+        return cast(CursorResult[Any], result).rowcount
+
+
+def commit_order(
+    session: Session,
+    factory: sessionmaker[Session],
+    ids: Column[int],
+    positions: Column[Any],
+    lock: int,
+    batch: int,
+) -> Column[Any]:
+    """The column that orders a table's committed rows, for a reader's session, as they were
+    committed, a row's value never below one the reader saw before: the ids on SQLite; on
+    PostgreSQL the positions, the committed rows numbered first (number_committed)."""
+    if is_sqlite(session.get_bind()):
+        return ids
+    number_committed(factory, ids, positions, lock, batch)
+    return positions
+
+
+def guided(session: Session, statement: Select[Any], *implied: ColumnElement[bool]) -> Select[Any]:
+    """The statement with criteria its rows meet anyway, on SQLite, whose planner needs them
+    to read along the right index; PostgreSQL's finds it alone and could take another for
+    them."""
+    if is_sqlite(session.get_bind()):
+        return statement.where(*implied)
+    return statement
