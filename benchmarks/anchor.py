@@ -45,7 +45,7 @@ def measure(db: _scale.Database) -> dict[str, Any]:
     from sqlalchemy import text
 
     from odr.cases.anchors import anchor, verify_anchors
-    from odr.db.base import import_models
+    from odr.models import import_models
     from odr.db.engine import make_engine, make_session_factory
 
     import_models()

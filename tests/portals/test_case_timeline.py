@@ -31,5 +31,5 @@ def test_a_message_shows_the_name_of_its_file(client, file_complaint, evidence_p
         files=[("attachment", ("发票.png", evidence_png, "image/png"))],
     )
     assert page.status_code == 200
-    assert '<dd class="prewrap">发票.png</dd>' in page.text
+    assert '<dd class="prewrap"><bdi>发票.png</bdi></dd>' in page.text
     assert "sha256" not in page.text
