@@ -57,7 +57,6 @@ from odr.cases.service import (
     new_case_numbers,
     probable_repeat_key,
     require_findable,
-    routed_for,
     start_case,
 )
 from odr.clock import SHANGHAI
@@ -69,7 +68,7 @@ from odr.enterprises.respondents import respondent_for
 from odr.errors import ConcurrentChange, InvalidData
 from odr.notify.models import Notification
 from odr.offices.models import Office
-from odr.routing.service import Route, route
+from odr.routing.service import Route, route, routed_for
 
 CASES = Case.__table__
 EVENTS = CaseEvent.__table__
@@ -119,7 +118,9 @@ class CaseValues(SimpleNamespace):
         return columns
 
 
-def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseValues, dict]]:
+def stored_cases(
+    session: Session, statement: Select[Any]
+) -> list[tuple[CaseValues, dict[str, Any]]]:
     """The cases a select of the cases table finds, as values with their offices, each with a
     copy of its columns as stored (what store_changes compares with)."""
     rows = [dict(row) for row in session.execute(statement).mappings()]
@@ -132,7 +133,7 @@ def stored_cases(session: Session, statement: Select[Any]) -> list[tuple[CaseVal
     return [(CaseValues(**row, office=offices.get(row["office_id"])), row) for row in rows]
 
 
-def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
+def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict[str, Any]]]) -> None:
     """Write what changed in each case since it was read, an executemany per set of changed
     columns, each row only if its version is still the one read (the check the ORM makes of
     a versioned row); each case's version moves on by one. Columns are compared by value:
@@ -159,7 +160,7 @@ def store_changes(session: Session, cases: Sequence[tuple[CaseValues, dict]]) ->
         case.version += 1
 
 
-def stop_clocks(session: Session, cases: Sequence[tuple[CaseValues, dict]]) -> None:
+def stop_clocks(session: Session, cases: Sequence[tuple[CaseValues, dict[str, Any]]]) -> None:
     """Stop the clock of stored cases whose state has none now (a workflow definition changed
     under them): no deadline, no reminder."""
     for case, _ in cases:
@@ -555,7 +556,7 @@ def _write_events(connection: Connection, started: list[tuple[int, Start]]) -> N
 
 def act_batch(
     session: Session,
-    cases: Sequence[tuple[CaseValues, dict]],
+    cases: Sequence[tuple[CaseValues, dict[str, Any]]],
     trigger: str,
     actor: Actor,
     *,

@@ -138,9 +138,9 @@ def reminders_from(case: CaseValues, rules: Rules, now: datetime) -> None:
 def load_rows(
     connection: Connection,
     names: tuple[Sequence[str], Sequence[str], Sequence[str]],
-    cases: list,
-    events: list,
-    notifications: list,
+    cases: list[Any],  # tuples on SQLite, dicts elsewhere
+    events: list[Any],
+    notifications: list[Any],
     first_event: int,
     first_note: int,
 ) -> int:
@@ -176,7 +176,7 @@ def _executemany(
     raw: Any,
     table: str,
     names: Sequence[str],
-    rows: list[tuple],
+    rows: list[tuple[Any, ...]],
     offsets: dict[str, int] | None = None,
 ) -> None:
     """Insert rows of these columns; a column of `offsets` is stored as its value plus the

@@ -23,7 +23,9 @@ from odr.settings import Settings
 log = logging.getLogger("odr.sweeper")
 
 
-def _due(moment: InstrumentedAttribute, now: datetime, batch: int, of: Any = CASES) -> Select:
+def _due(
+    moment: InstrumentedAttribute[datetime | None], now: datetime, batch: int, of: Any = CASES
+) -> Select[Any]:
     """A batch of cases whose moment has come (rows of the cases table, or what `of` names),
     locked: other sweepers skip the locked ones."""
     return claim(select(of).where(moment <= now).order_by(moment, Case.id).limit(batch), of=CASES)
@@ -34,7 +36,7 @@ def _expire(session: Session, rules: Rules, now: datetime, batch: int) -> tuple[
     (odr.cases.bulk: as rows, not ORM objects, whose flush writes them one by one). Returns
     how many were claimed and how many fired."""
     claimed = stored_cases(session, _due(Case.due_at, now, batch))
-    by_trigger: dict[str, list[tuple[CaseValues, dict]]] = {}
+    by_trigger: dict[str, list[tuple[CaseValues, dict[str, Any]]]] = {}
     stopped = []
     for case, stored in claimed:
         clock = rules.workflow(case.workflow, case.workflow_version).states[case.state].clock
