@@ -45,8 +45,8 @@ def measure(db: _scale.Database) -> dict[str, Any]:
     from sqlalchemy import text
 
     from odr.cases.anchors import anchor, verify_anchors
-    from odr.models import import_models
     from odr.db.engine import make_engine, make_session_factory
+    from odr.models import import_models
 
     import_models()
     engine = make_engine(db.url)
