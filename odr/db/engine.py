@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -242,10 +243,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+_reading_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 def reads_only(session: Session) -> Session:
-    """The session, its next transaction marked as one that only reads (READS_ONLY). Call it
-    before the session has begun its transaction."""
-    session.connection(execution_options={READS_ONLY: True})
+    """The session, its transactions marked as ones that only read (READS_ONLY). Call it before
+    the session has begun one. No connection is taken here: a request's session is provided on
+    the event loop, which must never wait for the pool (the commits that free connections run
+    from the loop too)."""
+    engine = session.get_bind()
+    if isinstance(engine, Engine):
+        if engine not in _reading_engines:
+            _reading_engines[engine] = engine.execution_options(**{READS_ONLY: True})
+        session.bind = _reading_engines[engine]
     return session
 
 
