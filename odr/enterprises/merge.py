@@ -18,6 +18,7 @@ from odr.cases.models import Attachment, Case
 from odr.cases.service import record_event
 from odr.enterprises.models import Enterprise, SupervisionRecord
 from odr.enterprises.respondents import UNVERIFIED
+from odr.enterprises.supervision import record_decision
 from odr.errors import InvalidData
 
 MERGED = "merged"
@@ -69,20 +70,14 @@ def merge_records(
     moved = len(cases)
     record.record_status = MERGED
     record.merged_into_id = into.id
-    entry = SupervisionRecord(
-        enterprise_id=record.id,
-        office_id=actor.office_id,
-        occurred_at=now,
-        actor_role=actor.role,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        action=MERGE_ACTION,
+    return record_decision(
+        session,
+        record,
+        actor,
+        MERGE_ACTION,
+        now,
+        before=record.odr_status,
         reason=reason,
-        odr_status_before=record.odr_status,
-        odr_status_after=record.odr_status,
         subject_id=into.id,
         evidence={"merged_into": into.id, "into_name": into.name, "cases_moved": moved},
     )
-    session.add(entry)
-    session.flush()
-    return entry

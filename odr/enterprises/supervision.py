@@ -99,7 +99,7 @@ def _reason(reason: str | None, required: bool = True, field: str = "reason") ->
     return reason
 
 
-def _record(
+def record_decision(
     session: Session,
     enterprise: Enterprise,
     actor: Actor,
@@ -111,6 +111,8 @@ def _record(
     subject_id: int | None = None,
     evidence: dict | None = None,
 ) -> SupervisionRecord:
+    """One append-only supervision record of a decision on `enterprise`, its ODR status before
+    and (as it is now) after."""
     record = SupervisionRecord(
         enterprise_id=enterprise.id,
         office_id=actor.office_id,
@@ -241,7 +243,7 @@ def apply(
     )
     session.add(application)
     session.flush()
-    _record(
+    record_decision(
         session,
         enterprise,
         actor,
@@ -276,7 +278,7 @@ def decide(
     if approve:
         enterprise.odr_status = "active"
         enterprise.odr_enrolled_at = now
-    return _record(
+    return record_decision(
         session,
         enterprise,
         actor,
@@ -310,7 +312,7 @@ def change_status(
     reason = _reason(reason)
     before = enterprise.odr_status
     enterprise.odr_status = after
-    return _record(
+    return record_decision(
         session,
         enterprise,
         actor,
@@ -371,7 +373,7 @@ def add_mark(
     )
     session.add(mark)
     session.flush()
-    _record(
+    record_decision(
         session,
         enterprise,
         actor,
@@ -399,7 +401,7 @@ def lift_mark(
         raise InvalidData({"mark": "已撤销 / already lifted"})
     reason = _reason(reason)
     mark.lifted_at, mark.lift_reason = now, reason
-    return _record(
+    return record_decision(
         session,
         enterprise,
         actor,
@@ -508,7 +510,7 @@ def record_takedown(
     )
     session.add(takedown)
     session.flush()
-    _record(
+    record_decision(
         session,
         platform,
         actor,
