@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from odr.db.base import UtcDateTime
-from odr.demo.loading import stored_moment
+from odr.db.bulk_load import stored_moment
 
 BEIJING = timezone(timedelta(hours=8))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from odr.auth.actor import Actor
 from odr.cases.bulk import CASE_DEFAULTS, CASES, EVENTS, NOTIFICATIONS, CaseValues
@@ -27,6 +27,7 @@ from odr.cases.service import (
     move_allowed,
     refuse_moved_columns,
 )
+from odr.db.bulk_load import RowLoader
 from odr.engine.rules import Rulebook, Rules
 from odr.engine.workflow import Workflow
 from odr.offices.models import Office
@@ -137,51 +138,26 @@ def reminders_from(case: CaseValues, rules: Rules, now: datetime) -> None:
 
 def load_rows(
     connection: Connection,
+    loader: RowLoader,
     names: tuple[Sequence[str], Sequence[str], Sequence[str]],
-    cases: list[Any],  # tuples on SQLite, dicts elsewhere
+    cases: list[Any],
     events: list[Any],
     notifications: list[Any],
     first_event: int,
     first_note: int,
 ) -> int:
-    """Insert a batch of generated cases (odr/demo) with their events and notifications, the
-    cases' ids given, the events' and notifications' counted on from the first free ones;
-    return the next event id. On SQLite the rows come as the driver stores them: tuples of
-    the columns `names` gives for each table, the ids and event ids counted within the batch
-    (the driver's executemany writes them at the speed of the file). Elsewhere, dicts."""
-    if connection.dialect.name == "sqlite":
-        raw = connection.connection.driver_connection
-        case_names, event_names, note_names = names
-        _executemany(raw, "cases", case_names, cases)
-        _executemany(raw, "case_events", event_names, events, {"id": first_event})
-        _executemany(
-            raw,
-            "notifications",
-            note_names,
-            notifications,
-            {"id": first_note, "event_id": first_event},
-        )
-    else:
-        connection.execute(insert(CASES), cases)
-        for i, event in enumerate(events):
-            event["id"] = first_event + i
-        connection.execute(insert(EVENTS), events)
-        for i, note in enumerate(notifications):
-            note["id"], note["event_id"] = first_note + i, first_event + note["event_id"]
-        connection.execute(insert(NOTIFICATIONS), notifications)
+    """Insert a batch of generated cases (odr/demo) with their events and notifications, as
+    the loader prepared them (odr/db/bulk_load.py): the cases' ids given, the events' and
+    notifications' counted within the batch from 0 and stored from the first free ones; return
+    the next event id."""
+    case_names, event_names, note_names = names
+    loader.insert(connection, CASES, case_names, cases, {})
+    loader.insert(connection, EVENTS, event_names, events, {"id": first_event})
+    loader.insert(
+        connection,
+        NOTIFICATIONS,
+        note_names,
+        notifications,
+        {"id": first_note, "event_id": first_event},
+    )
     return first_event + len(events)
-
-
-def _executemany(
-    raw: Any,
-    table: str,
-    names: Sequence[str],
-    rows: list[tuple[Any, ...]],
-    offsets: dict[str, int] | None = None,
-) -> None:
-    """Insert rows of these columns; a column of `offsets` is stored as its value plus the
-    offset (the batch's first id)."""
-    added = offsets or {}
-    marks = (f"? + {added[name]:d}" if name in added else "?" for name in names)
-    columns = ", ".join(names)
-    raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(marks)})", rows)  # noqa: S608 - our names
