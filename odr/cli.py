@@ -139,20 +139,31 @@ def db_upgrade() -> None:
     click.echo("database is at the newest migration")
 
 
-@main.command(help="Load demo data (Nanning's offices, platforms, users) and print the logins.")
+# What `odr demo` files into an empty database beside the offices, businesses and users (the
+# README's tour): cases in every state of every track, these many past their deadline since
+# the end of yesterday, so the server's first sweep escalates them.
+TOUR_CASES, TOUR_OVERDUE = 300, 12
+
+
+@main.command(
+    help="Load demo data (Nanning's offices, platforms, users, and cases for the tour) and print "
+    "the logins."
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 @click.option(
     "--cases",
     type=click.IntRange(min=0),
-    default=0,
-    help="Also generate this many cases (all tracks and states, events, delivered notifications).",
+    help="Generate this many cases (all tracks and states, events, delivered notifications; "
+    f"default {TOUR_CASES} into an empty database, none into one with data).",
 )
 @click.option(
     "--overdue", type=click.IntRange(min=0), help="How many of them are overdue (default 2 %)."
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data.")
 @click.option("--now", help="Generate the cases as of this moment (ISO 8601 with zone).")
-def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | None) -> None:
+def demo(
+    if_empty: bool, cases: int | None, overdue: int | None, seed: int, now: str | None
+) -> None:
     from odr.db.engine import transaction
     from odr.demo import is_empty, load_demo
     from odr.demo.loading import generate_cases
@@ -176,6 +187,8 @@ def demo(if_empty: bool, cases: int, overdue: int | None, seed: int, now: str | 
         click.echo(
             "Consumer form: http://127.0.0.1:8000/ · enterprise: /enterprise · regulator: /regulator"
         )
+    if cases is None and empty:  # the tour's cases: every state, a few for the first sweep
+        cases, overdue = TOUR_CASES, TOUR_OVERDUE if overdue is None else overdue
     if cases:
         rules = _rules(settings)
         with click.progressbar(length=cases, label="generating cases", show_pos=True) as bar:

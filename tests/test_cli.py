@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import create_engine, func, select
 
 from odr.cases.models import Case
-from odr.cli import main
+from odr.cli import TOUR_CASES, TOUR_OVERDUE, main
 from odr.clock import utcnow
 from odr.notify.models import Notification
 from odr.settings import SOURCE_ROOT
@@ -106,3 +106,29 @@ def test_dispatch_now_matches_sweep_now(file_complaint, factory, database_url):
             )
         )
     assert statuses == {"sent"}
+
+
+def test_demo_into_an_empty_database_gives_the_tour_its_cases(tmp_path: Path):
+    """`make run`'s `odr demo --if-empty`: the README's tour needs no time travel. Cases in
+    many states, some past their deadline, which the first sweep (the server's, at start) fires;
+    a second `--if-empty` loads nothing."""
+    env = {"ODR_DATABASE_URL": f"sqlite:///{tmp_path / 'odr.sqlite3'}"}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    first = CliRunner().invoke(main, ["demo", "--if-empty"], env=env)
+    assert first.exit_code == 0, first.output
+    assert f"{TOUR_CASES} case(s) generated" in first.output
+    again = CliRunner().invoke(main, ["demo", "--if-empty"], env=env)
+    assert again.exit_code == 0 and "nothing loaded" in again.output
+    swept = CliRunner().invoke(main, ["sweep"], env=env)
+    assert swept.exit_code == 0 and f"{TOUR_OVERDUE} deadline(s) fired" in swept.output
+    engine = create_engine(env["ODR_DATABASE_URL"])
+    with engine.connect() as connection:
+        states = connection.scalar(select(func.count(func.distinct(Case.state))))
+        escalated = connection.scalar(
+            select(func.count()).where(
+                Case.state == "acceptance", Case.escalation_reason.is_not(None)
+            )
+        )
+    engine.dispose()
+    assert states >= 20  # every track's states, open and closed
+    assert escalated >= 1  # an overdue case is in a regulator's queue

@@ -33,7 +33,7 @@ from litestar.types import (
     Scope,
     Send,
 )
-from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,15 +78,16 @@ def claim_keys(session: Session, claims: Sequence[Claim]) -> list[IdempotencyKey
     Two processes claiming one key at once: the later insert fails (IntegrityError), and the
     group commit tries each claim of its batch again alone."""
     now = utcnow()
-    stored: dict[tuple[str, str], IdempotencyKey] = {}
-    for client in {claim.client for claim in claims}:
-        keys = sorted({claim.key for claim in claims if claim.client == client})
+    # One query for the batch: an anonymous caller's keys each have a client of their own.
+    pairs = sorted({(claim.client, claim.key) for claim in claims})
+    stored: dict[tuple[str, str], IdempotencyKey] = {
+        (row.client, row.key): row
         for row in session.scalars(
             select(IdempotencyKey).where(
-                IdempotencyKey.client == client, IdempotencyKey.key.in_(keys)
+                tuple_(IdempotencyKey.client, IdempotencyKey.key).in_(pairs)
             )
-        ):
-            stored[(row.client, row.key)] = row
+        )
+    }
     results: list[IdempotencyKey | None] = []
     new: list[dict[str, Any]] = []
     for claim in claims:
