@@ -21,7 +21,20 @@ class Actor:
 
 
 SYSTEM = Actor(role="system", label="系统 / system")
+# The word before a consumer's name in their events' actor label (stored in the hash chain).
+CONSUMER_WORD = "投诉人"
 
 
 def consumer_actor(case_id: int, name: str) -> Actor:
-    return Actor(role="consumer", label=f"投诉人 {name}", case_id=case_id)
+    return Actor(role="consumer", label=f"{CONSUMER_WORD} {name}", case_id=case_id)
+
+
+def actor_shown(role: str, label: str) -> tuple[str | None, str]:
+    """An event's actor as a page shows it: the role's word (a message for the catalogues),
+    and the name (data, shown as stored). A consumer is "投诉人 <name>", the system "系统";
+    staff are their office's or enterprise's name and their own display name, both data."""
+    if role == "system":
+        return "系统", ""
+    if role == "consumer" and label.startswith(CONSUMER_WORD + " "):
+        return CONSUMER_WORD, label[len(CONSUMER_WORD) + 1 :]
+    return None, label

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from odr.auth.actor import actor_shown
 from odr.cases.campaigns import Campaign
 from odr.cases.chain import PURGE_TRIGGER
 from odr.cases.models import Case, CaseEvent
@@ -37,6 +38,12 @@ class TimelineEntry:
     actor: str
     label: Label
     details: list[tuple[Label, str]] = field(default_factory=list)
+    actor_role: str = ""
+
+    @property
+    def actor_shown(self) -> tuple[str | None, str]:
+        """The actor's role word (for the catalogues) and name (data)."""
+        return actor_shown(self.actor_role, self.actor)
 
 
 def event_details(
@@ -94,5 +101,7 @@ def timeline(
         else:
             label = transition.label
             details = event_details(workflow, transition, event, campaigns or {})
-        entries.append(TimelineEntry(event.occurred_at, event.actor_label, label, details))
+        entries.append(
+            TimelineEntry(event.occurred_at, event.actor_label, label, details, event.actor_role)
+        )
     return entries

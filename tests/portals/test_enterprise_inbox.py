@@ -140,7 +140,7 @@ def test_a_platform_sees_its_merchants_and_filters_by_one(meituan, mixed_cases, 
     assert MERCHANT in page and GROUP_LEADER in page  # both in the respondent filter
     merchant = meituan.get("/enterprise", params={"respondent": ids[MERCHANT]}).text
     assert listed(merchant) == [mixed_cases["merchant"]]
-    assert f'<option value="{ids[MERCHANT]}" selected>' in merchant
+    assert f'<option value="{ids[MERCHANT]}" dir="auto" selected>' in merchant
     leader = meituan.get("/enterprise", params={"respondent": ids[GROUP_LEADER]}).text
     assert listed(leader) == [mixed_cases["leader"]]
 

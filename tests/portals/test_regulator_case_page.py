@@ -209,7 +209,7 @@ def test_the_page_tags_in_one_click_and_assigns_a_handler(client, demo_logins, f
     )
     assert response.status_code == 303
     page = client.get(f"/regulator/cases/{number}").text
-    assert '<option value="reg450102b" selected>' in page
+    assert '<option value="reg450102b" dir="auto" selected>' in page
     queue = client.get(
         "/regulator", params={"queue": "all", "campaign": "fake_inspection_reports"}
     ).text
