@@ -17,6 +17,7 @@ from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.errors import InvalidData, LoginFailed
 from odr.offices.service import supervised_ids
+from odr.text import N_, Message
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -42,16 +43,16 @@ def authenticate(session: Session, username: str, password: str, role: str, now:
     if user is None or user.role != role or not user.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        raise LoginFailed("用户名或密码错误 / wrong user name or password")
+        raise LoginFailed(N_("用户名或密码错误"))
     if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed("登录失败次数过多，请15分钟后再试 / too many failures, try again later")
+        raise LoginFailed(N_("登录失败次数过多，请15分钟后再试"))
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until, user.failed_logins = now + LOCKOUT, 0
-        raise LoginFailed("用户名或密码错误 / wrong user name or password") from None
+        raise LoginFailed(N_("用户名或密码错误")) from None
     user.failed_logins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -109,13 +110,13 @@ def create_enterprise_user(
     username, display_name = username.strip(), display_name.strip()
     errors = {}
     if not USERNAME.fullmatch(username):
-        errors["username"] = "3至40位字母、数字、点、横线或下划线 / 3-40 letters, digits, . - _"
+        errors["username"] = N_("3至40位字母、数字、点、横线或下划线")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
-        errors["username"] = "该用户名已被使用 / this user name is taken"
+        errors["username"] = N_("该用户名已被使用")
     if not display_name or len(display_name) > 100:
         errors["display_name"] = "请填写姓名或称呼（最多100字）/ a name, at most 100 characters"
     if role not in ENTERPRISE_ROLES:
-        errors["role"] = "请选择角色 / choose a role"
+        errors["role"] = N_("请选择角色")
     if errors:
         raise InvalidData(errors)
     password = new_password()
@@ -154,21 +155,13 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise InvalidData(
-            {"current_password": "当前密码不正确 / the current password is wrong"}
-        ) from None
+        raise InvalidData({"current_password": N_("当前密码不正确")}) from None
     if len(new) < MIN_PASSWORD_LENGTH:
         raise InvalidData(
-            {
-                "new_password": f"新密码至少{MIN_PASSWORD_LENGTH}位 / at least {MIN_PASSWORD_LENGTH} characters"
-            }
+            {"new_password": Message("新密码至少%(count)s位", count=MIN_PASSWORD_LENGTH)}
         )
     if new in (current, user.username):
-        raise InvalidData(
-            {
-                "new_password": "不能与当前密码或用户名相同 / must differ from the old one and the user name"
-            }
-        )
+        raise InvalidData({"new_password": N_("不能与当前密码或用户名相同")})
     if new != confirm:
-        raise InvalidData({"confirm_password": "两次输入不一致 / the two entries differ"})
+        raise InvalidData({"confirm_password": N_("两次输入不一致")})
     user.password_hash = hash_password(new)

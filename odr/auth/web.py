@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.auth.models import User
 from odr.auth.service import actor_for, session_stamp
+from odr.text import N_
 
 
 class LoginRequired(HTTPException):
@@ -64,5 +65,5 @@ def provide_regulator_actor(request: Request, db_session: NamedDependency[Sessio
 def provide_admin(actor: NamedDependency[Actor]) -> Actor:
     """The logged-in user, if an enterprise manager or a regulator admin (else 403)."""
     if not actor.is_admin:
-        raise PermissionDeniedException("只有管理员可以使用 / for administrators only")
+        raise PermissionDeniedException(N_("只有管理员可以使用"))
     return actor

@@ -23,6 +23,7 @@ from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.engine.workflow import WorkflowError
 from odr.errors import InvalidData
+from odr.text import N_
 
 CAMPAIGNS_FILE = "campaigns.yaml"
 TAG_TRIGGER = "tag_campaign"
@@ -145,11 +146,11 @@ def tag(
     now = now or utcnow()
     campaign = campaigns.get(code.strip() if isinstance(code, str) else "")
     if campaign is None:
-        raise InvalidData({"campaign": "没有该专项行动 / no such campaign"})
+        raise InvalidData({"campaign": N_("没有该专项行动")})
     if not campaign.active_on(now.astimezone(SHANGHAI).date()):
-        raise InvalidData({"campaign": "该专项行动不在进行中 / this campaign is not running"})
+        raise InvalidData({"campaign": N_("该专项行动不在进行中")})
     if campaign.code in tags_of(case):
-        raise InvalidData({"campaign": "已标记该专项行动 / already tagged"})
+        raise InvalidData({"campaign": N_("已标记该专项行动")})
     event = act(
         session, case, TAG_TRIGGER, actor, {"campaign": campaign.code}, rules=rules, now=now
     )
@@ -170,7 +171,7 @@ def untag(
     """Take a campaign tag off a case: an event through act(), then off the case."""
     code = code.strip() if isinstance(code, str) else ""
     if code not in tags_of(case):
-        raise InvalidData({"campaign": "案件未标记该专项行动 / the case has no such tag"})
+        raise InvalidData({"campaign": N_("案件未标记该专项行动")})
     event = act(session, case, UNTAG_TRIGGER, actor, {"campaign": code}, rules=rules, now=now)
     _write(case, [c for c in tags_of(case) if c != code])
     session.flush()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from odr.cases.models import Attachment, Case
 from odr.errors import InvalidData
+from odr.text import Message
 
 ALLOWED_TYPES = {
     "image/jpeg": "jpg",
@@ -96,24 +97,21 @@ def check_evidence(
     """Validate uploads (name, bytes); raise InvalidData naming the field and the file."""
     uploads = [(name, data) for name, data in uploads if data]
     if len(uploads) > max_files:
-        raise InvalidData({field: f"最多{max_files}个文件 / at most {max_files} files"})
+        raise InvalidData({field: Message("最多%(count)s个文件", count=max_files)})
     files = []
     for raw_name, data in uploads:
         name = display_name(raw_name)  # errors name the file without its paths or bidi tricks
         if len(data) > max_bytes:
             limit = max_bytes // (1024 * 1024)
-            raise InvalidData({field: f"{name}: 超过{limit}MB / larger than {limit} MB"})
+            raise InvalidData({field: Message("%(name)s：超过%(limit)sMB", name=name, limit=limit)})
         kind = filetype.guess(data)
         if kind is None or kind.mime not in ALLOWED_TYPES:
             raise InvalidData(
-                {field: f"{name}: 只接受 JPG、PNG、WebP、GIF 图片或 PDF / only images or PDF"}
+                {field: Message("%(name)s：只接受 JPG、PNG、WebP、GIF 图片或 PDF", name=name)}
             )
         if kind.mime == "application/pdf" and pdf_is_active(data):
             raise InvalidData(
-                {
-                    field: f"{name}: PDF 含有脚本、启动操作或嵌入文件，不予接受"
-                    " / a PDF with scripts, launch actions or embedded files is refused"
-                }
+                {field: Message("%(name)s：PDF 含有脚本、启动操作或嵌入文件，不予接受", name=name)}
             )
         files.append(
             EvidenceFile(safe_filename(raw_name, ALLOWED_TYPES[kind.mime]), kind.mime, data)

@@ -10,6 +10,7 @@ from odr.auth.actor import Actor
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import record_event
 from odr.errors import InvalidData
+from odr.text import N_
 
 FOLLOW_UP_WINDOW = timedelta(days=60)
 FOLLOW_UP_TRIGGER = "follow_up"
@@ -29,18 +30,18 @@ def rate(
 ) -> CaseEvent:
     """Record the consumer's rating (1-5) and comment: an event on the closed case."""
     if actor.role != "consumer" or actor.case_id != case.id:
-        raise InvalidData({"rating": "只有投诉人可以评价 / only the complainant rates"})
+        raise InvalidData({"rating": N_("只有投诉人可以评价")})
     if not can_rate(case, now):
-        raise InvalidData({"rating": "案件办结60日内可评价一次 / once, within 60 days of closure"})
+        raise InvalidData({"rating": N_("案件办结60日内可评价一次")})
     try:
         stars = int(str(rating))
     except ValueError:
         stars = 0
     if not 1 <= stars <= 5:
-        raise InvalidData({"rating": "请选择1至5星 / choose 1 to 5"})
+        raise InvalidData({"rating": N_("请选择1至5星")})
     comment = comment.strip()
     if len(comment) > 2000:
-        raise InvalidData({"comment": "不超过2000字 / at most 2000 characters"})
+        raise InvalidData({"comment": N_("不超过2000字")})
     return record_event(
         session,
         case,

@@ -14,6 +14,7 @@ from odr.cases.models import Case, CaseEvent
 from odr.cases.service import act
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
+from odr.text import N_
 
 ASSIGN_TRIGGER = "assign_handler"
 
@@ -50,9 +51,9 @@ def assign_handler(
         or case.office_id is None
         or user.office_id != case.office_id
     ):
-        raise InvalidData({"handler": "不是本部门的承办人员 / not a handler of this office"})
+        raise InvalidData({"handler": N_("不是本部门的承办人员")})
     if case.handler_id == user.id:
-        raise InvalidData({"handler": "已是该案承办人 / already the handler"})
+        raise InvalidData({"handler": N_("已是该案承办人")})
     event = act(
         session, case, ASSIGN_TRIGGER, actor, {"handler": user.username}, rules=rules, now=now
     )

@@ -15,6 +15,7 @@ from odr.cases.campaigns import tagged
 from odr.cases.models import CHANNELS, Case
 from odr.cases.paging import Cursor, load_page, page_ids
 from odr.enterprises.models import Enterprise
+from odr.text import N_, Label
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
@@ -36,17 +37,17 @@ OPEN_STATES = (*TRIAGE_STATES, *ACCEPTANCE_STATES, *MEDIATION_STATES, *REPORT_ST
 @dataclass(frozen=True)
 class Queue:
     name: str
-    label: Mapping[str, str]
+    label: Label
 
 
 QUEUES = (
-    Queue("escalated", {"zh": "企业协商未果升级", "en": "Escalated"}),
-    Queue("acceptance", {"zh": "待受理（直接投诉）", "en": "Awaiting acceptance"}),
-    Queue("triage", {"zh": "待分派", "en": "Triage"}),
-    Queue("mediation", {"zh": "调解中", "en": "In mediation"}),
-    Queue("overdue", {"zh": "已超期", "en": "Overdue"}),
-    Queue("reports", {"zh": "举报线索", "en": "Reports"}),
-    Queue("all", {"zh": "全部在办", "en": "All open"}),
+    Queue("escalated", N_("企业协商未果升级")),
+    Queue("acceptance", N_("待受理（直接投诉）")),
+    Queue("triage", N_("待分派")),
+    Queue("mediation", N_("调解中")),
+    Queue("overdue", N_("已超期")),
+    Queue("reports", N_("举报线索")),
+    Queue("all", N_("全部在办")),
 )
 QUEUE_NAMES = tuple(q.name for q in QUEUES)
 

@@ -51,6 +51,7 @@ from odr.offices.models import Office
 from odr.offices.service import by_code
 from odr.routing.service import Route, route, routed_for
 from odr.security import access_codes
+from odr.text import N_
 
 # Access codes avoid look-alike characters (0/O, 1/I/L) since consumers copy them by hand.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -228,9 +229,7 @@ def _assign_office(
             code = clean[f.name]
             office = offices(code)
             if office is None:
-                raise InvalidData(
-                    {f.name: "没有该区划代码的部门 / no office with this region code"}
-                )
+                raise InvalidData({f.name: N_("没有该区划代码的部门")})
             case.office_id = office.id
     if transition.assign_office == "intake":
         office = offices(rules.intake_office_code)
@@ -534,11 +533,7 @@ def require_findable(complaint: ComplaintInput, respondent: Enterprise | None) -
     """An unregistered business must be found by the regulator: its address (or its USCC,
     which names its region) is required."""
     if respondent is None and not (complaint.respondent_address or complaint.respondent_uscc):
-        raise InvalidData(
-            {
-                "respondent_address": "未找到已登记企业时必填 / required when the business is not registered"
-            }
-        )
+        raise InvalidData({"respondent_address": N_("未找到已登记企业时必填")})
 
 
 def case_values(
@@ -873,12 +868,7 @@ def submit_report(
     now = now or utcnow()
     respondent = match_respondent(session, None, report.respondent_name, report.respondent_uscc)
     if respondent is None and not report.respondent_address:
-        raise InvalidData(
-            {
-                "respondent_address": "未找到已登记企业时必填 / required when the "
-                "business is not registered"
-            }
-        )
+        raise InvalidData({"respondent_address": N_("未找到已登记企业时必填")})
     routed = route(session, respondent, rules.intake_office_code)
     if respondent is not None:
         found = {

@@ -12,23 +12,16 @@ from odr.cases.campaigns import Campaign
 from odr.cases.chain import PURGE_TRIGGER
 from odr.cases.models import Case, CaseEvent
 from odr.engine.workflow import TransitionDef, Workflow
-
-Label = Mapping[str, str]
+from odr.text import N_, Label
 
 # Events that are no transition of a workflow (the sweeper's, intake's, the retention purge).
 EVENT_LABELS: dict[str, Label] = {
-    "submit": {"zh": "提交投诉", "en": "Complaint filed"},
-    "remind": {"zh": "期限提醒", "en": "Deadline reminder"},
-    "recount_deadline": {"zh": "期限重新计算", "en": "Deadline recounted"},
-    "duplicate_received": {
-        "zh": "收到重复投诉，已并入本案",
-        "en": "A repeat complaint joined this case",
-    },
-    "follow_up": {"zh": "回访评价", "en": "Follow-up rating"},
-    PURGE_TRIGGER: {
-        "zh": "保存期满，个人信息已删除",
-        "en": "Retention period over: personal data removed",
-    },
+    "submit": N_("提交投诉"),
+    "remind": N_("期限提醒"),
+    "recount_deadline": N_("期限重新计算"),
+    "duplicate_received": N_("收到重复投诉，已并入本案"),
+    "follow_up": N_("回访评价"),
+    PURGE_TRIGGER: N_("保存期满，个人信息已删除"),
 }
 
 
@@ -53,7 +46,7 @@ def event_details(
     campaigns: Mapping[str, Campaign],
 ) -> list[tuple[Label, str]]:
     """(field label, value as shown) for each field the event's actor filled in."""
-    details = []
+    details: list[tuple[Label, str]] = []
     for f in transition.fields:
         value = event.payload.get(f.name)
         if value in (None, ""):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from odr.text import N_
+
 MAX_AMOUNT = Decimal("9999999999.99")
 # NUL and other control characters (tab and line breaks are text): PostgreSQL refuses NUL, and
 # none of them belongs in a complaint.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS_ERROR = "含有不可见的控制字符 / contains control characters"
+CONTROL_CHARACTERS_ERROR = N_("含有不可见的控制字符")
 
 
 # Bidirectional embeddings, overrides and isolates (LRE…RLO, LRI…PDI): a U+202E in a name turns
@@ -31,11 +33,9 @@ def parse_amount(value: object) -> Decimal:
     try:
         amount = Decimal(str(value).strip().replace(",", "").replace("，", ""))
     except (InvalidOperation, ValueError):
-        raise ValueError("应为金额，如 128.50 / must be an amount such as 128.50") from None
+        raise ValueError(N_("应为金额，如 128.50")) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        raise ValueError(
-            "金额须在 0 至 9,999,999,999.99 之间 / must be between 0 and 9,999,999,999.99"
-        )
+        raise ValueError(N_("金额须在 0 至 9,999,999,999.99 之间"))
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("最多两位小数 / at most two decimals")
+        raise ValueError(N_("最多两位小数"))
     return amount.quantize(Decimal("0.01"))

@@ -14,12 +14,13 @@ import yaml
 
 from odr.engine.calendar import WorkingCalendar
 from odr.engine.workflow import Clock, StateDef, Workflow, WorkflowError, load_workflows
+from odr.text import N_, Label
 
 DEFAULT_WORKFLOW = "odr_standard"
 STANDARD_TRACK = "standard"
 # Reports (举报) carry this claim type, which no complaint workflow lists (odr.cases.models).
 REPORT_CLAIM_TYPE = "report"
-REPORT_CLAIM_LABEL = {"zh": "举报", "en": "Report"}
+REPORT_CLAIM_LABEL = N_("举报")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class Rules:
             return current
         return self.versions[(name, version)]
 
-    def claim_type_label(self, code: str) -> Mapping[str, str] | None:
-        """A claim type's {zh, en} label from any workflow that lists it (the seven-day and
+    def claim_type_label(self, code: str) -> Label | None:
+        """A claim type's label: its {zh, en} from any workflow that lists it (the seven-day and
         report tracks list none of their own); None for a code nobody lists."""
         if code == REPORT_CLAIM_TYPE:
             return REPORT_CLAIM_LABEL

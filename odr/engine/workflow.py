@@ -26,6 +26,7 @@ from odr.engine.fields import (
     without_bidi_controls,
 )
 from odr.errors import ConditionsNotMet, InvalidData, TransitionNotAllowed
+from odr.text import N_, Message
 
 ROLES = ("consumer", "enterprise", "regulator", "system")
 # office: the competent office; supervisor: the office above it (overdue alerts up the ladder).
@@ -194,28 +195,28 @@ class Workflow:
             value = raw.strip() if isinstance(raw, str) else raw
             if value in (None, ""):
                 if f.required:
-                    errors[f.name] = "必填 / required"
+                    errors[f.name] = N_("必填")
                 continue
             if f.type == "file":
                 # A checked upload (odr.cases.evidence.EvidenceFile); the service stores it.
                 if not hasattr(value, "sha256"):
-                    errors[f.name] = "应为上传的文件 / must be an uploaded file"
+                    errors[f.name] = N_("应为上传的文件")
                 else:
                     clean[f.name] = value
                 continue
             if f.type in ("text", "office"):
                 if not isinstance(value, str):
-                    errors[f.name] = "应为文本 / must be text"
+                    errors[f.name] = N_("应为文本")
                 elif has_control_characters(value):
                     errors[f.name] = CONTROL_CHARACTERS_ERROR
                 elif len(value) > f.max_length:
-                    errors[f.name] = f"不超过{f.max_length}字 / at most {f.max_length} characters"
+                    errors[f.name] = Message("不超过%(count)s字", count=f.max_length)
                 else:
                     clean[f.name] = without_bidi_controls(value)
             elif f.type == "choice":
                 options = self.lists[f.list or ""]
                 if value not in options:
-                    errors[f.name] = "不是可选项 / not one of the choices: " + ", ".join(options)
+                    errors[f.name] = Message("不是可选项：%(choices)s", choices=", ".join(options))
                 else:
                     clean[f.name] = value
             elif f.type == "amount":

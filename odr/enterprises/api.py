@@ -25,6 +25,7 @@ from odr.enterprises.cases import CaseFilter, enterprise_cases
 from odr.enterprises.service import token_enterprise
 from odr.intake.api import MAX_ID, problem_responses, require_media_type
 from odr.settings import Settings
+from odr.text import pair
 
 
 def provide_token_actor(request: Request, db_session: NamedDependency[Session]) -> Actor:
@@ -164,9 +165,9 @@ class EnterpriseApi(Controller):
             timeline=[
                 Event(
                     e.at,
-                    dict(e.label),
+                    pair(e.label),
                     e.actor,
-                    [Detail(dict(label), value) for label, value in e.details],
+                    [Detail(pair(label), value) for label, value in e.details],
                 )
                 for e in timeline(case, workflow, actor.role)
             ],

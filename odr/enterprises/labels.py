@@ -2,49 +2,51 @@
 
 from __future__ import annotations
 
+from odr.text import N_
+
 KIND_LABELS = {
-    "platform": {"zh": "平台企业", "en": "Platform"},
-    "merchant": {"zh": "平台内经营者", "en": "Merchant on a platform"},
-    "group_leader": {"zh": "团长", "en": "Group leader"},
-    "shop": {"zh": "实体商户", "en": "Shop"},
+    "platform": N_("平台企业"),
+    "merchant": N_("平台内经营者"),
+    "group_leader": N_("团长"),
+    "shop": N_("实体商户"),
 }
 STATUS_LABELS = {
-    "none": {"zh": "未加入在线消费纠纷解决", "en": "Not an ODR enterprise"},
-    "active": {"zh": "在线消费纠纷解决企业", "en": "ODR enterprise"},
-    "suspended": {"zh": "在线消费纠纷解决资格已暂停", "en": "ODR status suspended"},
-    "removed": {"zh": "已退出在线消费纠纷解决", "en": "Removed from ODR"},
+    "none": N_("未加入在线消费纠纷解决"),
+    "active": N_("在线消费纠纷解决企业"),
+    "suspended": N_("在线消费纠纷解决资格已暂停"),
+    "removed": N_("已退出在线消费纠纷解决"),
 }
 MARK_LABELS = {
-    "demonstration": {"zh": "放心消费示范单位", "en": "Trusted-consumption demonstration unit"},
-    "abnormal": {"zh": "经营异常名录", "en": "Abnormal operations list"},
+    "demonstration": N_("放心消费示范单位"),
+    "abnormal": N_("经营异常名录"),
 }
 TAKEDOWN_LABELS = {
-    "deleted_post": {"zh": "删除信息", "en": "Post deleted"},
-    "delisted_product": {"zh": "下架商品", "en": "Product delisted"},
-    "merchant_offline": {"zh": "暂停经营者服务", "en": "Merchant taken offline"},
+    "deleted_post": N_("删除信息"),
+    "delisted_product": N_("下架商品"),
+    "merchant_offline": N_("暂停经营者服务"),
 }
 ACTION_LABELS = {
-    "apply": {"zh": "提交加入申请", "en": "Applied to enrol"},
-    "approve": {"zh": "批准加入", "en": "Enrolment approved"},
-    "refuse": {"zh": "不予批准", "en": "Enrolment refused"},
-    "suspend": {"zh": "暂停资格", "en": "Suspended"},
-    "reinstate": {"zh": "恢复资格", "en": "Reinstated"},
-    "remove": {"zh": "取消资格（动态退出）", "en": "Removed"},
-    "mark": {"zh": "列入名录", "en": "Listed"},
-    "lift_mark": {"zh": "移出名录", "en": "Delisted"},
-    "takedown": {"zh": "记录平台处置", "en": "Takedown recorded"},
-    "merge_record": {"zh": "合并被投诉人记录", "en": "Respondent record merged"},
+    "apply": N_("提交加入申请"),
+    "approve": N_("批准加入"),
+    "refuse": N_("不予批准"),
+    "suspend": N_("暂停资格"),
+    "reinstate": N_("恢复资格"),
+    "remove": N_("取消资格（动态退出）"),
+    "mark": N_("列入名录"),
+    "lift_mark": N_("移出名录"),
+    "takedown": N_("记录平台处置"),
+    "merge_record": N_("合并被投诉人记录"),
 }
 # A business odr knows from its registration, or one a complaint named (odr/enterprises/).
 RECORD_LABELS = {
-    "verified": {"zh": "已登记企业", "en": "Registered business"},
-    "unverified": {"zh": "未核实的被投诉人记录", "en": "Unverified respondent record"},
-    "merged": {"zh": "已合并", "en": "Merged"},
+    "verified": N_("已登记企业"),
+    "unverified": N_("未核实的被投诉人记录"),
+    "merged": N_("已合并"),
 }
 APPLICATION_LABELS = {
-    "pending": {"zh": "待审核", "en": "Pending"},
-    "approved": {"zh": "已批准", "en": "Approved"},
-    "refused": {"zh": "未批准", "en": "Refused"},
+    "pending": N_("待审核"),
+    "approved": N_("已批准"),
+    "refused": N_("未批准"),
 }
 ALL_LABELS = {
     "kinds": KIND_LABELS,

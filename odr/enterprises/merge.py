@@ -20,6 +20,7 @@ from odr.enterprises.models import Enterprise, SupervisionRecord
 from odr.enterprises.respondents import UNVERIFIED
 from odr.enterprises.supervision import record_decision
 from odr.errors import InvalidData
+from odr.text import N_
 
 MERGED = "merged"
 MERGE_ACTION = "merge_record"
@@ -37,15 +38,13 @@ def merge_records(
     it points there from now on, and the decision is recorded on both."""
     reason = reason.strip()
     if not reason or len(reason) > 2000:
-        raise InvalidData({"reason": "必填，不超过2000字 / required, at most 2000 characters"})
+        raise InvalidData({"reason": N_("必填，不超过2000字")})
     if record.id == into.id:
-        raise InvalidData({"into": "不能与自身合并 / cannot merge a record into itself"})
+        raise InvalidData({"into": N_("不能与自身合并")})
     if record.record_status != UNVERIFIED:
-        raise InvalidData(
-            {"record": "只能合并未核实的被投诉人记录 / only an unverified record can be merged"}
-        )
+        raise InvalidData({"record": N_("只能合并未核实的被投诉人记录")})
     if into.record_status == MERGED:
-        raise InvalidData({"into": "该企业已被合并 / that business was merged into another"})
+        raise InvalidData({"into": N_("该企业已被合并")})
     cases = session.scalars(select(Case).where(Case.respondent_id == record.id)).all()
     for case in cases:
         evidence = session.scalars(

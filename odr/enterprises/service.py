@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from odr.enterprises.models import ApiToken, Enterprise
 from odr.errors import InvalidData
+from odr.text import N_
 
 
 def _escape_like(text: str) -> str:
@@ -91,7 +92,7 @@ def set_webhook_url(enterprise: Enterprise, url: str) -> None:
     if url and (
         len(url) > 500 or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc
     ):
-        raise InvalidData({"webhook_url": "应为 http(s):// 开头的地址 / must be an http(s) URL"})
+        raise InvalidData({"webhook_url": N_("应为 http(s):// 开头的地址")})
     enterprise.webhook_url = url or None
 
 
@@ -113,7 +114,7 @@ def create_api_token(session: Session, enterprise_id: int, name: str, now: datet
     """A new token for the enterprise's systems; returned once, stored only as a hash."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidData({"token_name": "必填，不超过100字 / required, at most 100 characters"})
+        raise InvalidData({"token_name": N_("必填，不超过100字")})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(

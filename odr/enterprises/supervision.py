@@ -34,6 +34,7 @@ from odr.errors import InvalidData, NotInJurisdiction
 from odr.offices.models import Office
 from odr.offices.service import competent_office
 from odr.routing.service import jurisdiction_region
+from odr.text import N_
 
 # 承诺书: what an enterprise signs to enrol. The exact text signed is kept with the application.
 COMMITMENT_TEXT = """在线消费纠纷解决（ODR）企业承诺书
@@ -93,9 +94,9 @@ def _require_office(session: Session, actor: Actor, enterprise: Enterprise) -> N
 def _reason(reason: str | None, required: bool = True, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if required and not reason:
-        raise InvalidData({field: "请填写理由 / a reason is required"})
+        raise InvalidData({field: N_("请填写理由")})
     if len(reason) > MAX_REASON:
-        raise InvalidData({field: "不超过2000字 / at most 2000 characters"})
+        raise InvalidData({field: N_("不超过2000字")})
     return reason
 
 
@@ -220,13 +221,13 @@ def apply(
     errors = {}
     signatory = (signatory or "").strip()
     if not signatory or len(signatory) > 100:
-        errors["signatory"] = "请填写签署人姓名及职务 / name and title of the signatory"
+        errors["signatory"] = N_("请填写签署人姓名及职务")
     if not agreed:
-        errors["agreed"] = "须签署承诺书 / the commitment must be signed"
+        errors["agreed"] = N_("须签署承诺书")
     if enterprise.odr_status == "active":
-        errors["enterprise"] = "已是在线消费纠纷解决企业 / already an ODR enterprise"
+        errors["enterprise"] = N_("已是在线消费纠纷解决企业")
     elif pending_application(session, enterprise.id) is not None:
-        errors["enterprise"] = "已有待审核的申请 / an application is already pending"
+        errors["enterprise"] = N_("已有待审核的申请")
     if errors:
         raise InvalidData(errors)
     office = competent_office(session, jurisdiction_region(enterprise))
@@ -269,7 +270,7 @@ def decide(
     enterprise = application.enterprise
     _require_office(session, actor, enterprise)
     if application.status != "pending":
-        raise InvalidData({"application": "该申请已处理 / already decided"})
+        raise InvalidData({"application": N_("该申请已处理")})
     reason = _reason(reason, required=not approve)
     before = enterprise.odr_status
     application.status = "approved" if approve else "refused"
@@ -308,7 +309,7 @@ def change_status(
     _require_office(session, actor, enterprise)
     allowed, after = STATUS_CHANGES[action]
     if enterprise.odr_status not in allowed:
-        raise InvalidData({"action": "当前资格状态下不能执行该操作 / not possible in this status"})
+        raise InvalidData({"action": N_("当前资格状态下不能执行该操作")})
     reason = _reason(reason)
     before = enterprise.odr_status
     enterprise.odr_status = after
@@ -334,12 +335,12 @@ def _parse_date(value: object, field: str, required: bool) -> date | None:
     text = str(value or "").strip()
     if not text:
         if required:
-            raise InvalidData({field: "请填写日期 / a date is required"})
+            raise InvalidData({field: N_("请填写日期")})
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidData({field: "日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"}) from None
+        raise InvalidData({field: N_("日期格式应为 YYYY-MM-DD")}) from None
 
 
 def add_mark(
@@ -356,11 +357,11 @@ def add_mark(
     """List an enterprise as a demonstration unit or on the abnormal operations list."""
     _require_office(session, actor, enterprise)
     if kind not in MARK_KINDS:
-        raise InvalidData({"kind": "未知的名录 / unknown list"})
+        raise InvalidData({"kind": N_("未知的名录")})
     start = _parse_date(starts_on, "starts_on", required=True)
     end = _parse_date(ends_on, "ends_on", required=False)
     if end is not None and start is not None and end < start:
-        raise InvalidData({"ends_on": "结束日期早于开始日期 / ends before it starts"})
+        raise InvalidData({"ends_on": N_("结束日期早于开始日期")})
     reason = _reason(reason)
     mark = EnterpriseMark(
         enterprise_id=enterprise.id,
@@ -398,7 +399,7 @@ def lift_mark(
     enterprise = session.get_one(Enterprise, mark.enterprise_id)
     _require_office(session, actor, enterprise)
     if mark.lifted_at is not None:
-        raise InvalidData({"mark": "已撤销 / already lifted"})
+        raise InvalidData({"mark": N_("已撤销")})
     reason = _reason(reason)
     mark.lifted_at, mark.lift_reason = now, reason
     return record_decision(
@@ -450,18 +451,13 @@ def _case_numbers(session: Session, actor: Actor, text: str | Sequence[str]) -> 
     raw = text.replace(",", " ").replace("，", " ").split() if isinstance(text, str) else text
     numbers = list(dict.fromkeys(n.strip().upper() for n in raw if n.strip()))
     if len(numbers) > 100:
-        raise InvalidData({"case_numbers": "最多100个案件 / at most 100 cases"})
+        raise InvalidData({"case_numbers": N_("最多100个案件")})
     found = {
         case.number: case for case in session.scalars(select(Case).where(Case.number.in_(numbers)))
     }
     unknown = [n for n in numbers if n not in found or not may_view(actor, found[n])]
     if unknown:
-        raise InvalidData(
-            {
-                "case_numbers": "未找到本部门的案件 / no such case of this office: "
-                + " ".join(unknown)
-            }
-        )
+        raise InvalidData({"case_numbers": N_("未找到本部门的案件") + " ".join(unknown)})
     return numbers
 
 
@@ -483,14 +479,14 @@ def record_takedown(
     _require_office(session, actor, platform)
     errors = {}
     if kind not in TAKEDOWN_KINDS:
-        errors["kind"] = "请选择类型 / choose a kind"
+        errors["kind"] = N_("请选择类型")
     subject = (subject or "").strip()
     if not subject or len(subject) > 300:
-        errors["subject"] = "请填写下架或删除的内容（不超过300字） / what was taken down"
+        errors["subject"] = N_("请填写下架或删除的内容（不超过300字）")
     if merchant_id is not None:
         merchant = session.get(Enterprise, merchant_id)
         if merchant is None or merchant.platform_id != platform.id:
-            errors["merchant_id"] = "不是该平台的经营者 / not a merchant of this platform"
+            errors["merchant_id"] = N_("不是该平台的经营者")
     if errors:
         raise InvalidData(errors)
     requested = _parse_date(requested_on, "requested_on", required=True)

@@ -20,6 +20,7 @@ from odr.engine.fields import (
     without_bidi_controls,
 )
 from odr.errors import InvalidData
+from odr.text import N_, Message
 
 LOCALES = ("zh-CN", "en")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -77,18 +78,12 @@ RETURN_WINDOW_DAYS = 7
 # Goods the seven-day return does not cover (CRPL art. 25); "general" goods are covered.
 RETURNABLE_CATEGORY = "general"
 GOODS_CATEGORIES = {
-    "general": {"zh": "普通商品", "en": "Ordinary goods"},
-    "custom_made": {"zh": "消费者定作的商品", "en": "Made to order"},
-    "fresh": {"zh": "鲜活易腐的商品", "en": "Fresh or perishable"},
-    "digital_opened": {
-        "zh": "在线下载或已拆封的音像制品、计算机软件等数字化商品",
-        "en": "Downloaded or unsealed digital goods",
-    },
-    "periodicals": {"zh": "交付的报纸、期刊", "en": "Delivered newspapers or periodicals"},
-    "confirmed_nonreturnable": {
-        "zh": "购买时已确认不宜退货的商品",
-        "en": "Confirmed non-returnable at purchase",
-    },
+    "general": N_("普通商品"),
+    "custom_made": N_("消费者定作的商品"),
+    "fresh": N_("鲜活易腐的商品"),
+    "digital_opened": N_("在线下载或已拆封的音像制品、计算机软件等数字化商品"),
+    "periodicals": N_("交付的报纸、期刊"),
+    "confirmed_nonreturnable": N_("购买时已确认不宜退货的商品"),
 }
 
 
@@ -112,9 +107,9 @@ def parse_phone(value: str) -> str:
     try:
         parsed = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:
-        raise ValueError("电话号码无效 / not a valid phone number") from None
+        raise ValueError(N_("电话号码无效")) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("电话号码无效 / not a valid phone number")
+        raise ValueError(N_("电话号码无效"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -150,12 +145,12 @@ def parse_complaint(
         value = _text(raw, name)
         if not value:
             if required:
-                errors[name] = "必填 / required"
+                errors[name] = N_("必填")
             return ""
         if len(value) > max_length:
-            errors[name] = f"不超过{max_length}字 / at most {max_length} characters"
+            errors[name] = Message("不超过%(count)s字", count=max_length)
         elif len(value) < min_length:
-            errors[name] = f"至少{min_length}字 / at least {min_length} characters"
+            errors[name] = Message("至少%(count)s字", count=min_length)
         return value
 
     name = text("complainant_name", 50, True)
@@ -168,7 +163,7 @@ def parse_complaint(
     phone = ""
     raw_phone = _text(raw, "complainant_phone")
     if not raw_phone:
-        errors["complainant_phone"] = "必填 / required"
+        errors["complainant_phone"] = N_("必填")
     else:
         try:
             phone = parse_phone(raw_phone)
@@ -177,14 +172,14 @@ def parse_complaint(
 
     email = _text(raw, "complainant_email") or None
     if email and (len(email) > 200 or not EMAIL.match(email)):
-        errors["complainant_email"] = "邮箱地址无效 / not a valid e-mail address"
+        errors["complainant_email"] = N_("邮箱地址无效")
 
     respondent_id = None
     if raw_id := _text(raw, "respondent_id"):
         if raw_id.isdigit() and len(raw_id) < 19:
             respondent_id = int(raw_id)
         else:
-            errors["respondent_id"] = "无效的被投诉人 / not a valid respondent id"
+            errors["respondent_id"] = N_("无效的被投诉人")
 
     respondent_uscc = None
     if raw_uscc := _text(raw, "respondent_uscc"):
@@ -199,9 +194,9 @@ def parse_complaint(
         try:
             purchase_date = date.fromisoformat(raw_date)
             if purchase_date > today:
-                errors["purchase_date"] = "不能晚于今天 / cannot be in the future"
+                errors["purchase_date"] = N_("不能晚于今天")
         except ValueError:
-            errors["purchase_date"] = "日期格式应为 YYYY-MM-DD / date as YYYY-MM-DD"
+            errors["purchase_date"] = N_("日期格式应为 YYYY-MM-DD")
 
     amount = None
     if raw_amount := _text(raw, "amount"):
@@ -216,13 +211,13 @@ def parse_complaint(
 
     claim_type = _text(raw, "claim_type")
     if not claim_type:
-        errors["claim_type"] = "必填 / required"
+        errors["claim_type"] = N_("必填")
     elif claim_type not in claim_types:
-        errors["claim_type"] = "不是可选项 / not one of: " + ", ".join(claim_types)
+        errors["claim_type"] = Message("不是可选项：%(choices)s", choices=", ".join(claim_types))
 
     locale = _text(raw, "locale") or "zh-CN"
     if locale not in LOCALES:
-        errors["locale"] = "zh-CN 或 en / zh-CN or en"
+        errors["locale"] = N_("zh-CN 或 en")
 
     def a_date(name: str) -> date | None:
         value = _text(raw, name)
@@ -231,53 +226,43 @@ def parse_complaint(
         try:
             parsed = date.fromisoformat(value)
         except ValueError:
-            errors[name] = "日期格式应为 YYYY-MM-DD / date as YYYY-MM-DD"
+            errors[name] = N_("日期格式应为 YYYY-MM-DD")
             return None
         if parsed > today:
-            errors[name] = "不能晚于今天 / cannot be in the future"
+            errors[name] = N_("不能晚于今天")
         return parsed
 
     harm_date = a_date("harm_date")
     delivery_date = a_date("delivery_date")
     if claim_type == SEVEN_DAY_RETURN:
         if delivery_date is None:
-            errors.setdefault(
-                "delivery_date", "七日无理由退货须填写收货日期 / the delivery date is required"
-            )
+            errors.setdefault("delivery_date", N_("七日无理由退货须填写收货日期"))
         elif (today - delivery_date).days > RETURN_WINDOW_DAYS:
-            errors["delivery_date"] = (
-                "收货已超过7日，不适用七日无理由退货 / more than 7 days since delivery"
-            )
+            errors["delivery_date"] = N_("收货已超过7日，不适用七日无理由退货")
         category = _text(raw, "goods_category")
         if category not in GOODS_CATEGORIES:
-            errors["goods_category"] = "请选择商品类别 / choose the kind of goods"
+            errors["goods_category"] = N_("请选择商品类别")
         elif category != RETURNABLE_CATEGORY:
-            errors["goods_category"] = (
-                "该类商品不适用七日无理由退货 / these goods are excluded from no-reason returns"
-            )
+            errors["goods_category"] = N_("该类商品不适用七日无理由退货")
         if not _flag(raw, "goods_intact") or raw.get("goods_intact") is None:
-            errors["goods_intact"] = "商品须完好方可无理由退货 / the goods must be intact"
+            errors["goods_intact"] = N_("商品须完好方可无理由退货")
 
     co_complainants = _parties(raw, errors)
     representative = _flag(raw, "complainant_representative")
     if representative + sum(p.representative for p in co_complainants) > MAX_REPRESENTATIVES:
-        errors["co_complainants"] = (
-            f"最多推选{MAX_REPRESENTATIVES}名代表 / at most {MAX_REPRESENTATIVES} representatives"
-        )
+        errors["co_complainants"] = Message("最多推选%(count)s名代表", count=MAX_REPRESENTATIVES)
 
     report = None
     if raw.get("also_report") is not None and _flag(raw, "also_report"):
         violation = _text(raw, "violation_type")
         if violation not in violation_types:
-            errors["violation_type"] = "请选择违法行为类型 / choose the kind of violation"
+            errors["violation_type"] = N_("请选择违法行为类型")
         report_facts = text("report_facts", FACTS_MAX, True, min_length=FACTS_MIN)
         report = ReportInput(violation_type=violation, facts=report_facts)
 
     notify_sms, notify_email = _flag(raw, "notify_sms"), _flag(raw, "notify_email")
     if not notify_sms and not (notify_email and email):
-        errors["notify_sms"] = (
-            "请至少选择短信或邮件一种通知方式 / choose SMS or e-mail (with an address)"
-        )
+        errors["notify_sms"] = N_("请至少选择短信或邮件一种通知方式")
 
     if errors:
         raise InvalidData(errors)
@@ -327,21 +312,21 @@ def _parties(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[PartyInput
         if not (name or phone or address):
             continue
         if i > MAX_CO_COMPLAINANTS:
-            errors["co_complainants"] = (
-                f"最多{MAX_CO_COMPLAINANTS}名共同投诉人 / at most {MAX_CO_COMPLAINANTS}"
+            errors["co_complainants"] = Message(
+                "最多%(count)s名共同投诉人", count=MAX_CO_COMPLAINANTS
             )
             break
         if not name or len(name) > 50:
-            errors[f"party_name_{i}"] = "必填，不超过50字 / required, at most 50 characters"
+            errors[f"party_name_{i}"] = N_("必填，不超过50字")
         if not address or len(address) > 300:
-            errors[f"party_address_{i}"] = "必填，不超过300字 / required, at most 300 characters"
+            errors[f"party_address_{i}"] = N_("必填，不超过300字")
         try:
             phone = parse_phone(phone)
         except ValueError as exc:
             errors[f"party_phone_{i}"] = str(exc)
         consent = entries.get(f"party_consent_{i}")
         if consent is None or not _flag(entries, f"party_consent_{i}"):
-            errors[f"party_consent_{i}"] = "须经本人同意共同投诉 / each co-complainant must consent"
+            errors[f"party_consent_{i}"] = N_("须经本人同意共同投诉")
         parties.append(
             PartyInput(
                 name,
@@ -368,32 +353,26 @@ def parse_report(
         except ValueError as exc:
             errors["reporter_phone"] = str(exc)
         if not name:
-            errors["reporter_name"] = "留电话的举报人须留姓名 / a name with the phone, please"
+            errors["reporter_name"] = N_("留电话的举报人须留姓名")
     elif name:
-        errors["reporter_phone"] = (
-            "实名举报须留电话以便告知处理结果 / a phone to tell you the decision"
-        )
+        errors["reporter_phone"] = N_("实名举报须留电话以便告知处理结果")
     respondent = _text(raw, "respondent_name")
     if not respondent or len(respondent) > 200:
-        errors["respondent_name"] = "必填，不超过200字 / required, at most 200 characters"
+        errors["respondent_name"] = N_("必填，不超过200字")
     respondent_uscc = None
     if raw_uscc := _text(raw, "respondent_uscc"):
         try:
             respondent_uscc = uscc.validate(raw_uscc.upper())
         except StdnumError:
-            errors["respondent_uscc"] = (
-                "统一社会信用代码无效 / not a valid unified social credit code"
-            )
+            errors["respondent_uscc"] = N_("统一社会信用代码无效")
     violation = _text(raw, "violation_type")
     if violation not in violation_types:
-        errors["violation_type"] = "请选择违法行为类型 / choose the kind of violation"
+        errors["violation_type"] = N_("请选择违法行为类型")
     facts = _text(raw, "report_facts")
     if not FACTS_MIN <= len(facts) <= FACTS_MAX:
-        errors["report_facts"] = (
-            f"{FACTS_MIN}至{FACTS_MAX}字 / {FACTS_MIN} to {FACTS_MAX} characters"
-        )
+        errors["report_facts"] = Message("%(least)s至%(most)s字", least=FACTS_MIN, most=FACTS_MAX)
     if len(name) > 50 or len(address) > 300:
-        errors["reporter_address" if len(address) > 300 else "reporter_name"] = "过长 / too long"
+        errors["reporter_address" if len(address) > 300 else "reporter_name"] = N_("过长")
     if errors:
         raise InvalidData(errors)
     return ComplaintInput(

@@ -29,6 +29,7 @@ from odr.intake.received import parse_received_at
 from odr.intake.transfer12315 import CLAIMS, FIELD_HEADERS, TransferRecord
 from odr.offices.models import Office
 from odr.routing.service import named_office
+from odr.text import N_
 
 CHANNEL = "12315"
 MAX_RECORDS = 10_000
@@ -85,7 +86,7 @@ def complaint_fields(record: TransferRecord) -> dict[str, str]:
 def _chose_odr(record: TransferRecord) -> bool:
     value = record.fields.get("chose_odr", "").strip().lower()
     if value and value not in YES | NO:
-        raise InvalidData({"chose_odr": "应为“是”或“否” / must be 是 or 否"})
+        raise InvalidData({"chose_odr": N_("应为“是”或“否”")})
     return value not in NO
 
 
@@ -169,7 +170,7 @@ def _bad_external_id(record: TransferRecord, external_id: str) -> RecordResult |
             external_id,
             "rejected",
             field="投诉编号",
-            reason="必填，不超过64字符 / required, at most 64 characters",
+            reason=N_("必填，不超过64字符"),
         )
     return None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from odr.errors import InvalidData
+from odr.text import N_
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Clocks of the sending system and ours disagree by a little: later than this is an error.
@@ -18,8 +19,8 @@ _MOMENT = re.compile(
     r"(?:(?:[T\s]+)(\d{1,2})[:时](\d{1,2})?(?:[:分](\d{1,2})(?:\.\d{1,6})?)?秒?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
-INVALID = "应为有效的日期时间，如 2026-11-02 09:00:00 / must be a real date and time"
-FUTURE = "不能晚于当前时间 / cannot be in the future"
+INVALID = N_("应为有效的日期时间，如 2026-11-02 09:00:00")
+FUTURE = N_("不能晚于当前时间")
 
 
 def parse_received_at(value: str, now: datetime, field: str) -> datetime | None:

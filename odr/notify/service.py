@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from odr.auth.actor import Actor
 from odr.errors import InvalidData
 from odr.notify.models import Notification, NotificationRecipient
+from odr.text import N_
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RECIPIENT_CHANNELS = ("email", "sms")
@@ -93,18 +94,18 @@ def add_recipient(
     """Subscribe an address to a kind ('*' for all); InvalidData names the bad field."""
     address = address.strip()
     if kind != "*" and kind not in kinds:
-        raise InvalidData({"kind": "不是可选的通知类型 / not a notification kind"})
+        raise InvalidData({"kind": N_("不是可选的通知类型")})
     if channel not in RECIPIENT_CHANNELS:
-        raise InvalidData({"channel": "只能是 email 或 sms / email or sms"})
+        raise InvalidData({"channel": N_("只能是 email 或 sms")})
     if channel == "email" and (len(address) > 200 or not EMAIL.match(address)):
-        raise InvalidData({"address": "邮箱地址无效 / not a valid e-mail address"})
+        raise InvalidData({"address": N_("邮箱地址无效")})
     if channel == "sms":
         try:
             number = phonenumbers.parse(address, "CN")
             if not phonenumbers.is_valid_number(number):
                 raise phonenumbers.NumberParseException(0, "invalid")
         except phonenumbers.NumberParseException:
-            raise InvalidData({"address": "电话号码无效 / not a valid phone number"}) from None
+            raise InvalidData({"address": N_("电话号码无效")}) from None
         address = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     existing = session.scalar(
         select(NotificationRecipient).where(

@@ -11,8 +11,10 @@ from litestar import MediaType, Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.types import ASGIApp
 
+from odr.text import N_
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TOO_MANY = "尝试次数过多，请稍后再试 / too many attempts, please try again later"
+TOO_MANY = N_("尝试次数过多，请稍后再试")
 
 
 @cache

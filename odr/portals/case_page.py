@@ -44,6 +44,7 @@ from odr.errors import (
 from odr.notify.service import unread_count
 from odr.offices.models import Office
 from odr.settings import Settings
+from odr.text import N_
 
 STAFF_ROLES = ("enterprise", "regulator")
 # The regulator's desk: who handles the case, which campaigns it belongs to. The case page
@@ -51,9 +52,9 @@ STAFF_ROLES = ("enterprise", "regulator")
 DESK_TRIGGERS = (ASSIGN_TRIGGER, TAG_TRIGGER, UNTAG_TRIGGER)
 
 ESCALATION_REASONS = {
-    "enterprise_overdue": {"zh": "企业逾期未处理", "en": "Enterprise overdue"},
-    "enterprise_declined": {"zh": "企业拒绝和解", "en": "Enterprise declined"},
-    "offer_rejected": {"zh": "消费者拒绝和解方案", "en": "Offer rejected"},
+    "enterprise_overdue": N_("企业逾期未处理"),
+    "enterprise_declined": N_("企业拒绝和解"),
+    "offer_rejected": N_("消费者拒绝和解方案"),
 }
 
 
@@ -201,7 +202,7 @@ def perform_action(
     except (TransitionNotAllowed, ConditionsNotMet, ConcurrentChange):
         session.rollback()
         session.refresh(case)
-        message = "该操作当前不可用，案件状态可能已变化 / this action is not available now"
+        message = N_("该操作当前不可用，案件状态可能已变化")
         context = case_context(session, case, actor, rules, message=message, campaigns=campaigns)
         return Template(template, context=context, status_code=409)
     return Redirect(page_url, status_code=303)

@@ -1,13 +1,14 @@
 """Errors as the client expects them: problem+json under /api (RFC 9457), pages elsewhere.
 
 A page says what went wrong and what the reader can do next, in the reader's language; it never
-shows a stack trace. Messages from the domain come as "中文 / English" and are shown in one.
+shows a stack trace. Messages of the code (odr/text.py) are shown in the reader's language
+through the catalogues; an API's answer gives them in both.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -27,77 +28,42 @@ from odr.errors import (
     InvalidData,
     TransitionNotAllowed,
 )
+from odr.text import N_, both, translate
 
 log = logging.getLogger("odr.errors")
-Label = Mapping[str, str]
+CJK = re.compile("[\u4e00-\u9fff]")  # a message of ours: its id is Chinese (odr/text.py)
 
-TITLES: dict[int, Label] = {
-    400: {"zh": "请求有误", "en": "Bad request"},
-    403: {"zh": "无权访问", "en": "Forbidden"},
-    404: {"zh": "页面不存在", "en": "Not found"},
-    405: {"zh": "不支持的请求方式", "en": "Method not allowed"},
-    409: {"zh": "操作冲突", "en": "Conflict"},
-    413: {"zh": "上传内容过大", "en": "Request too large"},
-    415: {"zh": "不支持的内容类型", "en": "Unsupported media type"},
-    429: {"zh": "请求过于频繁", "en": "Too many requests"},
-    500: {"zh": "服务器内部错误", "en": "Internal server error"},
-    503: {"zh": "服务暂时不可用", "en": "Service temporarily unavailable"},
+TITLES: dict[int, str] = {
+    400: N_("请求有误"),
+    403: N_("无权访问"),
+    404: N_("页面不存在"),
+    405: N_("不支持的请求方式"),
+    409: N_("操作冲突"),
+    413: N_("上传内容过大"),
+    415: N_("不支持的内容类型"),
+    429: N_("请求过于频繁"),
+    500: N_("服务器内部错误"),
+    503: N_("服务暂时不可用"),
 }
 # What a person can do about it.
-ADVICE: dict[int, Label] = {
-    400: {
-        "zh": "请返回上一页，检查填写的内容后重试。",
-        "en": "Go back, check what you entered and try again.",
-    },
-    403: {
-        "zh": "页面可能已过期（例如长时间未操作）。请返回上一页，刷新后重新提交。",
-        "en": "The page may have expired (for example after a long pause). Go back, reload it and send it again.",
-    },
-    404: {
-        "zh": "请检查网址；查询投诉请使用“查询”页面，输入案件编号和查询码。",
-        "en": "Check the address; to follow a complaint use the Track page with its case number and access code.",
-    },
-    405: {
-        "zh": "请从页面上的链接或按钮进入。",
-        "en": "Please use the links and buttons on the pages.",
-    },
-    409: {
-        "zh": "案件状态可能已经变化。请返回案件页面，刷新后查看现在可以执行的操作。",
-        "en": "The case may have changed meanwhile. Go back to the case, reload it and see what can be done now.",
-    },
-    413: {
-        "zh": "每个文件不超过10MB，最多10个文件。请压缩或减少文件后重试。",
-        "en": "Each file may be up to 10 MB, at most 10 files. Make them smaller or fewer and try again.",
-    },
-    429: {"zh": "请稍等片刻再试。", "en": "Please wait a moment and try again."},
-    500: {
-        "zh": "请稍后重试；如问题持续，可拨打12315热线。",
-        "en": "Please try again later; if it persists, call the 12315 hotline.",
-    },
-    503: {
-        "zh": "数据库暂时无法连接，您的操作未被保存。请几分钟后重试；已提交的投诉不受影响。",
-        "en": "The database cannot be reached just now and nothing was saved. Please try again in a "
-        "few minutes; complaints already filed are safe.",
-    },
+ADVICE: dict[int, str] = {
+    400: N_("请返回上一页，检查填写的内容后重试。"),
+    403: N_("页面可能已过期（例如长时间未操作）。请返回上一页，刷新后重新提交。"),
+    404: N_("请检查网址；查询投诉请使用“查询”页面，输入案件编号和查询码。"),
+    405: N_("请从页面上的链接或按钮进入。"),
+    409: N_("案件状态可能已经变化。请返回案件页面，刷新后查看现在可以执行的操作。"),
+    413: N_("每个文件不超过10MB，最多10个文件。请压缩或减少文件后重试。"),
+    429: N_("请稍等片刻再试。"),
+    500: N_("请稍后重试；如问题持续，可拨打12315热线。"),
+    503: N_("数据库暂时无法连接，您的操作未被保存。请几分钟后重试；已提交的投诉不受影响。"),
 }
-CSRF_FAILED = {"zh": "页面已过期，表单未能提交。", "en": "The page expired: the form was not sent."}
-NO_SUCH_CASE = {"zh": "案件不存在。", "en": "No such case."}
-CASE_CHANGED = {
-    "zh": "案件刚被他人更改，您的操作未被保存。",
-    "en": "The case was changed meanwhile: your action was not saved.",
-}
-NOT_AVAILABLE = {"zh": "该操作当前不可用。", "en": "This action is not available now."}
-TRY_LATER = {"zh": "服务暂时出错。", "en": "Something went wrong on our side."}
-DATABASE_AWAY = {"zh": "数据库暂时无法连接。", "en": "The database is unreachable for the moment."}
+CSRF_FAILED = N_("页面已过期，表单未能提交。")
+NO_SUCH_CASE = N_("案件不存在。")
+CASE_CHANGED = N_("案件刚被他人更改，您的操作未被保存。")
+NOT_AVAILABLE = N_("该操作当前不可用。")
+TRY_LATER = N_("服务暂时出错。")
+DATABASE_AWAY = N_("数据库暂时无法连接。")
 RETRY_AFTER = "30"  # seconds, as the Retry-After header says it
-
-
-def as_label(text: str | Label | None) -> Label:
-    """A {zh, en} label from a domain message "中文 / English" (or either alone)."""
-    if isinstance(text, Mapping):
-        return text
-    zh, sep, en = (text or "").partition(" / ")
-    return {"zh": zh.strip(), "en": en.strip()} if sep else {"zh": zh, "en": zh}
 
 
 def _is_api(request: Request) -> bool:
@@ -114,10 +80,11 @@ def _back(request: Request) -> str | None:
 
 
 def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None) -> Response:
-    title = TITLES.get(status, {"zh": "错误", "en": "Error"})
+    """problem+json (RFC 9457): the title in English, our own details and field messages in both
+    languages (an API's client has no language switch)."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title["en"],
+        "title": translate(TITLES.get(status, N_("错误")), "en"),
         "status": status,
         "detail": detail,
     }
@@ -126,13 +93,13 @@ def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None
     return Response(body, status_code=status, media_type="application/problem+json")
 
 
-def error_page(status: int, detail: str | Label | None, request: Request | None = None) -> Template:
+def error_page(status: int, detail: str | None, request: Request | None = None) -> Template:
     return Template(
         "error.html",
         context={
             "status": status,
-            "title": TITLES.get(status, {"zh": "错误", "en": "Error"}),
-            "detail": as_label(detail) if detail else None,
+            "title": TITLES.get(status, N_("错误")),
+            "detail": detail or None,
             "advice": ADVICE.get(status),
             "back": _back(request) if request is not None else None,
         },
@@ -143,7 +110,7 @@ def error_page(status: int, detail: str | Label | None, request: Request | None 
 
 def handle_invalid_data(request: Request, exc: InvalidData) -> Response | Template:
     if _is_api(request):
-        errors = [{"field": k, "message": v} for k, v in exc.errors.items()]
+        errors = [{"field": k, "message": both(v)} for k, v in exc.errors.items()]
         return problem(400, "Validation failed: " + ", ".join(exc.errors), errors)
     first = next(iter(exc.errors.values()), "")
     return error_page(400, first, request)
@@ -189,7 +156,7 @@ BEARER_CHALLENGE = 'Bearer realm="odr"'
 
 def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     if _is_api(request):
-        response = problem(exc.status_code, str(exc.detail))
+        response = problem(exc.status_code, both(str(exc.detail)))
         response.headers.update(exc.headers or {})
         if exc.status_code == 401:
             response.headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
@@ -197,8 +164,9 @@ def handle_http(request: Request, exc: HTTPException) -> Response | Template:
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         return error_page(403, CSRF_FAILED, request)
     detail = str(exc.detail)
-    # litestar's own English details ("Not Found", ...) add nothing to the title.
-    shown = detail if " / " in detail else None
+    # Ours are messages of the catalogues (Chinese ids); litestar's own English details ("Not
+    # Found", ...) add nothing to the title.
+    shown = detail if CJK.search(detail) else None
     return error_page(exc.status_code, shown, request)
 
 

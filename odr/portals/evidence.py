@@ -17,8 +17,9 @@ from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case
 from odr.portals.consumer.controller import tracked_cases
 from odr.settings import Settings
+from odr.text import N_
 
-NO_SUCH_FILE = "文件不存在 / no such file"
+NO_SUCH_FILE = N_("文件不存在")
 
 
 def _viewers(request: Request, db_session: NamedDependency[Session], case: Case) -> list[Actor]:

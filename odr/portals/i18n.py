@@ -9,44 +9,18 @@ choice is the `odr_lang` cookie, set by `GET /lang/{code}`, which works without 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-from io import BytesIO
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-DEFAULT = "zh-CN"
+from odr.text import DEFAULT, Label, translate, translations
+
 LANGUAGES = {"zh-CN": "中文", "en": "English"}
 COOKIE = "odr_lang"
-LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-
-
-@cache
-def translations(lang: str) -> NullTranslations:
-    """The merged catalogs of a language (none for Chinese: the message ids are Chinese)."""
-    files = sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po"))
-    if not files:
-        return NullTranslations()
-    merged = Catalog(locale=lang.replace("-", "_"))
-    for po in files:
-        with po.open("rb") as fp:
-            for message in read_po(fp, locale=lang):
-                if message.id and message.string:
-                    merged[message.id] = message
-    compiled = BytesIO()
-    write_mo(compiled, merged)
-    compiled.seek(0)
-    return Translations(compiled)
 
 
 def language_of(request: Request | None) -> str:
@@ -73,13 +47,9 @@ def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
-def localized(context: Context, label: Mapping[str, str] | None) -> str:
-    """A {zh, en} label (workflow states, triggers, lists) in the reader's language."""
-    if not label:
-        return ""
-    if _lang(context) == "en":
-        return label.get("en") or label.get("zh", "")
-    return label.get("zh") or label.get("en", "")
+def localized(context: Context, text: Label | None) -> str:
+    """Text of the code or a label of the data in the reader's language (a template filter)."""
+    return translate(text, _lang(context))
 
 
 @pass_context

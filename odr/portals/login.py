@@ -17,10 +17,11 @@ from odr.clock import utcnow
 from odr.errors import LoginFailed
 from odr.ops.ratelimit import login_limit
 from odr.portals.forms import UrlForm
+from odr.text import N_
 
 PORTAL_TITLES = {
-    "enterprise": {"zh": "企业处理平台", "en": "Enterprise portal"},
-    "regulator": {"zh": "监管工作台", "en": "Regulator workbench"},
+    "enterprise": N_("企业处理平台"),
+    "regulator": N_("监管工作台"),
 }
 
 

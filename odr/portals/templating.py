@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -67,14 +66,6 @@ def office_short(name: str) -> str:
     return name.replace("市场监督管理局", "市场监管局")
 
 
-def bilingual(label: Mapping[str, str] | None) -> str:
-    """'中文 / English' from a {zh, en} label, Chinese first."""
-    if not label:
-        return ""
-    zh, en = label.get("zh", ""), label.get("en", "")
-    return f"{zh} / {en}" if zh and en and zh != en else zh or en
-
-
 def make_environment(rules: Rules) -> Environment:
     loader = ChoiceLoader(
         [
@@ -93,7 +84,6 @@ def make_environment(rules: Rules) -> Environment:
         local_datetime=local_datetime,
         local_date=local_date,
         money=money,
-        bilingual=bilingual,
         phone=phone,
         isolated=isolated,
         office_short=office_short,

@@ -33,8 +33,9 @@ from odr.ops.ratelimit import tracking_limit
 from odr.portals.case_page import case_context, perform_action
 from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
 from odr.settings import Settings
+from odr.text import N_, Message
 
-WRONG_CODE = {"zh": "案件编号或查询码不正确", "en": "Wrong case number or access code"}
+WRONG_CODE = N_("案件编号或查询码不正确")
 # Ten files of 10 MB and the text fields.
 MAX_FORM_BYTES = 105 * 1024 * 1024
 
@@ -143,7 +144,7 @@ def _evidence(
     new = [f for f in chosen if f.sha256 not in files]  # one already held, chosen again
     if len(files) + len(new) > settings.evidence_max_files:
         limit = settings.evidence_max_files
-        return list(files.values()), [], f"最多{limit}个文件 / at most {limit} files"
+        return list(files.values()), [], Message("最多%(count)s个文件", count=limit)
     return [*files.values(), *new], new, problem
 
 

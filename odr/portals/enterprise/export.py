@@ -3,7 +3,7 @@ masked (a list leaves the building more easily than a case page)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from odr.masking import mask_address, mask_name, mask_phone
 from odr.portals.csv_files import csv_bytes
 from odr.portals.i18n import translations
 from odr.portals.templating import local_date, local_datetime
+from odr.text import translate
 
 # The column headers are Chinese message ids; enterprise.po has their English.
 COLUMNS = (
@@ -49,14 +50,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _label(label: Mapping[str, str] | None, lang: str) -> str:
-    if not label:
-        return ""
-    if lang == "en":
-        return label.get("en") or label.get("zh", "")
-    return label.get("zh") or label.get("en", "")
-
-
 def cases_csv(cases: Iterable[Any], rules: Rules, now: datetime, lang: str) -> bytes:
     """The cases (rows of EXPORT_COLUMNS, or Case objects) as CSV bytes in the reader's language, with a BOM so Excel reads UTF-8."""
     gettext = translations(lang).gettext
@@ -76,11 +69,11 @@ def _row(case: Any, rules: Rules, now: datetime, lang: str) -> list[str]:
         left = str(rules.calendar.working_days_left(case.due_at, now))
     return [
         case.number,
-        _label(workflow.states[case.state].label, lang),
+        translate(workflow.states[case.state].label, lang),
         case.respondent_name,
         case.product,
         # From any workflow that lists it: the seven-day track lists no claim types of its own.
-        _label(rules.claim_type_label(case.claim_type), lang) or case.claim_type,
+        translate(rules.claim_type_label(case.claim_type), lang) or case.claim_type,
         f"{case.amount:.2f}" if case.amount is not None else "",
         case.order_number or "",
         local_datetime(case.received_at),

@@ -16,11 +16,12 @@ from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import default_window, scorecard
 from odr.notify.service import unread_count
 from odr.portals.case_page import ESCALATION_REASONS
+from odr.text import N_
 
 # Why cases left the enterprise stage, as the scorecard pages name them.
 REASON_LABELS = {
     **ESCALATION_REASONS,
-    "refund_disputed": {"zh": "消费者对退款有异议", "en": "Refund disputed"},
+    "refund_disputed": N_("消费者对退款有异议"),
 }
 # The windows a reader may choose, in whole ISO weeks up to today.
 WINDOWS = (4, 12, 26, 52)

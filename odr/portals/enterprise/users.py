@@ -31,6 +31,7 @@ from odr.enterprises.models import Enterprise
 from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.portals.forms import UrlForm
+from odr.text import N_
 
 USERS_URL = "/enterprise/users"
 
@@ -72,7 +73,7 @@ class EnterpriseUsersController(Controller):
         """A user of the manager's enterprise; 404 for anyone else's, revealing nothing."""
         user = enterprise_user(session, manager.enterprise_id or 0, user_id)
         if user is None:
-            raise NotFoundException("用户不存在 / no such user")
+            raise NotFoundException(N_("用户不存在"))
         return user
 
     @get("/", sync_to_thread=True)
@@ -129,7 +130,7 @@ class EnterpriseUsersController(Controller):
         """The user can no longer log in; a session they hold ends at its next request."""
         user = self._user(db_session, manager, user_id)
         if user.id == manager.user_id:
-            errors = {"users": "不能停用自己的账号 / you cannot deactivate yourself"}
+            errors = {"users": N_("不能停用自己的账号")}
             return self._page(db_session, manager, errors, status_code=400)
         user.active = False
         return Redirect(USERS_URL, status_code=303)

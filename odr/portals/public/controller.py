@@ -19,6 +19,7 @@ from odr.enterprises.scorecard import default_window, scorecard, scorecards
 from odr.enterprises.supervision import marks, public_enterprises
 from odr.offices.regions import regions
 from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
+from odr.text import N_
 
 
 def is_public(enterprise: Enterprise | None) -> TypeGuard[Enterprise]:
@@ -56,7 +57,7 @@ class PublicEnterpriseController(Controller):
     ) -> Template:
         enterprise = db_session.get(Enterprise, enterprise_id)
         if not is_public(enterprise):
-            raise NotFoundException("没有该企业 / no such enterprise")
+            raise NotFoundException(N_("没有该企业"))
         weeks = window_weeks(weeks)
         now = utcnow()
         since, until = default_window(now, weeks)

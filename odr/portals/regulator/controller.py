@@ -34,13 +34,14 @@ from odr.notify.service import unread_count
 from odr.portals.case_page import ESCALATION_REASONS
 from odr.portals.staff_controller import StaffController
 from odr.settings import Settings
+from odr.text import N_
 
 CHANNEL_LABELS = {
-    "web": {"zh": "网页", "en": "Web form"},
-    "api": {"zh": "企业接口", "en": "Partner API"},
-    "12315": {"zh": "12315 转办", "en": "12315 transfer"},
+    "web": N_("网页"),
+    "api": N_("企业接口"),
+    "12315": N_("12315 转办"),
 }
-REPORT_LABEL = {"zh": "举报", "en": "Report"}
+REPORT_LABEL = N_("举报")
 
 
 class RegulatorController(StaffController):

@@ -24,6 +24,7 @@ from odr.engine.rules import Rules
 from odr.notify.service import unread_count
 from odr.portals.csv_files import csv_bytes, csv_response
 from odr.portals.i18n import language_of, translations
+from odr.text import N_, translate
 
 WINDOWS = (4, 12, 26, 52)  # weeks the dashboard looks back
 DEFAULT_WEEKS = 12
@@ -47,11 +48,9 @@ def table_rows(
     name: str, figures: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]], lang: str
 ) -> tuple[list[str], Iterable[list[Any]]]:
     """A dashboard table as a header (Chinese message ids) and rows of plain values."""
-    en = lang == "en"
 
     def label(state: str) -> str:
-        text = labels.get(state, {"zh": state})
-        return (text.get("en") if en else None) or text.get("zh", state)
+        return translate(labels.get(state), lang) or state
 
     if name == "offices":
         states = list(figures["states"])
@@ -92,7 +91,7 @@ def table_rows(
             ]
             for e in figures["enterprises"]
         )
-    raise NotFoundException("没有该表 / no such table")
+    raise NotFoundException(N_("没有该表"))
 
 
 def table_csv(header: list[str], rows: Iterable[list[Any]], lang: str) -> bytes:
@@ -120,7 +119,7 @@ def _snapshot(
     refreshed, computed and stored in a transaction of its own, the one moment this page
     waits for a writer."""
     if actor.office_id is None:
-        raise NotFoundException("没有所属部门 / no office")
+        raise NotFoundException(N_("没有所属部门"))
     now = utcnow()
     found = None if refresh else stats.fresh_snapshot(session, actor.office_id, weeks, now)
     if found is not None:
@@ -179,7 +178,7 @@ class RegulatorDashboardController(Controller):
         """One table of the dashboard as a CSV file (UTF-8 with BOM)."""
         name = table.removesuffix(".csv")
         if name not in TABLES:
-            raise NotFoundException("没有该表 / no such table")
+            raise NotFoundException(N_("没有该表"))
         chosen = _weeks(weeks)
         figures = in_order(_snapshot(request, db_session, actor, rules, chosen).figures)
         lang = language_of(request)

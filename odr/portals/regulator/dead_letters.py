@@ -14,6 +14,7 @@ from odr.auth.web import provide_admin, provide_regulator_actor
 from odr.cases import dead_letters
 from odr.clock import utcnow
 from odr.notify import service as notifications
+from odr.text import N_
 
 
 class DeadLetterController(Controller):
@@ -44,5 +45,5 @@ class DeadLetterController(Controller):
         notification_id: FromPath[int],
     ) -> Redirect:
         if not dead_letters.retry(db_session, notification_id, admin.office_ids, utcnow()):
-            raise NotFoundException("没有该条失败通知 / no such dead letter")
+            raise NotFoundException(N_("没有该条失败通知"))
         return Redirect("/regulator/dead-letters", status_code=303)

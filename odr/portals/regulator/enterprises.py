@@ -35,6 +35,7 @@ from odr.notify.service import unread_count
 from odr.offices.models import Office
 from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
 from odr.portals.forms import UrlForm
+from odr.text import N_
 
 PAGE_SIZE = 50
 
@@ -42,7 +43,7 @@ PAGE_SIZE = 50
 def _office(session: Session, actor: Actor) -> Office:
     office = session.get(Office, actor.office_id) if actor.office_id else None
     if office is None:
-        raise PermissionDeniedException("没有所属部门 / no office")
+        raise PermissionDeniedException(N_("没有所属部门"))
     return office
 
 
@@ -50,9 +51,9 @@ def _enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterpris
     """The enterprise, if this office supervises it (403 otherwise, 404 if there is none)."""
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFoundException("没有该企业 / no such enterprise")
+        raise NotFoundException(N_("没有该企业"))
     if not supervision.supervises(session, actor, enterprise):
-        raise PermissionDeniedException("该企业不在本部门辖区 / not in this office's area")
+        raise PermissionDeniedException(N_("该企业不在本部门辖区"))
     return enterprise
 
 
@@ -220,7 +221,7 @@ class RegulatorEnterprisesController(Controller):
             into_id = str(data.get("into", "")).strip()
             into = db_session.get(Enterprise, int(into_id)) if into_id.isdigit() else None
             if into is None or not supervision.supervises(db_session, actor, into):
-                raise InvalidData({"into": "没有该企业 / no such business in this office's area"})
+                raise InvalidData({"into": N_("没有该企业")})
             merge_records(db_session, record, into, actor, str(data.get("reason", "")), utcnow())
 
         return self._decide(db_session, rules, actor, record, data, "merge", merge)
@@ -264,7 +265,7 @@ class RegulatorEnterprisesController(Controller):
     ) -> Template | Redirect:
         application = db_session.get(EnrolmentApplication, application_id)
         if application is None:
-            raise NotFoundException("没有该申请 / no such application")
+            raise NotFoundException(N_("没有该申请"))
         enterprise = _enterprise(db_session, actor, application.enterprise_id)
         return self._decide(
             db_session,
@@ -296,7 +297,7 @@ class RegulatorEnterprisesController(Controller):
         """Suspend, reinstate or remove, keeping the scorecard of the window shown as evidence."""
         enterprise = _enterprise(db_session, actor, enterprise_id)
         if action not in supervision.STATUS_CHANGES:
-            raise NotFoundException("没有该操作 / no such action")
+            raise NotFoundException(N_("没有该操作"))
         since, until = default_window(utcnow(), _weeks(data))
         evidence = scorecard(db_session, enterprise.id, since, until, rules.calendar, trend=False)
         return self._decide(
@@ -357,7 +358,7 @@ class RegulatorEnterprisesController(Controller):
     ) -> Template | Redirect:
         mark = db_session.get(EnterpriseMark, mark_id)
         if mark is None:
-            raise NotFoundException("没有该记录 / no such listing")
+            raise NotFoundException(N_("没有该记录"))
         enterprise = _enterprise(db_session, actor, mark.enterprise_id)
         return self._decide(
             db_session,
