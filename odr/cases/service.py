@@ -259,8 +259,8 @@ def _move(
     state = workflow.states[case.state]
     after_transition(case, transition, from_state, state, now, rules)
     case.updated_at = now
-    if state.terminal:
-        case.closed_at = now
+    if state.terminal and not transition.internal:
+        case.closed_at = now  # an event recorded on a closed case keeps the day it closed
     payload = {k: _recorded(v) for k, v in clean.items()}
     if case.due_at is not None:
         payload["due_at"] = case.due_at.isoformat()

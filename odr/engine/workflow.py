@@ -376,7 +376,9 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
             if state not in states:
                 raise fail(f"state '{state}'", f"unknown state, named in {where}")
         for state in sources:
-            if states[state].terminal:
+            # A closed case never leaves its state, but may still record what stays in it
+            # (the disclosure of a closed complaint: an objection, a decision, its publication).
+            if states[state].terminal and not internal:
                 raise fail(f"state '{state}'", f"terminal state is the source of {where}")
             edge = (trigger, state, state if internal else dest)
             if edge in seen_keys:
