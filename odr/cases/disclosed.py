@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -70,13 +70,18 @@ COLUMNS = (
 )
 
 
-def _published() -> Select[Any]:
-    return (
+# Any columns: SQLAlchemy types a select of many columns by each one's type.
+Published = Select[Unpack[tuple[Any, ...]]]
+
+
+def _published() -> Published:
+    statement: Published = (
         select(*COLUMNS)
         .join(Case, Case.id == Disclosure.case_id)
         .join(Enterprise, Enterprise.id == Case.respondent_id)
         .where(Disclosure.status == DISCLOSED)
     )
+    return statement
 
 
 def _record(row: Any, rules: Rules) -> Record:
@@ -96,7 +101,7 @@ def _record(row: Any, rules: Rules) -> Record:
 
 
 def _page(
-    session: Session, statement: Select[Any], rules: Rules, after: int | None, size: int
+    session: Session, statement: Published, rules: Rules, after: int | None, size: int
 ) -> Page:
     if after is not None:
         last = session.execute(
@@ -129,13 +134,12 @@ def search(
     name: str = "",
     *,
     after: int | None = None,
-    size: int = PAGE_SIZE,
 ) -> Page:
     """Published complaints whose business's name contains `name` (all when empty)."""
     statement = _published()
     if name:
         statement = statement.where(Enterprise.name.contains(name, autoescape=True))
-    return _page(session, statement, rules, after, size)
+    return _page(session, statement, rules, after, PAGE_SIZE)
 
 
 def of_business(

@@ -27,7 +27,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, and_, false, or_, select
-from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 from sqlalchemy.sql import ColumnElement
 
 from odr.auth.actor import SYSTEM, Actor
@@ -80,9 +80,7 @@ class Disclosure(Base):
     disclosed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    case: Mapped[Case] = relationship(
-        backref=backref("disclosure", uselist=False, viewonly=True), viewonly=True
-    )
+    case: Mapped[Case] = relationship(viewonly=True)
 
 
 def notice_ends(closed_at: datetime, calendar: WorkingCalendar, notice_days: int) -> datetime:
@@ -184,9 +182,14 @@ class Standing:
         return self.status not in (NOT_ELIGIBLE, WITHHELD)
 
 
-def standing(case: Case, rules: Rules, notice_days: int) -> Standing:
+def row_of(session: Session, case: Case) -> Disclosure | None:
+    """The case's disclosure row, if it has one."""
+    return session.scalar(select(Disclosure).where(Disclosure.case_id == case.id))
+
+
+def standing(session: Session, case: Case, rules: Rules, notice_days: int) -> Standing:
     """Where the case stands in its disclosure."""
-    row = case.disclosure
+    row = row_of(session, case)
     if row is not None:
         return Standing(row.status, row.notice_ends_at, row)
     if not is_eligible(case, rules):
@@ -201,18 +204,13 @@ def _text(data: Mapping[str, Any], name: str) -> str:
 
 
 def _row(session: Session, case: Case, ends: datetime | None, now: datetime) -> Disclosure:
-    row = case.disclosure
+    row = row_of(session, case)
     if row is None:
         assert ends is not None
         row = Disclosure(case_id=case.id, status="", notice_ends_at=ends, updated_at=now)
         session.add(row)
     row.updated_at = now
     return row
-
-
-def _written(session: Session, case: Case) -> None:
-    session.flush()
-    session.expire(case, ["disclosure"])
 
 
 def object_to(
@@ -228,7 +226,7 @@ def object_to(
     """The business objects to a factual error within the notice period: an event through
     act(), then the case waits for the office's decision."""
     now = now or utcnow()
-    stand = standing(case, rules, notice_days)
+    stand = standing(session, case, rules, notice_days)
     if not stand.may_object(now):
         raise TransitionNotAllowed("the notice period of this disclosure is over or closed")
     event = act(session, case, OBJECT_TRIGGER, actor, data, rules=rules, now=now)
@@ -236,7 +234,7 @@ def object_to(
     row.status = OBJECTED
     row.objection = _text(data, "objection")
     row.objected_at = now
-    _written(session, case)
+    session.flush()
     return event
 
 
@@ -253,7 +251,7 @@ def decide(
     """The office decides an objection: upheld withholds the case (the reason kept), refused
     publishes it once the notice period is over. An event through act()."""
     now = now or utcnow()
-    stand = standing(case, rules, notice_days)
+    stand = standing(session, case, rules, notice_days)
     if not stand.may_decide:
         raise TransitionNotAllowed("no objection to this disclosure awaits a decision")
     event = act(session, case, DECIDE_TRIGGER, actor, data, rules=rules, now=now)
@@ -264,7 +262,7 @@ def decide(
         row.status, row.withheld_reason, row.withheld_at = WITHHELD, reason, now
     else:
         row.status = CLEARED
-    _written(session, case)
+    session.flush()
     return event
 
 
@@ -281,13 +279,13 @@ def withhold(
     """The office withholds a case from disclosure (taken down if it was published), with a
     reason. An event through act()."""
     now = now or utcnow()
-    stand = standing(case, rules, notice_days)
+    stand = standing(session, case, rules, notice_days)
     if not stand.may_withhold:
         raise TransitionNotAllowed("this case is not published and cannot be withheld")
     event = act(session, case, WITHHOLD_TRIGGER, actor, data, rules=rules, now=now)
     row = _row(session, case, stand.notice_ends_at, now)
     row.status, row.withheld_reason, row.withheld_at = WITHHELD, _text(data, "reason"), now
-    _written(session, case)
+    session.flush()
     return event
 
 
@@ -351,9 +349,59 @@ def publish_due(
                         session, case, notice_ends(case.closed_at, rules.calendar, notice_days), now
                     )
                     row.status, row.disclosed_at = DISCLOSED, now
-                    _written(session, case)
+                    session.flush()
                 published += len(cases)
         except ConcurrentChange:
             return published  # a case changed meanwhile: the next pass takes its batch
         if len(cases) < batch:
             return published
+
+
+# --- the desks: what a business may object to, what an office has to decide -----------------
+
+
+@dataclass(frozen=True)
+class DeskRow:
+    case: Case
+    standing: Standing
+
+
+def in_notice(
+    session: Session,
+    rules: Rules,
+    scope: ColumnElement[bool],
+    notice_days: int,
+    now: datetime,
+    limit: int = 100,
+) -> list[DeskRow]:
+    """Closed complaints of a scope (the cases a business or an office sees) still in their
+    notice period, latest closed first."""
+    cutoff = notice_cutoff(now, rules.calendar, notice_days)
+    cases = session.scalars(
+        select(Case)
+        .join(Enterprise, Enterprise.id == Case.respondent_id)
+        .outerjoin(Disclosure, Disclosure.case_id == Case.id)
+        .where(scope, eligible(rules), Case.closed_at > cutoff, Disclosure.id.is_(None))
+        .order_by(Case.closed_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return [DeskRow(c, standing(session, c, rules, notice_days)) for c in cases]
+
+
+def with_status(
+    session: Session,
+    rules: Rules,
+    scope: ColumnElement[bool],
+    statuses: Iterable[str],
+    notice_days: int,
+    limit: int = 100,
+) -> list[DeskRow]:
+    """Cases of a scope whose disclosure stands in one of these statuses, latest change first."""
+    cases = session.scalars(
+        select(Case)
+        .join(Disclosure, Disclosure.case_id == Case.id)
+        .where(scope, Disclosure.status.in_(list(statuses)))
+        .order_by(Disclosure.updated_at.desc(), Disclosure.id.desc())
+        .limit(limit)
+    )
+    return [DeskRow(c, standing(session, c, rules, notice_days)) for c in cases]

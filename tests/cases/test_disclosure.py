@@ -83,7 +83,7 @@ def test_notice_period_counts_working_days_across_national_day(factory, rules):
     assert notice_ends(CLOSED, rules.calendar, DAYS) == NOTICE_ENDS
     with factory.begin() as session:
         case = settled_case(session, rules)
-        stand = standing(case, rules, DAYS)
+        stand = standing(session, case, rules, DAYS)
         assert (stand.status, stand.notice_ends_at) == (NOTICE, NOTICE_ENDS)
         case_id = case.id
     # Ten calendar days would have ended on 9 Oct; ten working days have not.
@@ -290,7 +290,7 @@ def test_reports_are_never_published(factory, rules):
             now=CLOSED,
         )
         assert report.closed_at is not None
-        assert standing(report, rules, DAYS).status == NOT_ELIGIBLE
+        assert standing(session, report, rules, DAYS).status == NOT_ELIGIBLE
         with pytest.raises(TransitionNotAllowed):
             withhold(session, report, handler, {"reason": "x"}, rules=rules, notice_days=DAYS)
     assert publish_due(factory, rules, DAYS, now=NOTICE_ENDS + timedelta(days=60)) == 0
@@ -312,5 +312,5 @@ def test_withdrawn_complaints_are_not_published(factory, rules):
             rules=rules,
             now=CLOSED,
         )
-        assert standing(case, rules, DAYS).status == NOT_ELIGIBLE
+        assert standing(session, case, rules, DAYS).status == NOT_ELIGIBLE
     assert publish_due(factory, rules, DAYS, now=NOTICE_ENDS + timedelta(days=1)) == 0
