@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -71,7 +71,7 @@ COLUMNS = (
 
 
 # Any columns: SQLAlchemy types a select of many columns by each one's type.
-Published = Select[Unpack[tuple[Any, ...]]]
+Published = Select[*tuple[Any, ...]]
 
 
 def _published() -> Published:

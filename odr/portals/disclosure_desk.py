@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,7 +117,7 @@ class EnterpriseDisclosureController(Controller):
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        done: str = "",
+        done: FromQuery[str] = "",
     ) -> Template:
         """The business's closed complaints in their notice period, and its objections."""
         return self._page(db_session, rules, actor, settings, done=done)
@@ -199,7 +199,7 @@ class RegulatorDisclosureController(Controller):
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         settings: NamedDependency[Settings],
-        done: str = "",
+        done: FromQuery[str] = "",
     ) -> Template:
         """Objections to decide, the withhold form, the cases withheld."""
         return self._page(db_session, rules, actor, settings, done=done)
