@@ -16,9 +16,10 @@ from urllib.parse import urljoin
 import jsonschema_rs
 import pytest
 from complaints import submit_form
+from disclosure_cases import CLOSED, PUBLISH, SHOP, mediated, settled
 from sqlalchemy import select
 
-from odr.auth.actor import Actor, consumer_actor
+from odr.auth.actor import Actor
 from odr.cases import disclosed
 from odr.cases.disclosure import OBJECTED, WITHHELD, Disclosure, publish_due
 from odr.cases.models import Case, CaseParty
@@ -27,66 +28,8 @@ from odr.enterprises.models import Enterprise
 from odr.offices.service import supervised_ids
 from odr.portals.public.disclosures import SCHEMA_FILE
 
-CLOSED = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # a Tuesday; notice ends Mon 19 Oct
-PUBLISH = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
 DAYS = 10
-SHOP = "南宁市兴宁区好又多便利店"
 HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def settled(session, rules, closed=CLOSED, **form):  # type: ignore[no-untyped-def]
-    """A complaint against 美团优选（南宁）, settled at `closed`."""
-    filed = closed - timedelta(days=3)
-    case = submit_form(session, rules, filed, purchase_date="2026-09-20", **form).case
-    agent = Actor("enterprise", "美团 客服", enterprise_id=case.enterprise_id)
-    act(
-        session,
-        case,
-        "propose_settlement",
-        agent,
-        {"remedy": "refund", "message": "退款"},
-        rules=rules,
-        now=filed + timedelta(hours=1),
-    )
-    act(
-        session,
-        case,
-        "accept_offer",
-        consumer_actor(case.id, case.complainant_name),
-        {},
-        rules=rules,
-        now=closed,
-    )
-    return case
-
-
-def mediated(session, rules, closed=CLOSED, **form):  # type: ignore[no-untyped-def]
-    """A complaint against the shop (not enrolled) closed by a mediation agreement."""
-    filed = closed - timedelta(days=10)
-    case = submit_form(
-        session, rules, filed, respondent_name=SHOP, purchase_date="2026-09-10", **form
-    ).case
-    office = Actor(
-        "regulator",
-        "兴宁区 承办人",
-        office_id=case.office_id,
-        office_ids=supervised_ids(session, case.office_id),
-    )
-    act(session, case, "accept", office, {}, rules=rules, now=filed + timedelta(days=1))
-    act(
-        session,
-        case,
-        "record_agreement",
-        office,
-        {
-            "terms": "退一赔三",
-            "consumer_confirmation": "confirmed",
-            "respondent_confirmation": "confirmed",
-        },
-        rules=rules,
-        now=closed,
-    )
-    return case
 
 
 def test_search_business_page_and_keyset_pages(client, factory, rules, monkeypatch):
@@ -366,4 +309,3 @@ def test_no_public_page_or_export_shows_personal_data(client, factory, rules, mo
     assert sum(body.count('id="record-') for u, body in pages.items() if "?q=" not in u) >= 8
     leaks = [(url, value) for url, body in pages.items() for value in personal if value in body]
     assert leaks == []
-
