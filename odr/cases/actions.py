@@ -13,6 +13,7 @@ from odr.auth.access import may_act
 from odr.auth.actor import Actor
 from odr.cases import disclosure
 from odr.cases.campaigns import TAG_TRIGGER, UNTAG_TRIGGER, Campaign, tag, untag
+from odr.cases.classification import CLASSIFY_TRIGGER, classify
 from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, release_if_moved
 from odr.cases.models import Case
 from odr.cases.service import act, may_take_over
@@ -58,6 +59,15 @@ def perform(
     elif trigger in disclosure.TRIGGERS:
         disclosure.perform(
             session, case, trigger, actor, data, rules=rules, notice_days=notice_days
+        )
+    elif trigger == CLASSIFY_TRIGGER:
+        classify(
+            session,
+            case,
+            str(data.get("goods_category", "")),
+            str(data.get("problem_nature", "")),
+            actor,
+            rules=rules,
         )
     elif trigger == ASSIGN_TRIGGER:
         assign_handler(session, case, str(data.get("handler", "")), actor, rules=rules)
