@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from complaints import submit_form
+from complaints import complaint_form
 
 from odr.auth.actor import Actor, consumer_actor
-from odr.cases.service import act
+from odr.cases.service import act, submit
+from odr.clock import SHANGHAI
+from odr.intake.complaint import parse_complaint
 from odr.offices.service import supervised_ids
 
 CLOSED = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # a Tuesday; 10 working days end Mon 19 Oct
 PUBLISH = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
 SHOP = "南宁市兴宁区好又多便利店"
+
+
+def submit_form(session, rules, now, **overrides):  # type: ignore[no-untyped-def]
+    """The web form's complaint, classified as a consumer would (食品, 质量) unless given."""
+    form = {"category": "food", "problem_nature": "quality", **overrides}
+    complaint = parse_complaint(
+        complaint_form(**form),
+        rules.workflow().lists["claim_types"],
+        today=now.astimezone(SHANGHAI).date(),
+        violation_types=rules.workflow("report").lists["violation_types"],
+        classification=rules.classification,
+    )
+    return submit(session, complaint, rules=rules, now=now)
 
 
 def settled(session, rules, closed=CLOSED, **form):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ Lists are keyset pages, newest publication first: `after` names the last record 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -67,6 +67,8 @@ COLUMNS = (
     Case.state,
     Case.workflow,
     Case.workflow_version,
+    Case.goods_category,
+    Case.problem_nature,
 )
 
 
@@ -84,9 +86,15 @@ def _published() -> Published:
     return statement
 
 
+def _labels(code: str | None, label: Callable[[str | None, str], str]) -> Mapping[str, str] | None:
+    """A category's or nature's name in both languages (workflows/classification.yaml)."""
+    return {lang: label(code, lang) for lang in ("zh", "en")} if code else None
+
+
 def _record(row: Any, rules: Rules) -> Record:
     workflow = rules.workflow(row.workflow, row.workflow_version)
     state = workflow.states.get(row.state)
+    classification = rules.classification
     return Record(
         id=row.id,
         business_id=row.business_id,
@@ -97,6 +105,10 @@ def _record(row: Any, rules: Rules) -> Record:
         result=row.state,
         result_label=state.label if state else {"zh": row.state, "en": row.state},
         disclosed_on=_local(row.disclosed_at),
+        category=row.goods_category,
+        category_label=_labels(row.goods_category, classification.category_label),
+        problem_nature=row.problem_nature,
+        problem_nature_label=_labels(row.problem_nature, classification.nature_label),
     )
 
 

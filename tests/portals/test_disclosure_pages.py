@@ -15,8 +15,7 @@ from urllib.parse import urljoin
 
 import jsonschema_rs
 import pytest
-from complaints import submit_form
-from disclosure_cases import CLOSED, PUBLISH, SHOP, mediated, settled
+from disclosure_cases import CLOSED, PUBLISH, SHOP, mediated, settled, submit_form
 from sqlalchemy import select
 
 from odr.auth.actor import Actor
@@ -45,6 +44,7 @@ def test_search_business_page_and_keyset_pages(client, factory, rules, monkeypat
     assert page.status_code == 200
     assert page.text.count('id="record-') == 2
     assert "美团优选（南宁）" in page.text and "已和解办结" in page.text
+    assert "食品" in page.text and "质量" in page.text  # category and nature of the problem
     after = re.search(r'href="(/disclosures\?[^"]*after=\d+)"', page.text)
     assert after, page.text
     second = client.get(after.group(1).replace("&amp;", "&"))
@@ -82,6 +82,7 @@ def test_english_pages_show_no_chinese_outside_data(client, factory, rules):
     client.get("/lang/en")
     page = client.get("/disclosures")
     assert "Complaint disclosure" in page.text and "Closed, settled" in page.text
+    assert "Food" in page.text
     main = page.text.split("<main>", 1)[1].split("</main>", 1)[0]
     # The business name is data; everything else is English.
     assert HAN.findall(main.replace("美团优选（南宁）", "")) == []
@@ -121,6 +122,9 @@ def test_open_data_csv_and_json_with_schema(client, factory, rules, monkeypatch)
     assert [r["business"]["name"] for r in records] == [SHOP, "美团优选（南宁）"]
     assert records[1]["result"] == {"code": "settled", "zh": "已和解办结", "en": "Closed, settled"}
     assert records[1]["closed_on"] == "2026-09-29"
+    assert records[1]["category"] == {"code": "food", "zh": "食品类", "en": "Food"}
+    assert records[1]["problem_nature"]["code"] == "quality"
+    assert {r["category_en"] for r in rows + rest} == {"Food"}
 
 
 def test_business_objects_and_office_decides_through_the_portals(

@@ -4,7 +4,7 @@ One row per closed complaint whose disclosure moved past its notice period: obje
 withheld or disclosed, with the business's objection and the office's decision or reason.
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0022 (0018 before classification-ready was merged in)
 Create Date: 2026-12-06 04:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import odr.db.base
 
 revision: str = "0023"
-down_revision: str | None = "0018"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
