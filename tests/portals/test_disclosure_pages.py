@@ -313,3 +313,25 @@ def test_no_public_page_or_export_shows_personal_data(client, factory, rules, mo
     assert sum(body.count('id="record-') for u, body in pages.items() if "?q=" not in u) >= 8
     leaks = [(url, value) for url, body in pages.items() for value in personal if value in body]
     assert leaks == []
+
+
+def test_desks_in_english_show_no_chinese_outside_data(
+    client, other_client, factory, rules, demo_logins
+):
+    with factory.begin() as session:
+        case = settled(session, rules, closed=datetime.now(UTC) - timedelta(hours=1))
+        number, office_code = case.number, case.office.region_code if case.office else "450103"
+    client.login("enterprise", "meituan", demo_logins["meituan"])
+    client.get("/lang/en")
+    client.post(f"/enterprise/disclosures/{number}/object", {"objection": "订单有误"})
+    desk = client.get("/enterprise/disclosures")
+    main = desk.text.split("<main>", 1)[1].split("</main>", 1)[0]
+    assert "Objection" in main and number in main
+    assert HAN.findall(main.replace("美团优选（南宁）", "").replace("订单有误", "")) == []
+
+    other_client.login("regulator", f"reg{office_code}", demo_logins[f"reg{office_code}"])
+    other_client.get("/lang/en")
+    desk = other_client.get("/regulator/disclosures")
+    main = desk.text.split("<main>", 1)[1].split("</main>", 1)[0]
+    assert "Objections to decide" in main and number in main
+    assert HAN.findall(main.replace("美团优选（南宁）", "").replace("订单有误", "")) == []
