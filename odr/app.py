@@ -32,6 +32,10 @@ from odr.ops.logging import AccessLogMiddleware
 from odr.ops.metrics import http_metrics, metrics
 from odr.ops.stores import make_stores
 from odr.portals.consumer.controller import ConsumerController
+from odr.portals.disclosure_desk import (
+    EnterpriseDisclosureController,
+    RegulatorDisclosureController,
+)
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.enrolment import EnterpriseEnrolmentController
 from odr.portals.enterprise.scorecard import EnterpriseScorecardController
@@ -42,6 +46,7 @@ from odr.portals.evidence import download_evidence
 from odr.portals.i18n import switch_language
 from odr.portals.login import login_handlers
 from odr.portals.public.controller import PublicEnterpriseController
+from odr.portals.public.disclosures import PublicDisclosureController
 from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
@@ -103,6 +108,9 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             EnterpriseEnrolmentController,
             RegulatorEnterprisesController,
             PublicEnterpriseController,
+            PublicDisclosureController,
+            EnterpriseDisclosureController,
+            RegulatorDisclosureController,
             IntakeApi,
             TransferApi,
             EnterpriseApi,

@@ -14,6 +14,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.anchors import anchor_if_due
+from odr.cases.disclosure import publish_due
 from odr.cases.sweeper import clock, sweep
 from odr.db.engine import database_unavailable
 from odr.engine.rules import Rules
@@ -27,7 +28,9 @@ T = TypeVar("T")
 
 
 MAX_BACKOFF = 10.0  # seconds between tries while the database is away
-FORM_TOKENS_INTERVAL = 600.0  # seconds between clean-ups of a day-old form's receipt and files
+FORM_TOKENS_INTERVAL = 600.0
+# Seconds between passes that publish closed complaints (a notice period ends at a day's end).
+DISCLOSURE_INTERVAL = 300.0  # seconds between clean-ups of a day-old form's receipt and files
 
 
 async def every(interval: float, job: Callable[[], int], name: str) -> None:
@@ -101,6 +104,14 @@ def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> l
             settings.dispatch_interval_seconds,
             lambda: dispatch(factory, settings, now=clock(settings)),
             "dispatcher",
+        ),
+        # Closed complaints whose notice period is over are published (消费投诉信息公示).
+        every(
+            DISCLOSURE_INTERVAL,
+            lambda: publish_due(
+                factory, rules, settings.disclosure_notice_days, now=clock(settings)
+            ),
+            "disclosure",
         ),
         # Receipts and held files of complaint forms live a day (odr/intake/form_tokens.py).
         every(

@@ -204,14 +204,23 @@ def demo(
         click.echo(f"{written} case(s) generated")
 
 
-@main.command(help="Fire every due deadline once (the same pass the server runs periodically).")
+@main.command(
+    help="Fire every due deadline once and publish the closed complaints whose notice period "
+    "is over (the passes the server runs periodically)."
+)
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def sweep(now: str | None) -> None:
+    from odr.cases.disclosure import publish_due
     from odr.cases.sweeper import sweep as run_sweep
 
     settings = _settings()
-    result = run_sweep(_factory(settings), _rules(settings), now=_now(settings, now))
-    click.echo(f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent")
+    factory, rules, moment = _factory(settings), _rules(settings), _now(settings, now)
+    result = run_sweep(factory, rules, now=moment)
+    published = publish_due(factory, rules, settings.disclosure_notice_days, now=moment)
+    click.echo(
+        f"{result.expired} deadline(s) fired, {result.reminded} reminder(s) sent, "
+        f"{published} complaint(s) published"
+    )
 
 
 @main.group(help="Deadlines.")

@@ -58,6 +58,9 @@ class Settings:
     dispatch_max_attempts: int = 8
     # Seconds between anchors of the hash chains (odr/cases/anchors.py); 0: only `odr audit anchor`.
     anchor_interval_seconds: float = 86400.0
+    # Working days after a complaint closes before it is published (消费投诉信息公示), in which
+    # the business may object to a factual error (odr/cases/disclosure.py).
+    disclosure_notice_days: int = 10
     # PostgreSQL: how long to wait for the server (odr/db/engine.py's Timeouts) before 503.
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_seconds: float = 10.0
@@ -139,6 +142,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "dispatch_max_attempts": ("ODR_DISPATCH_MAX_ATTEMPTS", int),
     "idempotency_lease_seconds": ("ODR_IDEMPOTENCY_LEASE", float),
     "anchor_interval_seconds": ("ODR_ANCHOR_INTERVAL", float),
+    "disclosure_notice_days": ("ODR_DISCLOSURE_NOTICE_DAYS", int),
     "db_connect_timeout_seconds": ("ODR_DB_CONNECT_TIMEOUT", float),
     "db_statement_timeout_seconds": ("ODR_DB_STATEMENT_TIMEOUT", float),
     "db_pool_timeout_seconds": ("ODR_DB_POOL_TIMEOUT", float),

@@ -21,6 +21,7 @@ from web_client import Browser
 from odr.app import create_app
 from odr.auth.models import User
 from odr.cases.anchors import AnchoredHead, AuditAnchor
+from odr.cases.disclosure import Disclosure
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
@@ -128,6 +129,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             Attachment,
             CaseParty,
             CaseEvent,
+            Disclosure,
             Case,
             IdempotencyKey,
             ApiToken,

@@ -10,6 +10,9 @@ from typing import Any
 
 # The claim type (and track) of a seven-day no-reason return (七日无理由退货).
 SEVEN_DAY_RETURN = "seven_day_return"
+# Added after the first cases were filed: left out of a complaint's content while empty, so
+# the digests of complaints filed before them stay what they were.
+CLASSIFICATION_FIELDS = ("goods_category", "problem_nature")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class ComplaintInput:
     co_complainants: tuple[PartyInput, ...] = ()
     representative: bool = True  # the filer represents the joint complaint
     report: ReportInput | None = None
+    # How the complaint is counted (workflows/classification.yaml codes): the consumer's or the
+    # sender's choice, else suggested from the product and facts; the regulator confirms them.
+    goods_category: str | None = None
+    problem_nature: str | None = None
 
     def time_barred(self, received: date) -> bool:
         """More than 3 years since the consumer knew of the harm: a ground for not accepting."""
@@ -48,6 +55,7 @@ class ComplaintInput:
         return {
             name: (str(v) if isinstance(v, date | Decimal) else v)
             for name, v in self.__dict__.items()
+            if v is not None or name not in CLASSIFICATION_FIELDS
         }
 
 

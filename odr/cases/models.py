@@ -169,6 +169,17 @@ class Case(Base):
     # Why routing found no competent office and sent the case to triage (shown to regulators).
     routing_note: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str | None] = mapped_column(String(40))
+    # How the complaint is counted (workflows/classification.yaml codes): the category of goods
+    # or services and the nature of the problem. Given at intake (the consumer's pick, the API,
+    # a 12315 transfer, or else suggested from the product and facts); the regulator confirms or
+    # corrects them through act() (classify), which sets classification_confirmed.
+    goods_category: Mapped[str | None] = mapped_column(String(40))
+    problem_nature: Mapped[str | None] = mapped_column(String(40))
+    classification_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The economic loss recovered for the consumer (挽回经济损失, yuan): refund, compensation,
+    # replacement value, entered or confirmed by the party that closes a settlement, a mediation
+    # agreement or a seven-day return. Counted only for cases closed with those outcomes.
+    recovered_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     # Head of the hash chain, so appending an event needs no read of the previous one.
     event_count: Mapped[int] = mapped_column(default=0)

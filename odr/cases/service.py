@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -255,11 +256,16 @@ def _move(
     transition = workflow.fire(case, trigger, actor.role, clean)
     for attribute, value in transition.set.items():
         setattr(case, attribute, value)
+    amounts = {f.name for f in transition.fields if f.type == "amount"}
+    for attribute, fname in transition.record.items():
+        if clean.get(fname) not in (None, ""):
+            value = clean[fname]
+            setattr(case, attribute, Decimal(value) if fname in amounts else value)
     state = workflow.states[case.state]
     after_transition(case, transition, from_state, state, now, rules)
     case.updated_at = now
-    if state.terminal:
-        case.closed_at = now
+    if state.terminal and not transition.internal:
+        case.closed_at = now  # an event recorded on a closed case keeps the day it closed
     payload = {k: _recorded(v) for k, v in clean.items()}
     if case.due_at is not None:
         payload["due_at"] = case.due_at.isoformat()
@@ -578,6 +584,8 @@ def case_values(
         "order_number": complaint.order_number,
         "claim_type": complaint.claim_type,
         "facts": complaint.facts,
+        "goods_category": complaint.goods_category,
+        "problem_nature": complaint.problem_nature,
         "event_count": 0,
         "last_event_hash": "",
     }

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from odr.engine.calendar import WorkingCalendar
+from odr.engine.classification import EMPTY, Classification, load_classification
 from odr.engine.workflow import Clock, StateDef, Workflow, WorkflowError, load_workflows
 from odr.text import N_, Label
 
@@ -45,6 +46,8 @@ class Rules:
     calendar: WorkingCalendar
     rulebooks: tuple[Rulebook, ...] = ()
     intake_office_code: str = "450100"
+    # How complaints are counted (workflows/classification.yaml).
+    classification: Classification = EMPTY
     # Older versions that running cases keep: (name, version) -> Workflow.
     versions: dict[tuple[str, int], Workflow] = field(default_factory=dict)
 
@@ -146,4 +149,5 @@ def load_rules(workflows_dir: Path, intake_office_code: str = "450100") -> Rules
         calendar=calendar,
         rulebooks=load_rulebooks(workflows_dir / "rulebooks.yaml", workflows),
         intake_office_code=intake_office_code,
+        classification=load_classification(workflows_dir),
     )

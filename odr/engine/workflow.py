@@ -35,14 +35,17 @@ FIELD_TYPES = ("text", "choice", "amount", "office", "file")
 # Who becomes the handling office: the intake office (return to intake), or the acting
 # regulator's own office (a superior office taking the case over).
 ASSIGN_OFFICE = ("intake", "actor")
-SETTABLE = ("escalation_reason", "outcome")
+SETTABLE = ("escalation_reason", "outcome", "recovered_amount")
+# Case columns a transition may fill from one of its fields (`record: {column: field}`): the
+# classification the regulator confirms, the amount recovered for the consumer (挽回经济损失).
+RECORDABLE = ("goods_category", "problem_nature", "recovered_amount")
 CLOCK_ACTIONS = ("pause", "resume")
 # Why a state that is not terminal runs no clock of its own: a clock another state paused is
 # waiting for it (paused), its deadline already passed and the supervisor was told (escalated),
 # or routing leaves it at once (routing). Any other open state must run a clock: a case
 # without one is never reminded, escalated or counted as overdue.
 NO_CLOCK_REASONS = ("paused", "escalated", "routing")
-NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml", "campaigns.yaml"}
+NON_WORKFLOW_FILES = {"calendar.yaml", "rulebooks.yaml", "campaigns.yaml", "classification.yaml"}
 # transitions logs every state change at INFO; the case events are our record.
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
@@ -89,7 +92,9 @@ class TransitionDef:
     label: Mapping[str, str]
     conditions: tuple[str, ...] = ()
     fields: tuple[FieldDef, ...] = ()
-    set: Mapping[str, str] = field(default_factory=dict)
+    set: Mapping[str, str | None] = field(default_factory=dict)
+    # Case columns filled from the transition's fields when given (column -> field name).
+    record: Mapping[str, str] = field(default_factory=dict)
     notify: Mapping[str, str] = field(default_factory=dict)
     # "pause": the source state's clock stops and keeps what is left; "resume": entering the
     # paused state goes on with what was left instead of a fresh clock.
@@ -377,7 +382,9 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
             if state not in states:
                 raise fail(f"state '{state}'", f"unknown state, named in {where}")
         for state in sources:
-            if states[state].terminal:
+            # A closed case never leaves its state, but may still record what stays in it
+            # (the disclosure of a closed complaint: an objection, a decision, its publication).
+            if states[state].terminal and not internal:
                 raise fail(f"state '{state}'", f"terminal state is the source of {where}")
             edge = (trigger, state, state if internal else dest)
             if edge in seen_keys:
@@ -408,10 +415,16 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                     list=fspec.get("list"),
                 )
             )
-        sets = {str(k): str(v) for k, v in (spec.get("set") or {}).items()}
+        sets = {str(k): (None if v is None else str(v)) for k, v in (spec.get("set") or {}).items()}
         for attribute in sets:
             if attribute not in SETTABLE:
                 raise fail(where, f"cannot set '{attribute}' (only {', '.join(SETTABLE)})")
+        records = {str(k): str(v) for k, v in (spec.get("record") or {}).items()}
+        for attribute, fname in records.items():
+            if attribute not in RECORDABLE:
+                raise fail(where, f"cannot record '{attribute}' (only {', '.join(RECORDABLE)})")
+            if fname not in {f.name for f in fields}:
+                raise fail(where, f"record: '{attribute}' names no field '{fname}'")
         notify = {str(k): str(v) for k, v in (spec.get("notify") or {}).items()}
         for audience in notify:
             if audience not in AUDIENCES:
@@ -437,6 +450,7 @@ def parse_workflow(raw: Any, source: str) -> Workflow:
                 conditions=conditions,
                 fields=tuple(fields),
                 set=sets,
+                record=records,
                 notify=notify,
                 clock=clock_action,
                 internal=internal,

@@ -208,5 +208,14 @@ class EnterpriseApi(Controller):
         """Fire a trigger as the portal would; 400 names bad fields, 409 if not allowed now."""
         case = load_case(db_session, number, actor)
         campaigns = load_campaigns(settings.workflows_dir)
-        perform(db_session, case, trigger, actor, data, rules=rules, campaigns=campaigns)
+        perform(
+            db_session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules=rules,
+            campaigns=campaigns,
+            notice_days=settings.disclosure_notice_days,
+        )
         return _summary(case, rules, utcnow())

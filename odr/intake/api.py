@@ -144,6 +144,9 @@ class ComplaintIn(msgspec.Struct, forbid_unknown_fields=True):
     delivery_date: str | None = None
     goods_category: str | None = None
     goods_intact: bool | None = None
+    # How the complaint is counted (workflows/classification.yaml codes); suggested if left out.
+    category: str | None = None
+    problem_nature: str | None = None
     # A joint complaint: the filer (a representative unless said otherwise) and others.
     complainant_representative: bool = True
     co_complainants: list[CoComplainantIn] = []
@@ -206,6 +209,7 @@ class IntakeApi(Controller):
                 {k: v for k, v in msgspec.to_builtins(data).items() if k != "received_at"},
                 rules.workflow().lists["claim_types"],
                 violation_types=rules.workflow("report").lists["violation_types"],
+                classification=rules.classification,
             )
         except InvalidData as exc:
             raise InvalidData({**exc.errors, **errors}) from None

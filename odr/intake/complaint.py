@@ -13,6 +13,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput, PartyInput, ReportInput
 from odr.clock import SHANGHAI
+from odr.engine.classification import Classification
 from odr.engine.fields import (
     CONTROL_CHARACTERS_ERROR,
     has_control_characters,
@@ -53,6 +54,8 @@ FIELDS = (
     "delivery_date",
     "goods_category",
     "goods_intact",
+    "category",
+    "problem_nature",
     "complainant_representative",
     "also_report",
     "violation_type",
@@ -135,6 +138,7 @@ def parse_complaint(
     claim_types: Mapping[str, Any],
     today: date | None = None,
     violation_types: Mapping[str, Any] | None = None,
+    classification: Classification | None = None,
 ) -> ComplaintInput:
     """Validate raw form or JSON data; raise InvalidData mapping each bad field to its problem."""
     errors = control_character_errors(raw)
@@ -263,6 +267,7 @@ def parse_complaint(
     notify_sms, notify_email = _flag(raw, "notify_sms"), _flag(raw, "notify_email")
     if not notify_sms and not (notify_email and email):
         errors["notify_sms"] = N_("请至少选择短信或邮件一种通知方式")
+    goods_category, problem_nature = _classified(raw, product, facts, classification, errors)
 
     if errors:
         raise InvalidData(errors)
@@ -289,7 +294,33 @@ def parse_complaint(
         co_complainants=co_complainants,
         representative=representative,
         report=report,
+        goods_category=goods_category,
+        problem_nature=problem_nature,
     )
+
+
+def _classified(
+    raw: Mapping[str, Any],
+    product: str,
+    facts: str,
+    classification: Classification | None,
+    errors: dict[str, str],
+) -> tuple[str | None, str | None]:
+    """The category (form and API field `category`: the seven-day return's `goods_category`
+    says which kind of goods it is) and the nature of the problem a complaint gives, checked
+    against the classification; what it leaves out, suggested from its product and facts."""
+    if classification is None:  # a caller that does not classify
+        return None, None
+    # A code, or the published name (12315 transfers name the category in words).
+    category = classification.code_for(_text(raw, "category")) or None
+    nature = classification.code_for(_text(raw, "problem_nature")) or None
+    problems = classification.check(category, nature)
+    if "goods_category" in problems:
+        errors["category"] = N_("不是可选的商品或服务类别")
+    if "problem_nature" in problems:
+        errors["problem_nature"] = N_("不是可选的问题性质")
+    suggested_category, suggested_nature = classification.suggest(product, facts)
+    return category or suggested_category, nature or suggested_nature
 
 
 def _parties(raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[PartyInput, ...]:

@@ -74,6 +74,8 @@ def complaint_fields(record: TransferRecord) -> dict[str, str]:
             "product",
             "order_number",
             "facts",
+            "category",
+            "problem_nature",
         )
     }
     raw["claim_type"] = CLAIMS.get(f.get("claim_type", ""), f.get("claim_type", ""))
@@ -128,6 +130,7 @@ def _import_one(
             complaint_fields(record),
             rules.workflow().lists["claim_types"],
             today=now.astimezone(SHANGHAI).date(),
+            classification=rules.classification,
         )
         received_at = _received(record, now)
         with session.begin_nested():
@@ -190,6 +193,7 @@ def _prepare(
             complaint_fields(record),
             rules.workflow().lists["claim_types"],
             today=now.astimezone(SHANGHAI).date(),
+            classification=rules.classification,
         )
         received_at = _received(record, now)
         prefer_odr = _chose_odr(record)

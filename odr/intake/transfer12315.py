@@ -48,6 +48,8 @@ HEADERS = {
     "订单号": "order_number",
     "投诉诉求": "claim_type",
     "投诉内容": "facts",
+    "商品服务类别": "category",
+    "问题性质": "problem_nature",
     "是否选择ODR": "chose_odr",
     "承办单位": "handling_office",
 }

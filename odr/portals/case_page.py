@@ -185,7 +185,16 @@ def perform_action(
             data = uploaded_files(
                 candidates[0], data, settings.evidence_dir, settings.evidence_max_bytes
             )
-        perform(session, case, trigger, actor, data, rules=rules, campaigns=campaigns)
+        perform(
+            session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules=rules,
+            campaigns=campaigns,
+            notice_days=settings.disclosure_notice_days,
+        )
     except InvalidData as exc:
         shown = {k: v for k, v in data.items() if isinstance(v, str)}
         context = case_context(

@@ -137,6 +137,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
         last=True,
     ),
     ("GET", "/enterprises"): Rule(EVERYONE, get("/enterprises")),
+    # The disclosure of closed complaints (消费投诉信息公示): no personal data, no login.
+    ("GET", "/disclosures"): Rule(EVERYONE, get("/disclosures?q=美团")),
+    ("GET", "/disclosures/businesses/{business_id:int}"): Rule(
+        EVERYONE, get(lambda w: f"/disclosures/businesses/{w.platform_id}")
+    ),
+    ("GET", "/disclosures/open-data.csv"): Rule(EVERYONE, get("/disclosures/open-data.csv")),
+    ("GET", "/disclosures/open-data.json"): Rule(EVERYONE, get("/disclosures/open-data.json")),
+    ("GET", "/disclosures/open-data.schema.json"): Rule(
+        EVERYONE, get("/disclosures/open-data.schema.json")
+    ),
     ("GET", "/enterprises/{enterprise_id:int}"): Rule(
         EVERYONE, get(lambda w: f"/enterprises/{w.platform_id}")
     ),
@@ -194,6 +204,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
         S(ENTERPRISES), post("/enterprise/notifications/read")
     ),
     ("GET", "/enterprise/scorecard"): Rule(S(ENTERPRISES), get("/enterprise/scorecard")),
+    ("GET", "/enterprise/disclosures"): Rule(S(ENTERPRISES), get("/enterprise/disclosures")),
+    # The case is open, not in a notice period: 409, the desk again, for those who see it.
+    ("POST", "/enterprise/disclosures/{number:str}/object"): Rule(
+        CASE_STAFF_ENTERPRISE,
+        post(lambda w: f"/enterprise/disclosures/{w.number}/object", {"objection": "有误"}),
+    ),
     ("GET", "/enterprise/enrolment"): Rule(S(ENTERPRISES), get("/enterprise/enrolment")),
     ("POST", "/enterprise/enrolment"): Rule(
         S({"platform_manager"}), post("/enterprise/enrolment", {"signatory": ""})
@@ -285,6 +301,23 @@ MATRIX: dict[tuple[str, str], Rule] = {
         S(REGULATORS), get("/regulator/dashboard/export/respondents.csv")
     ),
     ("GET", "/regulator/dead-letters"): Rule(S({"city_admin"}), get("/regulator/dead-letters")),
+    ("GET", "/regulator/disclosures"): Rule(S(REGULATORS), get("/regulator/disclosures")),
+    # No objection awaits a decision: 409, the desk again, for the offices that see the case.
+    ("POST", "/regulator/disclosures/{number:str}/decide"): Rule(
+        S(SEES_CASE_REGULATOR),
+        post(
+            lambda w: f"/regulator/disclosures/{w.number}/decide",
+            {"decision": "refused", "reason": "属实"},
+        ),
+    ),
+    # By number, as typed: another office's case is "no such case" (400), never shown.
+    ("POST", "/regulator/disclosures/withhold"): Rule(
+        S(REGULATORS),
+        lambda w: (
+            "/regulator/disclosures/withhold",
+            {"data": {"number": w.number, "reason": "x"}},
+        ),
+    ),
     ("POST", "/regulator/dead-letters/{notification_id:int}/retry"): Rule(
         S({"city_admin"}), post(lambda w: f"/regulator/dead-letters/{w.dead_letter_id}/retry")
     ),

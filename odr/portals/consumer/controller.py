@@ -200,6 +200,7 @@ class ConsumerController(Controller):
                 values,
                 rules.workflow().lists["claim_types"],
                 violation_types=rules.workflow("report").lists["violation_types"],
+                classification=rules.classification,
             )
         except InvalidData as exc:
             errors.update(exc.errors)
