@@ -29,7 +29,7 @@ from odr.intake.received import parse_received_at
 from odr.intake.transfer12315 import CLAIMS, FIELD_HEADERS, TransferRecord
 from odr.offices.models import Office
 from odr.routing.service import named_office
-from odr.text import N_
+from odr.text import N_, both
 
 CHANNEL = "12315"
 MAX_RECORDS = 10_000
@@ -47,7 +47,7 @@ class RecordResult:
     status: str  # created / duplicate / rejected
     case_number: str | None = None
     field: str | None = None  # the record's header of the field at fault
-    reason: str | None = None
+    reason: str | None = None  # in both languages: a report has no reader's switch
 
 
 def _iso_date(value: str) -> str:
@@ -152,7 +152,7 @@ def _import_one(
     except InvalidData as exc:
         field, reason = next(iter(exc.errors.items()))
         return RecordResult(
-            record.line, external_id, "rejected", field=_header(field), reason=reason
+            record.line, external_id, "rejected", field=_header(field), reason=both(reason)
         )
     except IntegrityError:  # another import stored the same 12315 number meanwhile
         return RecordResult(
@@ -173,7 +173,7 @@ def _bad_external_id(record: TransferRecord, external_id: str) -> RecordResult |
             external_id,
             "rejected",
             field="投诉编号",
-            reason=N_("必填，不超过64字符"),
+            reason=both(N_("必填，不超过64字符")),
         )
     return None
 
@@ -217,7 +217,7 @@ def _outcome(record: TransferRecord, external_id: str, filed: Filed) -> RecordRe
     if filed.status == "rejected":
         field, reason = next(iter((filed.errors or {}).items()))
         return RecordResult(
-            record.line, external_id, "rejected", field=_header(field), reason=reason
+            record.line, external_id, "rejected", field=_header(field), reason=both(reason)
         )
     return RecordResult(record.line, external_id, filed.status, case_number=filed.case_number)
 

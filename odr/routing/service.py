@@ -19,9 +19,8 @@ from odr.enterprises.models import Enterprise
 from odr.offices.models import Office
 from odr.offices.regions import counties_in
 from odr.offices.service import by_code, competent_office
-from odr.text import N_
 
-NOT_NAMED = N_("未指明被投诉人")
+NOT_NAMED = "未指明被投诉人 / no respondent named"
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def _record_office(session: Session, record: Enterprise) -> tuple[Office | None,
             f"地址所在区县 {codes} 无本系统监管部门 / address region {codes} has no office here"
         )
     else:
-        why.append(N_("地址中未识别出区县"))
+        why.append("地址中未识别出区县 / the address names no district")
     return None, why
 
 
