@@ -32,6 +32,7 @@ from odr.ops.logging import AccessLogMiddleware
 from odr.ops.metrics import http_metrics, metrics
 from odr.ops.stores import make_stores
 from odr.portals.consumer.controller import ConsumerController
+from odr.portals.documents import download_document
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.enrolment import EnterpriseEnrolmentController
 from odr.portals.enterprise.scorecard import EnterpriseScorecardController
@@ -107,6 +108,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             TransferApi,
             EnterpriseApi,
             download_evidence,
+            download_document,
             switch_language,
             *login_handlers,
             live,

@@ -236,8 +236,8 @@ def audit() -> None:
 
 @audit.command(
     "verify",
-    help="Recompute every case's hash chain and check it against the anchors; name each broken "
-    "case, event and anchor.",
+    help="Recompute every case's hash chain and check it against the anchors, and each issued "
+    "paper's file against the SHA-256 its event chained; name each broken case, event and anchor.",
 )
 @click.option(
     "--digest",
@@ -246,11 +246,16 @@ def audit() -> None:
 def audit_verify(digest: str | None) -> None:
     from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
+    from odr.documents.verify import verify_documents
 
     settings = _settings()
     problems = 0
     with _factory(settings, statement_timeout=False)() as session:
-        for problem in [*verify_all(session), *verify_anchors(session, digest)]:
+        for problem in [
+            *verify_all(session),
+            *verify_documents(session, settings.evidence_dir),
+            *verify_anchors(session, digest),
+        ]:
             problems += 1
             click.echo(str(problem))
         newest = latest(session)

@@ -14,7 +14,7 @@ from odr.auth.actor import Actor
 from odr.cases.campaigns import TAG_TRIGGER, UNTAG_TRIGGER, Campaign, tag, untag
 from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, release_if_moved
 from odr.cases.models import Case
-from odr.cases.service import act, may_take_over
+from odr.cases.service import DocumentIssuer, act, may_take_over
 from odr.engine.rules import Rules
 from odr.engine.workflow import TransitionDef
 
@@ -39,10 +39,11 @@ def perform(
     *,
     rules: Rules,
     campaigns: Mapping[str, Campaign],
+    documents: DocumentIssuer | None = None,
 ) -> None:
     """Fire a trigger through act(). The desk's triggers go through the functions that also
     keep their result on the case (tags, handler); a case that changed office leaves its
-    handler behind. Raises what act() raises (CaseForbidden, InvalidData, TransitionNotAllowed,
+    handler behind; a decision issues its paper through `documents`. Raises what act() raises (CaseForbidden, InvalidData, TransitionNotAllowed,
     ConditionsNotMet, ConcurrentChange)."""
     if trigger == TAG_TRIGGER:
         tag(session, case, str(data.get("campaign", "")), actor, rules=rules, campaigns=campaigns)
@@ -51,5 +52,5 @@ def perform(
     elif trigger == ASSIGN_TRIGGER:
         assign_handler(session, case, str(data.get("handler", "")), actor, rules=rules)
     else:
-        act(session, case, trigger, actor, data, rules=rules)
+        act(session, case, trigger, actor, data, rules=rules, documents=documents)
         release_if_moved(session, case)

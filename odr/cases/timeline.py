@@ -24,6 +24,7 @@ EVENT_LABELS: dict[str, Label] = {
         "en": "A repeat complaint joined this case",
     },
     "follow_up": {"zh": "回访评价", "en": "Follow-up rating"},
+    "issue_document": {"zh": "出具文书", "en": "Document issued"},
     PURGE_TRIGGER: {
         "zh": "保存期满，个人信息已删除",
         "en": "Retention period over: personal data removed",

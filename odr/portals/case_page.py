@@ -33,6 +33,7 @@ from odr.cases.handlers import ASSIGN_TRIGGER, office_handlers
 from odr.cases.models import Case
 from odr.cases.timeline import timeline
 from odr.clock import SHANGHAI, utcnow
+from odr.documents.service import Papers, case_documents
 from odr.engine.rules import Rules
 from odr.engine.workflow import TransitionDef
 from odr.errors import (
@@ -109,6 +110,7 @@ def case_context(
         "linked_report": case.linked_case_id if actor.role != "enterprise" else None,
         "can_rate": can_rate(case, now) and actor.role == "consumer",
         "desk": desk,
+        "documents": case_documents(session, case),
     }
 
 
@@ -184,7 +186,16 @@ def perform_action(
             data = uploaded_files(
                 candidates[0], data, settings.evidence_dir, settings.evidence_max_bytes
             )
-        perform(session, case, trigger, actor, data, rules=rules, campaigns=campaigns)
+        perform(
+            session,
+            case,
+            trigger,
+            actor,
+            data,
+            rules=rules,
+            campaigns=campaigns,
+            documents=Papers.from_settings(settings),
+        )
     except InvalidData as exc:
         shown = {k: v for k, v in data.items() if isinstance(v, str)}
         context = case_context(
