@@ -22,9 +22,9 @@ def test_a_rolled_back_number_is_given_again(factory):
         office = by_code(session, "450105")
         first = next_seq(session, office.id, 2031, "acceptance_notice")
     with factory() as session:
-        with session.begin():
-            taken = next_seq(session, office.id, 2031, "acceptance_notice")
-            session.rollback()
+        undone = session.begin()
+        taken = next_seq(session, office.id, 2031, "acceptance_notice")
+        undone.rollback()
     with factory() as session, session.begin():
         again = next_seq(session, office.id, 2031, "acceptance_notice")
     assert taken == first + 1 and again == first + 1

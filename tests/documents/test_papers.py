@@ -8,7 +8,6 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from complaints import submit_form
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -112,7 +111,9 @@ def test_an_acceptance_notice_is_chained_attached_and_verified(factory, rules, s
         )
         [document] = documents_of(session, case)
         notices = session.scalars(
-            select(Notification).where(Notification.case_id == case.id, Notification.kind == "accepted")
+            select(Notification).where(
+                Notification.case_id == case.id, Notification.kind == "accepted"
+            )
         ).all()
         assert notices and all(
             n.context["documents"][0]["sha256"] == document.sha256 for n in notices
