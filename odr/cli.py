@@ -1,4 +1,4 @@
-"""The `odr` command: serve, worker, db, demo, sweep, dispatch, audit, workflow."""
+"""The `odr` command: serve, worker, db, demo, sweep, dispatch, audit, workflow, documents."""
 
 from __future__ import annotations
 
@@ -439,6 +439,33 @@ def notifications_check() -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{settings.notifications_dir}: every notification has its templates")
+
+
+@main.group(help="The papers (文书) issued on a case's decisions.")
+def documents() -> None:
+    pass
+
+
+@documents.command(
+    "prefix",
+    help="Show an office's prefix for the numbers of its papers (e.g. 青市监 in "
+    "青市监受字〔2026〕第0012号), or set it with PREFIX; --default goes back to the derived one.",
+)
+@click.argument("region_code")
+@click.argument("prefix", required=False)
+@click.option("--default", "use_default", is_flag=True, help="Forget the configured prefix.")
+def documents_prefix(region_code: str, prefix: str | None, use_default: bool) -> None:
+    from odr.db.engine import transaction
+    from odr.documents.numbering import office_prefix
+    from odr.offices.service import by_code
+
+    with transaction(_factory(_settings())) as session:
+        office = by_code(session, region_code)
+        if office is None:
+            raise click.ClickException(f"no office with region code {region_code}")
+        if prefix or use_default:
+            office.document_prefix = prefix.strip()[:20] if prefix and not use_default else None
+        click.echo(f"{office.region_code} {office.name}: {office_prefix(office)}")
 
 
 @main.command(

@@ -3,6 +3,7 @@ embedded (WeasyPrint subsets and embeds every font it draws with)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -101,6 +102,9 @@ def render_pdf(
     """The paper as PDF bytes, its font embedded."""
     from weasyprint import CSS, HTML  # Pango loads on first use, not at import of odr
     from weasyprint.text.fonts import FontConfiguration
+
+    # Its seven steps a paper at INFO would fill the service's log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     fonts = FontConfiguration()
     face = CSS(

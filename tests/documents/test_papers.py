@@ -8,6 +8,7 @@ import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from complaints import submit_form
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from odr.auth.actor import Actor
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
 from odr.cases.service import act
+from odr.cli import main
 from odr.documents.models import Document
 from odr.documents.service import Papers, stored_path
 from odr.documents.verify import verify_documents
@@ -38,7 +40,7 @@ def regulator(session, code: str) -> Actor:  # type: ignore[no-untyped-def]
     )
 
 
-def file(session, rules, filed: datetime = FILED) -> Case:  # type: ignore[no-untyped-def]
+def file(session, rules, filed: datetime = FILED, **overrides: str) -> Case:  # type: ignore[no-untyped-def]
     return submit_form(
         session,
         rules,
@@ -46,6 +48,7 @@ def file(session, rules, filed: datetime = FILED) -> Case:  # type: ignore[no-un
         respondent_name=SHOP,
         purchase_date="2026-10-30",
         order_number=f"P{next(ORDERS)}",  # no repeat of an open case
+        **overrides,
     ).case
 
 
@@ -204,3 +207,73 @@ def test_a_mediation_agreement_and_a_termination_notice(factory, rules, settings
     assert termination.kind == "termination_notice"
     assert "一方表示无法达成调解协议" in termination_text
     assert "第二十七条第（四）项" in termination_text
+
+
+def test_odr_audit_verify_names_an_altered_paper_and_prefixes_are_configured(
+    factory, rules, settings, database_url
+):
+    env = {"ODR_DATABASE_URL": database_url, "ODR_VAR_DIR": str(settings.var_dir)}
+    runner = CliRunner()
+    shown = runner.invoke(main, ["documents", "prefix", "450102", "兴宁市监"], env=env)
+    assert shown.exit_code == 0 and "兴宁市监" in shown.output
+    try:
+        with factory.begin() as session:
+            case = file(session, rules)
+            act(
+                session,
+                case,
+                "accept",
+                regulator(session, "450102"),
+                {},
+                rules=rules,
+                now=FILED,
+                documents=Papers.from_settings(settings),
+            )
+            [document] = documents_of(session, case)
+        assert document.number.startswith("兴宁市监受字〔2026〕第")
+        intact = runner.invoke(main, ["audit", "verify"], env=env)
+        assert intact.exit_code == 0, intact.output
+        path = stored_path(settings.evidence_dir, document)
+        original = path.read_bytes()
+        path.write_bytes(original.replace(b"%PDF", b"%PDF ", 1))
+        try:
+            altered = runner.invoke(main, ["audit", "verify"], env=env)
+        finally:
+            path.write_bytes(original)
+        assert altered.exit_code == 1
+        assert f"document {document.number}: file altered" in altered.output
+    finally:
+        reset = runner.invoke(main, ["documents", "prefix", "450102", "--default"], env=env)
+        assert "兴市监" in reset.output
+
+
+def test_the_reporter_is_told_the_result_in_a_paper(factory, rules, settings):
+    papers = Papers.from_settings(settings)
+    with factory.begin() as session:
+        complaint = file(
+            session,
+            rules,
+            also_report="1",
+            violation_type="price_fraud",
+            report_facts="结算价高于标价，涉嫌价格欺诈。",
+        )
+        report = session.get(Case, complaint.linked_case_id)
+        handler = regulator(session, "450102")
+        decided = {"decision": "opened", "reference": "兴市监立〔2026〕7号"}
+        act(session, report, "decide", handler, decided, rules=rules, now=FILED, documents=papers)
+        assert documents_of(session, report) == []  # the reporter is told later
+        act(
+            session,
+            report,
+            "notify_reporter",
+            handler,
+            {"notice": "已立案调查"},
+            rules=rules,
+            now=FILED,
+            documents=papers,
+        )
+        [document] = documents_of(session, report)
+        text = re.sub(r"\s+", "", pdf_text(settings, document))
+    assert document.kind == "report_result_notice" and document.number.startswith("兴市监举字")
+    assert "立案调查" in text and "兴市监立〔2026〕7号" in text and report.number in text
+    assert "第三十三条" in text and complaint.complainant_name not in text  # kept confidential
