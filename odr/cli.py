@@ -509,13 +509,14 @@ def privacy() -> None:
 @privacy.command(
     "purge",
     help="Remove the personal data of cases closed longer ago than --older-than; keep their "
-    "figures, delete their evidence files, record the purge on each hash chain.",
+    "figures, delete their evidence files and papers, record the purge on each hash chain.",
 )
 @click.option("--older-than", required=True, help="Closed at least this long ago: 3y, 18m, 90d.")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
+    from odr.documents.privacy import purge_papers
     from odr.intake.idempotency import purge_replays
 
     try:
@@ -527,10 +528,12 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     moment = _now(settings, now)
     result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
+    papers_deleted = purge_papers(factory, settings.evidence_dir, dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"
     click.echo(
         f"{len(result.cases)} case(s) {verb}, {result.events_redacted} event(s) redacted, "
         f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
+        f"{papers_deleted} paper(s) {'to delete' if dry_run else 'deleted'}, "
         f"{replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
     )
     if result.skipped:

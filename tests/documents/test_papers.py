@@ -16,9 +16,11 @@ from sqlalchemy import select
 from odr.auth.actor import Actor
 from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
+from odr.cases.privacy import purge
 from odr.cases.service import act
 from odr.cli import main
 from odr.documents.models import Document
+from odr.documents.privacy import purge_papers
 from odr.documents.service import Papers, stored_path
 from odr.documents.verify import verify_documents
 from odr.notify.models import Notification
@@ -277,3 +279,28 @@ def test_the_reporter_is_told_the_result_in_a_paper(factory, rules, settings):
     assert document.kind == "report_result_notice" and document.number.startswith("兴市监举字")
     assert "立案调查" in text and "兴市监立〔2026〕7号" in text and report.number in text
     assert "第三十三条" in text and complaint.complainant_name not in text  # kept confidential
+
+
+def test_a_purged_cases_papers_go_with_its_personal_data(factory, rules, settings):
+    with factory.begin() as session:
+        case = file(session, rules)
+        act(
+            session,
+            case,
+            "reject",
+            regulator(session, "450102"),
+            {"ground": "handled_elsewhere"},
+            rules=rules,
+            now=FILED,
+            documents=Papers.from_settings(settings),
+        )
+        [document] = documents_of(session, case)
+    path = stored_path(settings.evidence_dir, document)
+    assert path.exists()
+    purge(factory, settings.evidence_dir, "3y", FILED + timedelta(days=4 * 366))
+    assert purge_papers(factory, settings.evidence_dir, dry_run=True) == 1
+    assert purge_papers(factory, settings.evidence_dir) == 1
+    assert not path.exists()
+    with factory() as session:
+        assert list(verify_all(session)) == []
+        assert list(verify_documents(session, settings.evidence_dir)) == []
