@@ -8,7 +8,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from pages import action_form, file_complaint, load_case, log_in, state_badge
+from pages import (
+    action_form,
+    assert_fits_phone,
+    file_complaint,
+    load_case,
+    log_in,
+    state_badge,
+)
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -47,3 +54,12 @@ def test_a_clerk_downloads_the_acceptance_notice(
         "".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages),
     )
     assert number in text and "南宁市青秀区市场监督管理局" in text and "受理通知书" in text
+
+    # The city office above, on a phone, in English: the paper's title in English, the number as issued.
+    phone = new_context(phone=True)
+    tracked = log_in(phone, "regulator", "reg450100", demo_logins["reg450100"])
+    tracked.goto(f"/regulator/cases/{number}")
+    tracked.get_by_role("link", name="English").click()
+    expect(tracked.locator("ul.documents a")).to_have_text(re.compile(r"^Notice of acceptance "))
+    assert_fits_phone(tracked)
+    screenshot(tracked, "regulator-case-documents-phone-en")
