@@ -36,6 +36,7 @@ from odr.portals.disclosure_desk import (
     EnterpriseDisclosureController,
     RegulatorDisclosureController,
 )
+from odr.portals.documents import download_document
 from odr.portals.enterprise.controller import EnterpriseController
 from odr.portals.enterprise.enrolment import EnterpriseEnrolmentController
 from odr.portals.enterprise.scorecard import EnterpriseScorecardController
@@ -115,6 +116,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             TransferApi,
             EnterpriseApi,
             download_evidence,
+            download_document,
             switch_language,
             *login_handlers,
             live,

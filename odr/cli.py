@@ -1,4 +1,4 @@
-"""The `odr` command: serve, worker, db, demo, sweep, dispatch, audit, workflow."""
+"""The `odr` command: serve, worker, db, demo, sweep, dispatch, audit, workflow, documents."""
 
 from __future__ import annotations
 
@@ -258,8 +258,8 @@ def audit() -> None:
 
 @audit.command(
     "verify",
-    help="Recompute every case's hash chain and check it against the anchors; name each broken "
-    "case, event and anchor.",
+    help="Recompute every case's hash chain and check it against the anchors, and each issued "
+    "paper's file against the SHA-256 its event chained; name each broken case, event and anchor.",
 )
 @click.option(
     "--digest",
@@ -268,11 +268,16 @@ def audit() -> None:
 def audit_verify(digest: str | None) -> None:
     from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
+    from odr.documents.verify import verify_documents
 
     settings = _settings()
     problems = 0
     with _factory(settings, statement_timeout=False)() as session:
-        for problem in [*verify_all(session), *verify_anchors(session, digest)]:
+        for problem in [
+            *verify_all(session),
+            *verify_documents(session, settings.evidence_dir),
+            *verify_anchors(session, digest),
+        ]:
             problems += 1
             click.echo(str(problem))
         newest = latest(session)
@@ -458,6 +463,33 @@ def notifications_check() -> None:
     click.echo(f"{settings.notifications_dir}: every notification has its templates")
 
 
+@main.group(help="The papers (文书) issued on a case's decisions.")
+def documents() -> None:
+    pass
+
+
+@documents.command(
+    "prefix",
+    help="Show an office's prefix for the numbers of its papers (e.g. 青市监 in "
+    "青市监受字〔2026〕第0012号), or set it with PREFIX; --default goes back to the derived one.",
+)
+@click.argument("region_code")
+@click.argument("prefix", required=False)
+@click.option("--default", "use_default", is_flag=True, help="Forget the configured prefix.")
+def documents_prefix(region_code: str, prefix: str | None, use_default: bool) -> None:
+    from odr.db.engine import transaction
+    from odr.documents.numbering import office_prefix
+    from odr.offices.service import by_code
+
+    with transaction(_factory(_settings())) as session:
+        office = by_code(session, region_code)
+        if office is None:
+            raise click.ClickException(f"no office with region code {region_code}")
+        if prefix or use_default:
+            office.document_prefix = prefix.strip()[:20] if prefix and not use_default else None
+        click.echo(f"{office.region_code} {office.name}: {office_prefix(office)}")
+
+
 @main.command(
     help="Copy the SQLite database (online, while the server runs) and the evidence files to "
     "DEST, a new folder or a .tar.gz, with a manifest of SHA-256s. PostgreSQL: use pg_dump."
@@ -499,13 +531,14 @@ def privacy() -> None:
 @privacy.command(
     "purge",
     help="Remove the personal data of cases closed longer ago than --older-than; keep their "
-    "figures, delete their evidence files, record the purge on each hash chain.",
+    "figures, delete their evidence files and papers, record the purge on each hash chain.",
 )
 @click.option("--older-than", required=True, help="Closed at least this long ago: 3y, 18m, 90d.")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
 def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     from odr.cases.privacy import parse_age, purge
+    from odr.documents.privacy import purge_papers
     from odr.intake.idempotency import purge_replays
 
     try:
@@ -517,10 +550,12 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     moment = _now(settings, now)
     result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
+    papers_deleted = purge_papers(factory, settings.evidence_dir, dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"
     click.echo(
         f"{len(result.cases)} case(s) {verb}, {result.events_redacted} event(s) redacted, "
         f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
+        f"{papers_deleted} paper(s) {'to delete' if dry_run else 'deleted'}, "
         f"{replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
     )
     if result.skipped:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from odr.auth import models as auth
 from odr.cases import anchors, disclosure
 from odr.cases import models as cases
+from odr.documents import models as documents
 from odr.enterprises import models as enterprises
 from odr.intake import models as intake
 from odr.notify import models as notify
 from odr.offices import models as offices
 
-MODEL_MODULES = (auth, anchors, cases, disclosure, enterprises, intake, notify, offices)
+MODEL_MODULES = (auth, anchors, cases, disclosure, documents, enterprises, intake, notify, offices)
 
 
 def import_models() -> None:

@@ -50,6 +50,10 @@ class Settings:
     notifications_dir: Path = field(
         default_factory=lambda: _data_dir("ODR_NOTIFICATIONS_DIR", "notifications")
     )
+    # The papers' templates (documents/: documents.yaml, document.css, <locale>/<kind>.html.j2).
+    documents_dir: Path = field(default_factory=lambda: _data_dir("ODR_DOCUMENTS_DIR", "documents"))
+    # The CJK font embedded in the papers' PDFs (unset: fontconfig's WenQuanYi Micro Hei).
+    document_font: str | None = None
     # The office that receives complaints whose respondent is unknown (triage), and demo city.
     intake_office_code: str = "450100"
     background_jobs: bool = True
@@ -129,8 +133,9 @@ class Settings:
         return cls(**values)
 
 
-# Each setting's environment variable and how its text is read (ODR_WORKFLOWS_DIR and
-# ODR_NOTIFICATIONS_DIR are read by the fields' own defaults: they have a fallback chain).
+# Each setting's environment variable and how its text is read (ODR_WORKFLOWS_DIR,
+# ODR_NOTIFICATIONS_DIR and ODR_DOCUMENTS_DIR are read by the fields' own defaults: they have a
+# fallback chain).
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("ODR_DATABASE_URL", str),
     "secret_key": ("ODR_SECRET_KEY", str),
@@ -172,4 +177,5 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate_limit_per_subject": ("ODR_RATE_LIMIT_PER_SUBJECT", int),
     "access_code_key": ("ODR_ACCESS_CODE_KEY", _optional),
     "environment": ("ODR_ENV", _word),
+    "document_font": ("ODR_DOCUMENT_FONT", _optional),
 }

@@ -28,6 +28,7 @@ from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
 from odr.db.migrate import upgrade
 from odr.demo import load_demo
+from odr.documents.models import Document
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.models import ApiToken, Enterprise
 from odr.intake.models import IdempotencyKey
@@ -127,6 +128,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             Notification,
             NotificationRecipient,
             Attachment,
+            Document,
             CaseParty,
             CaseEvent,
             Disclosure,

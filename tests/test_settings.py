@@ -12,7 +12,7 @@ from odr.settings import ENVIRONMENT, Settings, sqlite_url
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # Read by the fields' own defaults (a fallback chain), not through ENVIRONMENT.
-DATA_DIR_VARIABLES = {"ODR_WORKFLOWS_DIR", "ODR_NOTIFICATIONS_DIR"}
+DATA_DIR_VARIABLES = {"ODR_WORKFLOWS_DIR", "ODR_NOTIFICATIONS_DIR", "ODR_DOCUMENTS_DIR"}
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_an_empty_environment_gives_the_fields_defaults(bare_environment: None) 
 def test_every_field_has_a_variable_but_the_data_folders_and_fixed_limits() -> None:
     unread = {f.name for f in fields(Settings)} - set(ENVIRONMENT)
     fixed_limits = {"evidence_max_files", "evidence_max_bytes", "http_timeout_seconds"}
-    assert unread == {"workflows_dir", "notifications_dir"} | fixed_limits
+    assert unread == {"workflows_dir", "notifications_dir", "documents_dir"} | fixed_limits
 
 
 def test_variables_are_read_and_converted(

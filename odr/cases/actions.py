@@ -16,7 +16,7 @@ from odr.cases.campaigns import TAG_TRIGGER, UNTAG_TRIGGER, Campaign, tag, untag
 from odr.cases.classification import CLASSIFY_TRIGGER, classify
 from odr.cases.handlers import ASSIGN_TRIGGER, assign_handler, release_if_moved
 from odr.cases.models import Case
-from odr.cases.service import act, may_take_over
+from odr.cases.service import DocumentIssuer, act, may_take_over
 from odr.engine.rules import Rules
 from odr.engine.workflow import TransitionDef
 
@@ -47,10 +47,12 @@ def perform(
     rules: Rules,
     campaigns: Mapping[str, Campaign],
     notice_days: int = 10,
+    documents: DocumentIssuer | None = None,
 ) -> None:
     """Fire a trigger through act(). The desk's triggers go through the functions that also
-    keep their result on the case (tags, handler) or beside it (disclosure); a case that changed office leaves its
-    handler behind. Raises what act() raises (CaseForbidden, InvalidData, TransitionNotAllowed,
+    keep their result on the case (tags, handler) or beside it (disclosure); a case that
+    changed office leaves its handler behind; a decision issues its paper through `documents`.
+    Raises what act() raises (CaseForbidden, InvalidData, TransitionNotAllowed,
     ConditionsNotMet, ConcurrentChange)."""
     if trigger == TAG_TRIGGER:
         tag(session, case, str(data.get("campaign", "")), actor, rules=rules, campaigns=campaigns)
@@ -72,5 +74,5 @@ def perform(
     elif trigger == ASSIGN_TRIGGER:
         assign_handler(session, case, str(data.get("handler", "")), actor, rules=rules)
     else:
-        act(session, case, trigger, actor, data, rules=rules)
+        act(session, case, trigger, actor, data, rules=rules, documents=documents)
         release_if_moved(session, case)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -317,6 +317,23 @@ def move_allowed(
     return transition, clean, payload
 
 
+class DocumentIssuer(Protocol):
+    """Issues the paper (文书) a decision calls for (odr/documents/), in act()'s transaction:
+    chains its event through record_event and answers what the decision's notices carry of it
+    (nothing when the decision issues no paper)."""
+
+    def __call__(
+        self,
+        session: Session,
+        case: Case,
+        decision: CaseEvent,
+        workflow: Workflow,
+        actor: Actor,
+        rules: Rules,
+        now: datetime,
+    ) -> Mapping[str, Any]: ...
+
+
 def act(
     session: Session,
     case: Case,
@@ -327,8 +344,10 @@ def act(
     rules: Rules,
     now: datetime | None = None,
     consumer_extra: Mapping[str, Any] | None = None,
+    documents: DocumentIssuer | None = None,
 ) -> CaseEvent:
-    """Fire a trigger on a case: check, move, start the clock, chain an event, queue notices."""
+    """Fire a trigger on a case: check, move, start the clock, chain an event, issue the paper
+    the decision calls for (with `documents`), queue notices (the paper attached)."""
     now = now or utcnow()
     number = case.number  # a failed flush expires the row: keep what the errors name
     workflow = rules.workflow(case.workflow, case.workflow_version)
@@ -343,6 +362,8 @@ def act(
     except StaleDataError as exc:
         raise ConcurrentChange(number) from exc
     context = context_for(case, workflow, transition.fields, payload)
+    if documents is not None:
+        context |= documents(session, case, event, workflow, actor, rules, now)
     queue_notifications(session, case, event, transition.notify, context, now, consumer_extra)
     session.flush()
     return event

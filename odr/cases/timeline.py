@@ -21,6 +21,7 @@ EVENT_LABELS: dict[str, Label] = {
     "recount_deadline": N_("期限重新计算"),
     "duplicate_received": N_("收到重复投诉，已并入本案"),
     "follow_up": N_("回访评价"),
+    "issue_document": N_("出具文书"),
     PURGE_TRIGGER: N_("保存期满，个人信息已删除"),
 }
 

@@ -33,6 +33,13 @@ class Rulebook:
     effective_from: date | None  # inclusive
     effective_until: date | None  # exclusive
     tracks: Mapping[str, str]  # track -> workflow name
+    # The article a paper cites (odr/documents/), by "<list>.<code>" (rejection_grounds.time_barred)
+    # or by a list or paper alone (rejection_grounds, acceptance_notice).
+    articles: Mapping[str, str] = field(default_factory=dict)
+
+    def article(self, *keys: str) -> str:
+        """The article of the first key the rulebook cites ("" when none)."""
+        return next((self.articles[k] for k in keys if k in self.articles), "")
 
     def applies_on(self, day: date) -> bool:
         return (self.effective_from is None or day >= self.effective_from) and (
@@ -131,9 +138,27 @@ def load_rulebooks(path: Path, workflows: Mapping[str, Workflow]) -> tuple[Ruleb
                 effective_from=_date(spec.get("from"), where),
                 effective_until=_date(spec.get("until"), where),
                 tracks=tracks,
+                articles=_articles(spec.get("articles"), where),
             )
         )
     return tuple(rulebooks)
+
+
+def _articles(raw: Any, where: str) -> dict[str, str]:
+    """rulebooks.yaml's `articles:` flattened: {list: {code: article}} and {key: article}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise WorkflowError(f"{where}: articles must be a mapping")
+    flat: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}.{code}": str(article) for code, article in value.items()})
+            if "_" in value:
+                flat[str(key)] = str(value["_"])
+        else:
+            flat[str(key)] = str(value)
+    return flat
 
 
 @cache

@@ -10,6 +10,8 @@ import logging
 import smtplib
 import ssl
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -46,11 +48,25 @@ EIGHT_BIT = email.policy.default
 SEVEN_BIT = email.policy.default.clone(cte_type="7bit")
 
 
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with a mail (a paper, 文书, as PDF)."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/pdf"
+
+
 def email_message(
-    settings: Settings, to: str, message: Message, message_id: str, eight_bit: bool
+    settings: Settings,
+    to: str,
+    message: Message,
+    message_id: str,
+    eight_bit: bool,
+    attachments: Sequence[MailAttachment] = (),
 ) -> EmailMessage:
-    """A multipart mail (plain text and HTML) with UTF-8 headers; 8-bit parts only when the
-    server offers 8BITMIME (`eight_bit`), else 7-bit transfer encodings."""
+    """A multipart mail (plain text and HTML, then the attachments) with UTF-8 headers; 8-bit
+    parts only when the server offers 8BITMIME (`eight_bit`), else 7-bit transfer encodings."""
     mail = EmailMessage(policy=EIGHT_BIT if eight_bit else SEVEN_BIT)
     mail["Subject"] = message.subject
     mail["From"] = Address("odr 在线消费纠纷解决", addr_spec=settings.mail_from)
@@ -59,10 +75,21 @@ def email_message(
     mail.set_content(message.text)
     if message.html:
         mail.add_alternative(message.html, subtype="html")
+    for attached in attachments:
+        maintype, subtype = attached.content_type.split("/", 1)
+        mail.add_attachment(
+            attached.data, maintype=maintype, subtype=subtype, filename=attached.filename
+        )
     return mail
 
 
-def send_email(settings: Settings, to: str, message: Message, message_id: str) -> None:
+def send_email(
+    settings: Settings,
+    to: str,
+    message: Message,
+    message_id: str,
+    attachments: Sequence[MailAttachment] = (),
+) -> None:
     """The mail over SMTP, as 8-bit (BODY=8BITMIME) when the server offers it."""
     if not settings.smtp_host:
         console_log.info("email (no SMTP host set) to %s: %s", to, message.subject)
@@ -84,7 +111,7 @@ def send_email(settings: Settings, to: str, message: Message, message_id: str) -
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             smtp.ehlo_or_helo_if_needed()  # what the server offers (again after STARTTLS)
             eight_bit = smtp.has_extn("8bitmime")
-            mail = email_message(settings, to, message, message_id, eight_bit)
+            mail = email_message(settings, to, message, message_id, eight_bit, attachments)
             smtp.send_message(mail, mail_options=("BODY=8BITMIME",) if eight_bit else ())
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"SMTP: {exc}") from exc

@@ -8,10 +8,12 @@ claim to run out, and another delivers the row: at least once, recorded as sent 
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +25,13 @@ from odr.clock import utcnow
 from odr.db.dialects import claim
 from odr.db.engine import database_unavailable
 from odr.enterprises.models import Enterprise
-from odr.notify.channels import DeliveryError, send_email, send_sms, send_webhook
+from odr.notify.channels import (
+    DeliveryError,
+    MailAttachment,
+    send_email,
+    send_sms,
+    send_webhook,
+)
 from odr.notify.models import Notification
 from odr.notify.templates import Message, render
 from odr.settings import Settings
@@ -156,8 +164,35 @@ def _addresses_now(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str
     return found
 
 
+# Where a paper (文书) a notice carries is stored: under the evidence folder, by its SHA-256.
+STORED_PATH = re.compile(r"^[0-9a-f]{2}/([0-9a-f]{64})$")
+
+
+def mail_attachments(settings: Settings, context: Mapping[str, Any]) -> list[MailAttachment]:
+    """The papers a notice carries (context "documents", odr/documents/service.py), read and
+    checked against their SHA-256: an altered or missing file is not sent (retried later)."""
+    attached = []
+    for paper in context.get("documents") or ():
+        match = STORED_PATH.match(str(paper.get("path", "")))
+        if match is None or match.group(1) != paper.get("sha256"):
+            raise DeliveryError(f"document {paper.get('number')}: bad stored path")
+        path = settings.evidence_dir / paper["path"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DeliveryError(f"document {paper.get('number')}: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != paper["sha256"]:
+            raise DeliveryError(f"document {paper.get('number')}: file altered, not sent")
+        attached.append(MailAttachment(str(paper.get("filename") or "document.pdf"), data))
+    return attached
+
+
 def webhook_payload(item: Claimed) -> dict[str, Any]:
     data = {k: v for k, v in item.context.items() if k not in SECRET_CONTEXT}
+    if "documents" in data:  # their numbers and hashes, not where odr keeps them
+        data["documents"] = [
+            {k: v for k, v in paper.items() if k != "path"} for paper in data["documents"]
+        ]
     return {"id": item.id, "event": item.kind, "case_number": data.get("case_number"), "data": data}
 
 
@@ -184,7 +219,13 @@ def deliver(settings: Settings, item: Claimed) -> Message:
     }
     message = render(settings.notifications_dir, item.locale, item.kind, item.channel, context)
     if item.channel == "email":
-        send_email(settings, item.recipient, message, f"odr-{item.id}")
+        send_email(
+            settings,
+            item.recipient,
+            message,
+            f"odr-{item.id}",
+            mail_attachments(settings, item.context),
+        )
     elif item.channel == "sms":
         send_sms(settings, item.recipient, message.text)
     return message  # in_app: the stored row is the message

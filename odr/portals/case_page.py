@@ -33,6 +33,7 @@ from odr.cases.handlers import ASSIGN_TRIGGER, office_handlers
 from odr.cases.models import Case
 from odr.cases.timeline import timeline
 from odr.clock import SHANGHAI, utcnow
+from odr.documents.service import Papers, case_documents
 from odr.engine.rules import Rules
 from odr.engine.workflow import TransitionDef
 from odr.errors import (
@@ -110,6 +111,7 @@ def case_context(
         "linked_report": case.linked_case_id if actor.role != "enterprise" else None,
         "can_rate": can_rate(case, now) and actor.role == "consumer",
         "desk": desk,
+        "documents": case_documents(session, case),
     }
 
 
@@ -194,6 +196,7 @@ def perform_action(
             rules=rules,
             campaigns=campaigns,
             notice_days=settings.disclosure_notice_days,
+            documents=Papers.from_settings(settings),
         )
     except InvalidData as exc:
         shown = {k: v for k, v in data.items() if isinstance(v, str)}

@@ -22,7 +22,7 @@ from odr.text import N_
 NO_SUCH_FILE = N_("文件不存在")
 
 
-def _viewers(request: Request, db_session: NamedDependency[Session], case: Case) -> list[Actor]:
+def viewers(request: Request, db_session: NamedDependency[Session], case: Case) -> list[Actor]:
     actors = []
     if case.id in tracked_cases(request):
         actors.append(consumer_actor(case.id, case.complainant_name))
@@ -40,7 +40,7 @@ def download_evidence(
 ) -> File:
     attachment = db_session.get(Attachment, attachment_id)
     if attachment is None or not any(
-        may_view(actor, attachment.case) for actor in _viewers(request, db_session, attachment.case)
+        may_view(actor, attachment.case) for actor in viewers(request, db_session, attachment.case)
     ):
         raise NotFoundException(NO_SUCH_FILE)
     path = evidence_path(settings.evidence_dir, attachment.sha256)

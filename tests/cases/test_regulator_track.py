@@ -195,12 +195,15 @@ def test_agreement_needs_both_confirmations_and_keeps_the_signed_file(
     with factory() as session:
         case = session.scalar(select(Case).where(Case.number == number))
         [file] = session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+        # The agreement's event keeps the scan; the paper odr issued on it (调解书) follows.
+        agreed = next(e for e in case.events if e.trigger == "record_agreement")
+        assert case.events[-1].trigger == "issue_document"
         assert (file.filename, file.uploaded_by, file.event_seq) == (
             "调解书.pdf",
             "regulator",
-            case.event_count,
+            agreed.seq,
         )
-        assert case.events[-1].payload["agreement_file"]["sha256"] == file.sha256
+        assert agreed.payload["agreement_file"]["sha256"] == file.sha256
 
 
 def test_city_office_sees_only_take_over_on_a_district_case(

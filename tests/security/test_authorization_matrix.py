@@ -19,7 +19,8 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +33,11 @@ from web_client import Browser
 from odr.app import create_app
 from odr.auth.models import User
 from odr.auth.service import actor_for, hash_password
+from odr.cases.evidence import EvidenceFile, write_file
 from odr.cases.models import Attachment, Case
 from odr.clock import utcnow
 from odr.db.engine import transaction
+from odr.documents.models import Document
 from odr.enterprises import supervision
 from odr.enterprises.models import Enterprise
 from odr.enterprises.service import create_api_token
@@ -75,6 +78,7 @@ class World:
     other_number: str = ""
     other_code: str = ""
     attachment_id: int = 0
+    document_id: int = 0
     merchant_id: int = 0
     platform_id: int = 0
     tokens: dict[str, str] = field(default_factory=dict)  # principal -> API token
@@ -181,6 +185,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/cases/{number:str}"): Rule(
         S({"consumer"}), lambda w: (f"/api/v1/cases/{w.number}", {"access_code": True})
+    ),
+    ("GET", "/documents/{document_id:int}"): Rule(
+        SEES_CASE, get(lambda w: f"/documents/{w.document_id}")
     ),
     ("GET", "/evidence/{attachment_id:int}"): Rule(
         SEES_CASE, get(lambda w: f"/evidence/{w.attachment_id}")
@@ -438,6 +445,31 @@ STAFF_LOGINS = {
 }
 
 
+def _paper(session, case: Case, store: Path, now: datetime) -> Document:  # type: ignore[no-untyped-def]
+    """A paper (文书) of the case, stored as issued papers are (its issuing is tested in
+    tests/documents/)."""
+    pdf = EvidenceFile(f"受理通知书-{case.number}.pdf", "application/pdf", b"%PDF-1.4 matrix")
+    write_file(store, pdf)
+    document = Document(
+        case_id=case.id,
+        kind="acceptance_notice",
+        title="受理通知书",
+        office_id=case.office_id,
+        year=2099,
+        seq=case.id,
+        number=f"青市监受字〔2099〕第{case.id:04d}号",
+        filename=pdf.filename,
+        sha256=pdf.sha256,
+        size=len(pdf.data),
+        decision_seq=1,
+        event_seq=1,
+        issued_at=now,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
 def _file(browser: Browser, evidence: bytes | None = None, **overrides: str) -> tuple[str, str]:
     files = [("evidence", ("收据.png", evidence, "image/png"))] if evidence else None
     response = browser.post("/", complaint_form(**overrides), files=files)
@@ -448,7 +480,7 @@ def _file(browser: Browser, evidence: bytes | None = None, **overrides: str) -> 
 
 
 @pytest.fixture
-def world(factory, browsers, evidence_png) -> tuple[World, dict[str, Browser]]:
+def world(factory, browsers, evidence_png, settings) -> tuple[World, dict[str, Browser]]:
     """The cases, tokens and records the matrix reaches, and one browser per principal."""
     w = World()
     consumer, other_consumer = browsers(), browsers()
@@ -468,6 +500,7 @@ def world(factory, browsers, evidence_png) -> tuple[World, dict[str, Browser]]:
         assert case is not None and case.office is not None
         assert case.office.region_code == "450103" and case.respondent_name == MERCHANT
         w.attachment_id = session.scalar(select(Attachment.id).where(Attachment.case_id == case.id))
+        w.document_id = _paper(session, case, settings.evidence_dir, now).id
         merchant = _enterprise(session, MERCHANT)
         platform = _enterprise(session, PLATFORM)
         other = _enterprise(session, OTHER_PLATFORM)
