@@ -169,6 +169,8 @@ def enterprise_rates(
     since: datetime,
     until: datetime,
     calendar: WorkingCalendar,
+    *,
+    response_times: bool = True,
 ) -> list[EnterpriseFigures]:
     """The scorecards (on-time and settlement rates, odr.enterprises.scorecard) over [since,
     until) of the ODR enterprises that negotiated cases of these offices in that period, most
@@ -189,7 +191,9 @@ def enterprise_rates(
     ]
     if not ids:
         return []
-    cards = scorecards(session, ids, since, until, calendar, trend=False)
+    cards = scorecards(
+        session, ids, since, until, calendar, trend=False, response_times=response_times
+    )
     enterprises = {
         e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))
     }

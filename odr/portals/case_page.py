@@ -87,7 +87,9 @@ def case_context(
         session, case, [t for t in actions if t.trigger in DESK_TRIGGERS], campaigns, now
     )
     if actor.role == "regulator":
-        desk["classification"] = classification_context(case, rules, CLASSIFY_TRIGGER in desk["actions"])
+        desk["classification"] = classification_context(
+            case, rules, CLASSIFY_TRIGGER in desk["actions"]
+        )
     actions = [t for t in actions if t.trigger not in DESK_TRIGGERS]
     needs_offices = any(f.type == "office" for t in actions for f in t.fields)
     return {
