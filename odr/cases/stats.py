@@ -11,9 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from odr.cases.models import RECOVERY_OUTCOMES, REPORT_CLAIM, Case, DashboardSnapshot
 from odr.clock import SHANGHAI
