@@ -141,3 +141,38 @@ def test_the_api_carries_codes_and_names_a_wrong_one(client, factory):  # type: 
     with factory() as session:
         case = session.scalar(select(Case).where(Case.number == made.json()["number"]))
         assert (case.goods_category, case.problem_nature) == ("food", "price")
+
+
+def test_a_12315_transfer_carries_the_published_names(factory, rules):  # type: ignore[no-untyped-def]
+    from odr.clock import utcnow
+    from odr.intake.import12315 import import_records
+    from odr.intake.transfer12315 import read_records
+
+    rows = [
+        {
+            "投诉编号": f"12315-CLS-{i}",
+            "投诉人姓名": "陈七",
+            "联系电话": f"1360013600{i}",
+            "联系地址": "南宁市西乡塘区大学东路",
+            "被投诉人名称": "多多买菜（南宁）",
+            "商品或服务名称": "冷冻虾仁 500g",
+            "投诉诉求": "退款",
+            "投诉内容": "收到的虾仁已解冻变质，平台客服不予处理。",
+            "商品服务类别": category,
+            "问题性质": nature,
+        }
+        for i, (category, nature) in enumerate([("食品类", "质量"), ("food", "价格"), ("鞋", "")])
+    ]
+    import json
+
+    records, problems = read_records(json.dumps(rows, ensure_ascii=False).encode(), "json")
+    assert problems == []
+    results = import_records(factory, records, rules, utcnow())
+    assert [r.status for r in results] == ["created", "created", "rejected"]
+    assert results[2].field == "商品服务类别"
+    with factory() as session:
+        made = {
+            c.external_id: (c.goods_category, c.problem_nature)
+            for c in session.scalars(select(Case).where(Case.channel == "12315"))
+        }
+    assert made == {"12315-CLS-0": ("food", "quality"), "12315-CLS-1": ("food", "price")}
