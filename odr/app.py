@@ -52,6 +52,7 @@ from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
 from odr.portals.regulator.enterprises import RegulatorEnterprisesController
+from odr.portals.regulator.reports import RegulatorReportsController
 from odr.portals.templating import PORTALS_DIR, make_environment
 from odr.security import access_codes
 from odr.security.headers import security_headers
@@ -104,6 +105,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             OwnPasswordController,
             RegulatorController,
             RegulatorDashboardController,
+            RegulatorReportsController,
             DeadLetterController,
             EnterpriseScorecardController,
             EnterpriseEnrolmentController,

@@ -569,3 +569,57 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command(
+    help="Write an office's complaint report for a month or a quarter as an .xlsx workbook: "
+    "received, accepted, not accepted, mediated, settled, withdrawn, losses recovered; by "
+    "category, nature of problem, channel and platform; the ten most complained-about "
+    "businesses; the ODR enterprises' rates; against the previous period and a year before."
+)
+@click.option("--period", required=True, help="A month (2026-11) or a quarter (2026-Q4).")
+@click.option(
+    "--office",
+    "office_code",
+    help="The office's region code (with the offices below it); default: the intake office.",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The .xlsx file to write.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def report(period: str, office_code: str | None, output: Path, lang: str) -> None:
+    from odr.cases.report import monthly_report, parse_period
+    from odr.db.engine import transaction
+    from odr.errors import InvalidData
+    from odr.offices.service import by_code, supervised_ids
+    from odr.portals.regulator.report_workbook import workbook_bytes
+    from odr.portals.regulator.reports import category_order
+
+    settings = _settings()
+    try:
+        chosen = parse_period(period)
+    except InvalidData as exc:
+        raise click.BadParameter(exc.errors["period"], param_hint="--period") from None
+    rules = _rules(settings, pinned=False)
+    code = office_code or settings.intake_office_code
+    with transaction(_factory(settings)) as session:
+        office = by_code(session, code)
+        if office is None:
+            raise click.BadParameter(f"no office with region code {code}", param_hint="--office")
+        figures = monthly_report(
+            session,
+            supervised_ids(session, office.id),
+            chosen,
+            rules.calendar,
+            **category_order(rules),
+        )
+        content = workbook_bytes(figures, rules.classification, office.name, lang)
+    output.write_bytes(content)
+    headline = {row["figure"]: row["value"] for row in figures["headline"]}
+    click.echo(
+        f"{output}: {office.name} {chosen.code}: {headline['received']} received, "
+        f"{headline['closed']} closed, {headline['recovered']} yuan recovered"
+    )

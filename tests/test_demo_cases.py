@@ -78,6 +78,12 @@ def test_generated_cases_are_what_the_service_writes(factory, rules):
             if case.rating is not None:  # rated as followup.rate() rates: an event
                 assert events[-1].trigger == "follow_up"
                 assert events[-1].payload["rating"] == case.rating
+        # Classified, and the closings that recover money record it: the report is not empty.
+        complaints = [c for c in cases if c.claim_type != "report"]
+        assert sum(c.goods_category is not None for c in complaints) > len(complaints) / 2
+        assert sum(c.problem_nature is not None for c in complaints) > len(complaints) / 2
+        recovering = [c for c in cases if c.outcome in ("settled", "mediated", "returned")]
+        assert recovering and all(c.recovered_amount for c in recovering)
         due = session.scalar(select(func.count()).where(Case.due_at <= now))
         assert due == 12
         assert session.scalar(select(func.count()).where(Case.next_reminder_at <= now)) == 0

@@ -28,6 +28,9 @@ from odr.offices.models import Office
 # The claim type of a report (举报) case: never shown to the enterprise it concerns.
 REPORT_CLAIM = "report"
 CHANNELS = ("web", "api", "12315")
+# The outcomes whose recovered_amount counts as economic loss recovered (挽回经济损失): a
+# settlement, a mediation agreement, a seven-day return refunded.
+RECOVERY_OUTCOMES = ("settled", "mediated", "returned")
 
 
 class Case(Base):
@@ -215,7 +218,17 @@ class CaseEvent(Base):
     """One change of a case; its hash covers its content and the previous event's hash."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # The monthly report's acceptances (受理) in a period (odr/cases/report.py): the
+        # regulator's accept events only, by moment.
+        Index(
+            "ix_case_events_accept",
+            "occurred_at",
+            sqlite_where=text("trigger = 'accept'"),
+            postgresql_where=text("trigger = 'accept'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))

@@ -77,6 +77,13 @@ ACTOR_LABELS = {"enterprise": "客服专员", "regulator": "承办人", "system"
 # A late case's deadline ran out by the end of the last working day before today (a clock of
 # working days ends at the end of one), no longer ago than this.
 LATE_AT_MOST = timedelta(days=5)
+# The field of each closing (or offering) step that records the loss recovered (挽回经济损失):
+# the demo gives it the complaint's amount, so the monthly report is not empty.
+RECOVERY_FIELDS = {
+    "propose_settlement": "amount",
+    "mark_refunded": "amount",
+    "record_agreement": "recovered_amount",
+}
 TRIES = 8  # drawings of a case's moments before its deadline lands where it should
 TEXT_ANSWER = "（演示数据）已与当事人电话沟通。"
 # fmt: on
@@ -378,6 +385,7 @@ class Generator:
         }
         self.yesterday_end = rules.calendar.end_of_day(now - timedelta(days=1))
         self._choices: dict[tuple[str, bool, str, bool], tuple[list[Path], list[float]]] = {}
+        self.classified: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     def route_notices(self) -> set[tuple[str, str]]:
         """(audience, kind) of every notice routing may send a generated case."""
@@ -521,6 +529,13 @@ class Generator:
             notifications.append(row)
         cases.append(case.columns())
 
+    def _classified(self, goods: str, problem: str) -> tuple[str | None, str | None]:
+        """The classification the goods and the problem suggest (few pairs: remembered)."""
+        key = (goods, problem)
+        if key not in self.classified:
+            self.classified[key] = self.rules.classification.suggest(goods, problem)
+        return self.classified[key]
+
     def _filed(
         self,
         path: Path,
@@ -558,6 +573,8 @@ class Generator:
             notify_sms=not p.anonymous,
             notify_email=p.email is not None,
         )
+        category, nature = self._classified(p.goods, p.problem)
+        complaint = replace(complaint, goods_category=category, problem_nature=nature)
         codes = {"access_code": p.access_code, "salt": p.salt}
         if path.route == "any":
             violation = workflow.label("violation_types", p.violation)
@@ -603,7 +620,9 @@ class Generator:
             PastMove(
                 step.trigger,
                 consumer if step.label is None else Actor(role=step.role, label=step.label),
-                step.data,
+                {**step.data, RECOVERY_FIELDS[step.trigger]: str(p.amount)}
+                if step.trigger in RECOVERY_FIELDS
+                else step.data,
                 received + pace * i,
             )
             for i, step in enumerate(path.steps, 1)

@@ -32,6 +32,8 @@ the enterprise for negotiation whose ``received_at`` falls in ``[since, until)``
   them), counted as statutory working days between the two Beijing dates (the starting day does
   not count, as for deadlines: an answer the same day is 0, the next working day 1). Cases with no
   enterprise event yet are left out; ``responded`` says how many were counted.
+- **recovered** (挽回经济损失, yuan): the sum of ``recovered_amount`` over cohort cases closed as
+  settled, mediated (after escalation too) or returned (``RECOVERY_OUTCOMES``).
 - **ratings**: the follow-up rating (回访, odr.cases.followup) of cohort cases, 1 to 5 stars.
 - **weekly trend**: cohort cases per ISO week of their Beijing receipt date, weeks without cases
   included as 0.
@@ -43,6 +45,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, case, func, literal, select, union_all
@@ -51,13 +54,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from odr.cases.models import REPORT_CLAIM, Case, CaseEvent
+from odr.cases.models import RECOVERY_OUTCOMES, REPORT_CLAIM, Case, CaseEvent
 from odr.clock import SHANGHAI
 from odr.engine.calendar import WorkingCalendar
 
 __all__ = ["Scorecard", "WeekCount", "scorecard", "scorecards"]
 
 OVERDUE = "enterprise_overdue"
+CENT = Decimal("0.01")
 SETTLED_OUTCOMES = ("settled", "returned")
 # Enterprise events the consumer never sees: not a response.
 INTERNAL_TRIGGERS = ("add_note",)
@@ -96,6 +100,7 @@ class Scorecard:
     rating_sum: int = 0
     rating_counts: dict[int, int] = field(default_factory=dict)  # stars -> cases
     weekly: list[WeekCount] = field(default_factory=list)
+    recovered: Decimal = Decimal("0.00")  # 挽回经济损失, yuan
 
     @property
     def first_day(self) -> date:
@@ -161,6 +166,7 @@ class Scorecard:
             "rated": self.rated,
             "average_rating": self.average_rating,
             "rating_counts": {str(k): v for k, v in sorted(self.rating_counts.items())},
+            "recovered": str(self.recovered),
         }
 
 
@@ -251,15 +257,19 @@ def _count_outcomes(
             closed.label("closed"),
             Case.rating,
             func.count().label("cases"),
+            func.sum(Case.recovered_amount).label("recovered"),
         )
         .where(*cohort)
         .group_by(Case.enterprise_id, Case.escalation_reason, Case.outcome, closed, Case.rating)
     )
-    for enterprise_id, reason, outcome, is_closed, rating, count in session.execute(statement):
+    rows = session.execute(statement)
+    for enterprise_id, reason, outcome, is_closed, rating, count, recovered in rows:
         if enterprise_id is None:  # the cohort has none; the column is nullable
             continue
         card = cards.get(enterprise_id) or make(enterprise_id)
         card.received += count
+        if is_closed and outcome in RECOVERY_OUTCOMES and recovered is not None:
+            card.recovered += Decimal(recovered).quantize(CENT)
         if reason is not None:
             card.escalated += count
             card.escalated_by_reason[reason] = card.escalated_by_reason.get(reason, 0) + count
@@ -414,6 +424,7 @@ def totals(cards: Iterable[Scorecard], since: datetime, until: datetime) -> Scor
         total.response_working_days += card.response_working_days
         total.rated += card.rated
         total.rating_sum += card.rating_sum
+        total.recovered += card.recovered
         for reason, count in card.escalated_by_reason.items():
             total.escalated_by_reason[reason] = total.escalated_by_reason.get(reason, 0) + count
         for stars, count in card.rating_counts.items():

@@ -18,6 +18,8 @@ A record carries these fields, named by their Chinese headers (as 12315 exports 
 | 投诉内容 | the facts | yes |
 | 是否选择ODR | 是 / 否: whether the consumer chose the enterprise's ODR channel | no (是) |
 | 承办单位 | the handling office (name or 6-digit region code) | no |
+| 商品服务类别 | the category of goods or services (a code or published name of workflows/classification.yaml) | no (suggested) |
+| 问题性质 | the nature of the problem (likewise) | no (suggested) |
 
 Files come as JSON (an array, or {"records": [...]}), JSON Lines, or CSV with these headers, in
 UTF-8 (with or without BOM) or GBK/GB18030 (12315 exports opened in office software often are).

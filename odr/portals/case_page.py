@@ -26,6 +26,7 @@ from odr.cases.campaigns import (
     suggested,
     tags_of,
 )
+from odr.cases.classification import CLASSIFY_TRIGGER, suggestion
 from odr.cases.deadlines import deadline_of
 from odr.cases.evidence import check_evidence, write_file
 from odr.cases.followup import can_rate
@@ -50,7 +51,7 @@ from odr.text import N_
 STAFF_ROLES = ("enterprise", "regulator")
 # The regulator's desk: who handles the case, which campaigns it belongs to. The case page
 # shows them in a section of their own, not among the workflow's action forms.
-DESK_TRIGGERS = (ASSIGN_TRIGGER, TAG_TRIGGER, UNTAG_TRIGGER)
+DESK_TRIGGERS = (ASSIGN_TRIGGER, TAG_TRIGGER, UNTAG_TRIGGER, CLASSIFY_TRIGGER)
 
 ESCALATION_REASONS = {
     "enterprise_overdue": N_("企业逾期未处理"),
@@ -87,6 +88,10 @@ def case_context(
     desk = desk_context(
         session, case, [t for t in actions if t.trigger in DESK_TRIGGERS], campaigns, now
     )
+    if actor.role == "regulator":
+        desk["classification"] = classification_context(
+            case, rules, CLASSIFY_TRIGGER in desk["actions"]
+        )
     actions = [t for t in actions if t.trigger not in DESK_TRIGGERS]
     needs_offices = any(f.type == "office" for t in actions for f in t.fields)
     return {
@@ -142,6 +147,24 @@ def desk_context(
         "taggable": [c for c in running(campaigns, day) if c.code not in tags_of(case)]
         if TAG_TRIGGER in allowed
         else [],
+    }
+
+
+def classification_context(case: Case, rules: Rules, may_classify: bool) -> dict[str, Any]:
+    """The case's category and nature of problem as the regulator sees them: whether they were
+    confirmed, what the case's words suggest, and the codes offered."""
+    classification = rules.classification
+    category, nature = suggestion(case, classification)
+    return {
+        "goods_category": classification.categories.get(case.goods_category or ""),
+        "problem_nature": classification.natures.get(case.problem_nature or ""),
+        "confirmed": case.classification_confirmed,
+        "suggested_category": classification.categories.get(category or ""),
+        "suggested_nature": classification.natures.get(nature or ""),
+        "categories": classification.offered_categories() if may_classify else [],
+        "natures": classification.offered_natures() if may_classify else [],
+        "may_classify": may_classify,
+        "version": classification.version,
     }
 
 

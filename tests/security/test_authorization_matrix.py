@@ -304,6 +304,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         S(REGULATORS), post("/regulator/notifications/read")
     ),
     ("GET", "/regulator/dashboard"): Rule(S(REGULATORS), get("/regulator/dashboard")),
+    ("GET", "/regulator/reports"): Rule(S(REGULATORS), get("/regulator/reports?period=2026-11")),
+    ("GET", "/regulator/reports/export.xlsx"): Rule(
+        S(REGULATORS), get("/regulator/reports/export.xlsx?period=2026-11")
+    ),
     ("GET", "/regulator/dashboard/export/{table:str}"): Rule(
         S(REGULATORS), get("/regulator/dashboard/export/respondents.csv")
     ),

@@ -19,6 +19,7 @@ from odr.cases.followup import rate
 from odr.cases.models import Case
 from odr.cases.service import check_access_code, submit, submit_report
 from odr.clock import utcnow
+from odr.engine.classification import GROUPS, Entry
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
 from odr.intake import form_tokens
@@ -113,6 +114,7 @@ def _form_page(
             "held": held,
             "claim_types": workflow.lists["claim_types"],
             "goods_categories": GOODS_CATEGORIES,
+            "consumer_categories": _consumer_categories(rules),
             "violation_types": rules.workflow("report").lists["violation_types"],
             "party_slots": range(1, MAX_CO_COMPLAINANTS + 1),
             "max_files": settings.evidence_max_files,
@@ -120,6 +122,12 @@ def _form_page(
         },
         status_code=status_code,
     )
+
+
+def _consumer_categories(rules: Rules) -> list[tuple[str, list[Entry]]]:
+    """The categories the form offers, in the consumer's words, goods first, then services."""
+    offered = rules.classification.offered_categories()
+    return [(group, [e for e in offered if e.group == group]) for group in GROUPS]
 
 
 def _evidence(

@@ -158,6 +158,7 @@ class RegulatorDashboardController(Controller):
                 "computed_at": snapshot.computed_at,
                 "max_age_minutes": int(stats.SNAPSHOT_MAX_AGE.total_seconds() // 60),
                 "labels": state_labels(rules),
+                "classification": rules.classification,
                 "weeks": chosen,
                 "windows": WINDOWS,
                 "actor": actor,

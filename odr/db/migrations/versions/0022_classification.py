@@ -30,9 +30,18 @@ def upgrade() -> None:
             )
         )
         batch.add_column(sa.Column("recovered_amount", sa.Numeric(12, 2), nullable=True))
+    # The monthly report's acceptances in a period: accept events only, by moment.
+    op.create_index(
+        "ix_case_events_accept",
+        "case_events",
+        ["occurred_at"],
+        sqlite_where=sa.text("trigger = 'accept'"),
+        postgresql_where=sa.text("trigger = 'accept'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_events_accept", table_name="case_events")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("recovered_amount")
         batch.drop_column("classification_confirmed")
