@@ -2,7 +2,7 @@
 (odr/demo/) is filed by submit()'s steps (bulk.new_case, new_report here, bulk.start_new_case),
 each later transition fired by act()'s move at its moment (replay), an event that moves no state
 chained as service.record_event chains it (record); then many such cases are inserted together
-(load_rows).
+with their words for the search box (load_rows).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from odr.auth.actor import Actor
 from odr.cases.bulk import CASE_DEFAULTS, CASES, EVENTS, NOTIFICATIONS, CaseValues
 from odr.cases.input import ComplaintInput
 from odr.cases.models import REPORT_CLAIM
+from odr.cases.search_index import SEARCH, SEARCHED_COLUMNS, document
 from odr.cases.service import (
     OfficeLookup,
     Start,
@@ -153,6 +154,16 @@ def load_rows(
         raw = connection.connection.driver_connection
         case_names, event_names, note_names = names
         _executemany(raw, "cases", case_names, cases)
+        at = {name: case_names.index(name) for name in ("id", *SEARCHED_COLUMNS)}
+        _executemany(
+            raw,
+            SEARCH.name,
+            ("case_id", "terms"),
+            [
+                (row[at["id"]], document({name: row[at[name]] for name in SEARCHED_COLUMNS}))
+                for row in cases
+            ],
+        )
         _executemany(raw, "case_events", event_names, events, {"id": first_event})
         _executemany(
             raw,
@@ -163,6 +174,9 @@ def load_rows(
         )
     else:
         connection.execute(insert(CASES), cases)
+        connection.execute(
+            insert(SEARCH), [{"case_id": case["id"], "terms": document(case)} for case in cases]
+        )
         for i, event in enumerate(events):
             event["id"] = first_event + i
         connection.execute(insert(EVENTS), events)

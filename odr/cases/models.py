@@ -289,3 +289,16 @@ class DashboardSnapshot(Base):
     weeks: Mapped[int]
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     figures: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class CaseSearch(Base):
+    """A case's words for the search box (odr/cases/search_index.py), written in the
+    transaction that writes the case; the database's full-text index over them is built by
+    odr/db/fulltext.py (FTS5 on SQLite, a tsvector and GIN on PostgreSQL)."""
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    terms: Mapped[str] = mapped_column(Text, default="")

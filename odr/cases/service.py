@@ -31,6 +31,7 @@ from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, attach, write_file
 from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput
 from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
+from odr.cases.search_index import index_case, touches_search
 from odr.cases.outbox import (
     Recipients,
     context_for,
@@ -366,6 +367,8 @@ def record_event(
         setattr(case, column, value)
     event = append_event(session, case, trigger, actor, case.state, payload, now)
     session.flush()
+    if touches_search(changes or {}):
+        index_case(session, case)  # the purge's blanks too: nothing found by what it removed
     return event
 
 
@@ -705,6 +708,7 @@ def _start(
         for index, row in start.notices
     )
     session.flush()
+    index_case(session, case)  # found by the search box from the commit that stores it
 
 
 def submit(

@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from complaints import complaint_form
@@ -179,6 +180,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/enterprise"): Rule(
         S(ENTERPRISES), get("/enterprise"), lists_case=CASE_STAFF_ENTERPRISE
     ),
+    # The search box finds the case by its complainant's name for exactly those who see it.
+    ("GET", "/enterprise/search"): Rule(
+        S(ENTERPRISES),
+        get("/enterprise/search?q=" + quote(COMPLAINANT)),
+        lists_case=CASE_STAFF_ENTERPRISE,
+    ),
     ("GET", "/enterprise/export.csv"): Rule(
         S(ENTERPRISES), get("/enterprise/export.csv"), lists_case=CASE_STAFF_ENTERPRISE
     ),
@@ -269,6 +276,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
         lists_case=S(),
     ),
     ("GET", "/regulator/clusters"): Rule(S(REGULATORS), get("/regulator/clusters")),
+    ("GET", "/regulator/search"): Rule(
+        S(REGULATORS),
+        get("/regulator/search?q=" + quote(COMPLAINANT)),
+        lists_case=S(SEES_CASE_REGULATOR),
+    ),
     ("GET", "/regulator/cases/{number:str}"): Rule(
         S(SEES_CASE_REGULATOR), get(lambda w: f"/regulator/cases/{w.number}")
     ),

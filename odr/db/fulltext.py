@@ -1,0 +1,160 @@
+"""Full-text search as each database does it: SQLite's FTS5, PostgreSQL's tsvector with a GIN
+index. Domain code writes plain rows of words (`terms`, words separated by spaces) into a table
+of its own and asks for the rows whose words hold every phrase of a query; how the database
+indexes and matches them is answered here.
+
+Chinese is written without spaces, and neither database segments it: FTS5's unicode61 reads a
+run of Han characters as one word, its trigram tokenizer needs 3 characters (月饼, 退款 find
+nothing), and PostgreSQL's parsers know no Chinese. So the text is cut into words here, before
+either database sees it, the same way for both: every run of Han characters as its overlapping
+character bigrams (月饼退款 -> 月饼 饼退 退款), a lone character as itself; Latin letters and
+digits as words, lower case (full-width forms folded by NFKC). A query is cut the same way, and
+a run of several characters asks for its bigrams as a phrase (adjacent, in order). Both
+databases then only split the stored words on spaces.
+
+- SQLite: an external-content FTS5 table over the words table, kept in step by triggers, so
+  the words are written once, in the writer's transaction, and the index with them.
+- PostgreSQL: a stored generated column `to_tsvector('simple', terms)` with a GIN index;
+  'simple' lower-cases and stems nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, Select, Table, literal_column, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from odr.db.engine import is_sqlite
+
+# Han ideographs (CJK unified, extension A, compatibility) read as bigrams; Latin letters and
+# digits as words; everything else separates.
+_RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([0-9a-z]+)")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _normalised(text_: str) -> str:
+    return unicodedata.normalize("NFKC", text_).lower()
+
+
+def phrases(text_: str) -> list[list[str]]:
+    """The text as runs of words: a run of Han characters as its bigrams in order (one
+    character: itself), a Latin or digit run as one word."""
+    found: list[list[str]] = []
+    for match in _RUNS.finditer(_normalised(text_)):
+        han, word = match.groups()
+        if word:
+            found.append([word])
+        elif len(han) == 1:
+            found.append([han])
+        else:
+            found.append([han[i : i + 2] for i in range(len(han) - 1)])
+    return found
+
+
+def words(text_: str) -> list[str]:
+    """The words the index keeps of a text, in order (phrases() flattened)."""
+    return [word for phrase in phrases(text_) for word in phrase]
+
+
+def is_han(text_: str) -> bool:
+    return bool(_HAN.search(text_))
+
+
+def _fts5_query(query: Sequence[Sequence[str]]) -> str:
+    # Our words are letters, digits and Han only: quoting cannot be broken out of.
+    return " AND ".join('"' + " ".join(phrase) + '"' for phrase in query)
+
+
+def _tsquery(query: Sequence[Sequence[str]]) -> str:
+    return " & ".join(
+        "(" + " <-> ".join(f"'{word}'" for word in phrase) + ")" for phrase in query
+    )
+
+
+def fts_table(table: Table) -> str:
+    """The FTS5 table over a words table (SQLite)."""
+    return f"{table.name}_fts"
+
+
+def matching(
+    session: Session, table: Table, key: Column[Any], query: Sequence[Sequence[str]]
+) -> Select[Any]:
+    """The keys of the rows of `table` whose words hold every phrase of the query (each a
+    list of words that must follow one another), as a select to use in IN (...)."""
+    if is_sqlite(session.get_bind()):
+        fts = fts_table(table)
+        return (
+            select(literal_column("rowid").label(key.name))
+            .select_from(text(fts))
+            .where(text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query)))
+        )
+    return select(key).where(
+        text(f"{table.name}.tsv @@ to_tsquery('simple', :ts_query)").bindparams(
+            ts_query=_tsquery(query)
+        )
+    )
+
+
+def create_index(connection: Connection, table: str, key: str, words_column: str) -> None:
+    """Build the database's full-text index over the words of an existing table (migrations)."""
+    if connection.dialect.name == "sqlite":
+        fts = f"{table}_fts"
+        connection.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({words_column}, content='{table}', "
+            f"content_rowid='{key}')"
+        )
+        new = f"INSERT INTO {fts}(rowid, {words_column}) VALUES (new.{key}, new.{words_column});"
+        old = (
+            f"INSERT INTO {fts}({fts}, rowid, {words_column}) "
+            f"VALUES ('delete', old.{key}, old.{words_column});"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {new} END"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {old} END"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN {old} {new} END"
+        )
+        connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        return
+    connection.exec_driver_sql(
+        f"ALTER TABLE {table} ADD COLUMN tsv tsvector "
+        f"GENERATED ALWAYS AS (to_tsvector('simple', {words_column})) STORED"
+    )
+    connection.exec_driver_sql(f"CREATE INDEX ix_{table}_tsv ON {table} USING gin (tsv)")
+
+
+def drop_index(connection: Connection, table: str) -> None:
+    if connection.dialect.name == "sqlite":
+        for suffix in ("ai", "ad", "au"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}_fts")
+        return
+    connection.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{table}_tsv")
+    connection.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS tsv")
+
+
+def is_machinery(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Whether a schema object is the full-text machinery built here, not described by the
+    models (the FTS5 table and its shadow tables, the tsvector column and its index): for
+    Alembic's comparison of models and database (`include_name` answers its negation)."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return "_fts" in name
+    if type_ == "column":
+        return name == "tsv"
+    if type_ == "index":
+        return name.endswith("_tsv")
+    return False
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    return not is_machinery(name, type_, parent_names)

@@ -1,0 +1,75 @@
+"""case search: a case's words for the search box (案件查询) and the database's full-text index
+over them (FTS5 on SQLite, a tsvector with GIN on PostgreSQL); existing cases indexed
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-06 04:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from odr.db import fulltext
+from odr.db.base import Id
+
+revision: str = "0019"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BACKFILL_BATCH = 5_000
+# The columns the words are made of, as of this revision (odr/cases/search_index.py).
+SEARCHED = (
+    "number",
+    "external_id",
+    "complainant_name",
+    "complainant_phone",
+    "order_number",
+    "respondent_name",
+    "respondent_uscc",
+    "product",
+    "facts",
+    "received_at",
+    "purchase_date",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "case_search",
+        sa.Column("case_id", Id, autoincrement=False, nullable=False),
+        sa.Column("terms", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name="fk_case_search_case_id_cases", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("case_id", name="pk_case_search"),
+    )
+    connection = op.get_bind()
+    fulltext.create_index(connection, "case_search", "case_id", "terms")
+    _backfill(connection)
+
+
+def _backfill(connection: sa.Connection) -> None:
+    """Every existing case's words, a batch at a time in id order."""
+    from odr.cases.search_index import document  # the words as the service writes them
+
+    cases = sa.table("cases", sa.column("id"), *(sa.column(c) for c in SEARCHED))
+    search = sa.table("case_search", sa.column("case_id"), sa.column("terms"))
+    after = 0
+    while True:
+        rows = connection.execute(
+            sa.select(cases).where(cases.c.id > after).order_by(cases.c.id).limit(BACKFILL_BATCH)
+        ).mappings().all()
+        if not rows:
+            return
+        connection.execute(
+            sa.insert(search), [{"case_id": r["id"], "terms": document(r)} for r in rows]
+        )
+        after = rows[-1]["id"]
+
+
+def downgrade() -> None:
+    fulltext.drop_index(op.get_bind(), "case_search")
+    op.drop_table("case_search")
