@@ -31,7 +31,6 @@ from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, attach, write_file
 from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput
 from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
-from odr.cases.search_index import index_case, touches_search
 from odr.cases.outbox import (
     Recipients,
     context_for,
@@ -39,6 +38,7 @@ from odr.cases.outbox import (
     queue_notifications,
     recipients_of,
 )
+from odr.cases.search_index import index_case, touches_search
 from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
 from odr.engine.workflow import TransitionDef, Workflow

@@ -71,9 +71,7 @@ def _fts5_query(query: Sequence[Sequence[str]]) -> str:
 
 
 def _tsquery(query: Sequence[Sequence[str]]) -> str:
-    return " & ".join(
-        "(" + " <-> ".join(f"'{word}'" for word in phrase) + ")" for phrase in query
-    )
+    return " & ".join("(" + " <-> ".join(f"'{word}'" for word in phrase) + ")" for phrase in query)
 
 
 def fts_table(table: Table) -> str:

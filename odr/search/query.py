@@ -4,8 +4,8 @@ Each piece (split on spaces and commas) is one of: a date (2026-12-05, 2026/12/5
 2026年12月5日) meaning the day received or of purchase; four digits, the phone's last four,
 which narrows only beside a name or a date (alone it would list a thousandth of all cases);
 a phone written +86 138 0013 8000 or 0771-5551234, as its national digits; any other letters
-and digits as one word (a case number, a 12315 number, an order number, a USCC, a whole
-phone); Chinese as phrases of character bigrams (odr/db/fulltext.py), so 月饼 and 团长 are
+and digits as words that must follow one another (a case number, a 12315 number such as
+12315-2026-000123, an order number, a USCC, a whole phone); Chinese as phrases of character bigrams (odr/db/fulltext.py), so 月饼 and 团长 are
 found, and 王小明 as 王小 followed by 小明. Every piece must match (AND).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from odr.cases.search_index import PHONE_TAIL, date_word, national_digits, phone_tail_word
-from odr.db.fulltext import phrases
+from odr.db.fulltext import is_han, phrases, words
 from odr.errors import InvalidData
 
 QUERY_MAX = 200
@@ -63,15 +63,19 @@ def parse(text: str) -> SearchQuery:
             narrowing = True
     normal = _DATE.sub(" ", normal)
     for piece in _PIECES.split(normal):
-        for phrase in phrases(piece):
-            word = phrase[0]
-            if len(phrase) == 1 and word.isdigit() and len(word) == PHONE_TAIL:
-                found.append((phone_tail_word(word),))
-                tail = True
-                continue
-            if len(phrase) == 1 and len(word) == 1 and not word.isascii():
+        if piece.isdigit() and len(piece) == PHONE_TAIL:
+            found.append((phone_tail_word(piece),))
+            tail = True
+            continue
+        if not is_han(piece):
+            # A number written with hyphens or slashes (12315-2026-000123): its words in order.
+            pieces = [tuple(words(piece))] if words(piece) else []
+        else:
+            pieces = [tuple(phrase) for phrase in phrases(piece)]
+        for phrase in pieces:
+            if len(phrase) == 1 and len(phrase[0]) == 1 and is_han(phrase[0]):
                 continue  # a lone Chinese character: the index keeps pairs (see fulltext)
-            found.append(tuple(phrase))
+            found.append(phrase)
             narrowing = True
     unique = tuple(dict.fromkeys(found))
     if tail and not narrowing:

@@ -59,13 +59,20 @@ def _backfill(connection: sa.Connection) -> None:
     search = sa.table("case_search", sa.column("case_id"), sa.column("terms"))
     after = 0
     while True:
-        rows = connection.execute(
-            sa.select(cases).where(cases.c.id > after).order_by(cases.c.id).limit(BACKFILL_BATCH)
-        ).mappings().all()
+        rows = (
+            connection.execute(
+                sa.select(cases)
+                .where(cases.c.id > after)
+                .order_by(cases.c.id)
+                .limit(BACKFILL_BATCH)
+            )
+            .mappings()
+            .all()
+        )
         if not rows:
             return
         connection.execute(
-            sa.insert(search), [{"case_id": r["id"], "terms": document(r)} for r in rows]
+            sa.insert(search), [{"case_id": r["id"], "terms": document(dict(r))} for r in rows]
         )
         after = rows[-1]["id"]
 
