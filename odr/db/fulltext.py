@@ -25,9 +25,12 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, literal_column, select, text
+from sqlalchemy import Column, ColumnElement, Select, Table, exists, literal_column, select, text
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from odr.db.engine import is_sqlite
 
@@ -79,6 +82,10 @@ def fts_table(table: Table) -> str:
     return f"{table.name}_fts"
 
 
+def _fts(name: str) -> TableClause:
+    return sql_table(name, sql_column("rowid"))
+
+
 def matching(
     session: Session, table: Table, key: Column[Any], query: Sequence[Sequence[str]]
 ) -> Select[Any]:
@@ -86,14 +93,40 @@ def matching(
     list of words that must follow one another), as a select to use in IN (...)."""
     if is_sqlite(session.get_bind()):
         fts = fts_table(table)
-        return (
-            select(literal_column("rowid").label(key.name))
-            .select_from(text(fts))
-            .where(text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query)))
+        return select(_fts(fts).c.rowid.label(key.name)).where(
+            text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query))
         )
     return select(key).where(
         text(f"{table.name}.tsv @@ to_tsquery('simple', :ts_query)").bindparams(
             ts_query=_tsquery(query)
+        )
+    )
+
+
+def holds(
+    session: Session,
+    table: Table,
+    key: Column[Any],
+    query: Sequence[Sequence[str]],
+    row_key: ColumnElement[Any],
+) -> ColumnElement[bool]:
+    """Whether the words of the row of `table` keyed `row_key` (a column of the outer
+    statement) hold every phrase of the query: a probe per row, for a walk along another index
+    (FTS5 seeks the rowid in its lists; PostgreSQL reads the row by its key)."""
+    if is_sqlite(session.get_bind()):
+        fts = fts_table(table)
+        return exists(
+            select(literal_column("1")).where(
+                text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query)),
+                _fts(fts).c.rowid == row_key,
+            )
+        )
+    return exists(
+        select(literal_column("1")).where(
+            key == row_key,
+            text(f"{table.name}.tsv @@ to_tsquery('simple', :ts_query)").bindparams(
+                ts_query=_tsquery(query)
+            ),
         )
     )
 
