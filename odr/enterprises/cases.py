@@ -58,12 +58,6 @@ def concerns(enterprise_id: int) -> ColumnElement[bool]:
     )
 
 
-def enterprise_walks(session: Session, enterprise_id: int) -> list[list[ColumnElement[bool]]]:
-    """concerns() as one walk per branch (what it negotiates, what is against it or against
-    each of its merchants), open and closed cases alike: for page_ids."""
-    return _walks(session, enterprise_id, [])
-
-
 def _walks(
     session: Session, enterprise_id: int, conditions: list[ColumnElement[bool]]
 ) -> list[list[ColumnElement[bool]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor
@@ -14,7 +14,8 @@ from odr.cases.models import REPORT_CLAIM, Case
 from odr.cases.paging import Cursor, load_page, page_ids
 from odr.cases.search_index import SEARCH
 from odr.db.fulltext import holds, matching
-from odr.enterprises.cases import concerns, enterprise_walks
+from odr.enterprises.cases import concerns
+from odr.enterprises.models import Enterprise
 from odr.search.query import SearchQuery
 
 PAGE_SIZE = 50
@@ -41,22 +42,31 @@ def scope(actor: Actor) -> list[ColumnElement[bool]]:
     return [false()]
 
 
-def deadline_walks(session: Session, actor: Actor) -> list[list[ColumnElement[bool]]]:
-    """The searcher's cases as walks along indexes in deadline order (odr/cases/paging.py): an
-    office with few offices below it one walk per office (ix_cases_office_deadline), a larger
-    one along the deadline alone, its offices checked on the row; an enterprise the walks of
-    its inbox, closed cases included."""
+def _checked_on_the_row(actor: Actor) -> list[ColumnElement[bool]]:
+    """scope() as conditions the database checks on each row it reads, never an index to
+    read along (`+ 0`): the index of the matches, or of the deadlines, drives the read."""
     if actor.role == "regulator" and actor.office_ids:
-        offices = sorted(actor.office_ids)
-        if len(offices) <= OFFICE_WALKS:
-            return [[Case.office_id == office] for office in offices]
-        return [[(Case.office_id + 0).in_(offices)]]  # + 0: not along the office index
+        return [(Case.office_id + 0).in_(sorted(actor.office_ids))]
     if actor.role == "enterprise" and actor.enterprise_id is not None:
+        merchants = select(Enterprise.id).where(Enterprise.platform_id == actor.enterprise_id)
         return [
-            [*walk, Case.claim_type != REPORT_CLAIM]
-            for walk in enterprise_walks(session, actor.enterprise_id)
+            or_(
+                Case.enterprise_id + 0 == actor.enterprise_id,
+                Case.respondent_id + 0 == actor.enterprise_id,
+                (Case.respondent_id + 0).in_(merchants),
+            ),
+            Case.claim_type != REPORT_CLAIM,
         ]
-    return [[false()]]
+    return [false()]
+
+
+def deadline_walks(actor: Actor, probe: ColumnElement[bool]) -> list[list[ColumnElement[bool]]]:
+    """The searcher's cases that the probe accepts, as walks in deadline order for page_ids:
+    an office with few offices below it one walk per office (ix_cases_office_deadline); any
+    other searcher one walk along the deadline index, its scope checked on each row."""
+    if actor.role == "regulator" and 0 < len(actor.office_ids) <= OFFICE_WALKS:
+        return [[Case.office_id == office, probe] for office in sorted(actor.office_ids)]
+    return [[*_checked_on_the_row(actor), probe]]
 
 
 def search(
@@ -75,12 +85,12 @@ def search(
     first = select(func.count()).select_from(matched.limit(common).subquery())
     if (session.scalar(first) or 0) < common:
         # Few matches (a number, a phone, a name): read them all and sort them by deadline.
-        walks = [[Case.id.in_(matched), *scope(actor)]]
+        walks = [[Case.id.in_(matched), *_checked_on_the_row(actor)]]
     else:
         # A common word: walk the searcher's cases in deadline order, each probed in the
         # index, until a page is found (a word in 1 case of 50 costs about 50 probes a row).
         probe = holds(session, SEARCH, SEARCH.c.case_id, query.phrases, Case.id)
-        walks = [[*walk, probe] for walk in deadline_walks(session, actor)]
+        walks = deadline_walks(actor, probe)
     ids = page_ids(session, walks, cursor, page_size + 1)
     rows = load_page(session, ids)
     last = rows[page_size - 1] if len(rows) > page_size else None
