@@ -16,6 +16,7 @@ that database first when it has fewer (`odr db upgrade`, `odr demo`, `odr demo -
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import subprocess
@@ -182,12 +183,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     urls = [f"/{portal}/search?q={quote(v)}" for v in values]
                     found: list[int] = []
                     statuses: set[int] = set()
-                    turn = iter(range(10**9))
+                    link = f'href="/{portal}/cases/'
+                    turns = itertools.count()
 
-                    def ask(urls: list[str] = urls, found: list[int] = found, s=statuses) -> None:  # type: ignore[no-untyped-def]
+                    def ask(
+                        urls: list[str] = urls,
+                        found: list[int] = found,
+                        statuses: set[int] = statuses,
+                        turn: Any = turns,
+                        link: str = link,
+                    ) -> None:
                         response = client.get(urls[next(turn) % len(urls)])
-                        s.add(response.status_code)
-                        found.append(response.text.count(f'href="/{portal}/cases/'))
+                        statuses.add(response.status_code)
+                        found.append(response.text.count(link))
 
                     times = _scale.timed(ask, max(args.repeat, len(urls)))
                     kinds[f"{kind} ({who})"] = {
