@@ -29,7 +29,7 @@ from sqlalchemy import Column, ColumnElement, Select, Table, exists, literal_col
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.expression import TableClause
 
 from odr.db.engine import is_sqlite
@@ -108,7 +108,7 @@ def holds(
     table: Table,
     key: Column[Any],
     query: Sequence[Sequence[str]],
-    row_key: ColumnElement[Any],
+    row_key: ColumnElement[Any] | InstrumentedAttribute[Any],
 ) -> ColumnElement[bool]:
     """Whether the words of the row of `table` keyed `row_key` (a column of the outer
     statement) hold every phrase of the query: a probe per row, for a walk along another index
