@@ -76,6 +76,17 @@ class Case(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # The search (odr/search/service.py): each match looked up with what its scope and
+        # its deadline order need, without reading the case's row.
+        Index(
+            "ix_cases_search_scope",
+            "id",
+            "due_at",
+            "office_id",
+            "enterprise_id",
+            "respondent_id",
+            "claim_type",
+        ),
         Index(
             "ix_cases_respondent_open",
             "respondent_id",

@@ -25,11 +25,11 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, Table, exists, literal_column, select, text
+from sqlalchemy import Column, Select, Table, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
 from odr.db.engine import is_sqlite
@@ -87,48 +87,30 @@ def _fts(name: str) -> TableClause:
 
 
 def matching(
-    session: Session, table: Table, key: Column[Any], query: Sequence[Sequence[str]]
-) -> Select[Any]:
-    """The keys of the rows of `table` whose words hold every phrase of the query (each a
-    list of words that must follow one another), as a select to use in IN (...)."""
-    if is_sqlite(session.get_bind()):
-        fts = fts_table(table)
-        return select(_fts(fts).c.rowid.label(key.name)).where(
-            text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query))
-        )
-    return select(key).where(
-        text(f"{table.name}.tsv @@ to_tsquery('simple', :ts_query)").bindparams(
-            ts_query=_tsquery(query)
-        )
-    )
-
-
-def holds(
     session: Session,
     table: Table,
     key: Column[Any],
     query: Sequence[Sequence[str]],
-    row_key: ColumnElement[Any] | InstrumentedAttribute[Any],
-) -> ColumnElement[bool]:
-    """Whether the words of the row of `table` keyed `row_key` (a column of the outer
-    statement) hold every phrase of the query: a probe per row, for a walk along another index
-    (FTS5 seeks the rowid in its lists; PostgreSQL reads the row by its key)."""
+    newest: int | None = None,
+) -> Select[Any]:
+    """The keys of the rows of `table` whose words hold every phrase of the query (each a
+    list of words that must follow one another), as a select to use in IN (...); `newest`:
+    only that many, the highest keys (FTS5 reads its lists backwards for it)."""
     if is_sqlite(session.get_bind()):
         fts = fts_table(table)
-        return exists(
-            select(literal_column("1")).where(
-                text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query)),
-                _fts(fts).c.rowid == row_key,
-            )
+        rowid = _fts(fts).c.rowid
+        found = select(rowid.label(key.name)).where(
+            text(f"{fts} MATCH :fts_query").bindparams(fts_query=_fts5_query(query))
         )
-    return exists(
-        select(literal_column("1")).where(
-            key == row_key,
+        order = rowid
+    else:
+        found = select(key).where(
             text(f"{table.name}.tsv @@ to_tsquery('simple', :ts_query)").bindparams(
                 ts_query=_tsquery(query)
-            ),
+            )
         )
-    )
+        order = key
+    return found if newest is None else found.order_by(order.desc()).limit(newest)
 
 
 def create_index(connection: Connection, table: str, key: str, words_column: str) -> None:

@@ -18,7 +18,7 @@ from odr.errors import InvalidData
 from odr.masking import mask_name, mask_phone
 from odr.notify.service import unread_count
 from odr.search.query import SearchQuery, parse
-from odr.search.service import search
+from odr.search.service import NEWEST, search
 
 
 def search_page(
@@ -29,13 +29,15 @@ def search_page(
     problem = None
     rows: list[tuple[Any, ...]] = []
     next_url = None
+    capped = False
     try:
         query = parse(q)
     except InvalidData as exc:
         query, problem = SearchQuery(" ".join(q.split())[:200], ()), exc.errors["q"]
     if not query.empty:
         now = utcnow()
-        page = search(session, actor, query, cursor=Cursor.decode(after))
+        page = search(session, actor, query, cursor=Cursor.decode(after), newest=NEWEST)
+        capped = page.capped
         rows = [
             (
                 case,
@@ -59,6 +61,8 @@ def search_page(
             "problem": problem,
             "searched": not query.empty,
             "rows": rows,
+            "capped": capped,
+            "newest": NEWEST,
             "next_url": next_url,
             "first_url": f"/{portal}/search?" + urlencode({"q": query.text}) if after else None,
             "actor": actor,

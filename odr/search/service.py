@@ -1,6 +1,7 @@
 """The search over cases: the index's matches (odr/db/fulltext.py), within what the searcher
 may see, in deadline order (nearest first, those without one last), a keyset page at a time,
-as every list of cases is (odr/cases/paging.py)."""
+as every list of cases is (odr/cases/paging.py). A word so common that more than NEWEST cases
+match is searched among the newest NEWEST of them (the page says so)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,23 @@ from odr.auth.actor import Actor
 from odr.cases.models import REPORT_CLAIM, Case
 from odr.cases.paging import Cursor, load_page, page_ids
 from odr.cases.search_index import SEARCH
-from odr.db.fulltext import holds, matching
+from odr.db.fulltext import matching
 from odr.enterprises.cases import concerns
 from odr.enterprises.models import Enterprise
 from odr.search.query import SearchQuery
 
 PAGE_SIZE = 50
-# Matches past this many make a word common: the search walks the cases in deadline order.
-COMMON = 2_000
-# An office with more offices below it walks the deadline index once, not once per office.
-OFFICE_WALKS = 4
+# At most this many matches are sorted by deadline, the newest (by case id): a word in tens of
+# thousands of cases lists the newest of them, and the page says to narrow the query.
+NEWEST = 5_000
 
 
 @dataclass(frozen=True)
 class SearchPage:
     cases: list[Case]
     next_cursor: Cursor | None  # None on the last page
+    # More cases matched than NEWEST: the newest of them were searched (narrow the query).
+    capped: bool = False
 
 
 def scope(actor: Actor) -> list[ColumnElement[bool]]:
@@ -44,7 +46,8 @@ def scope(actor: Actor) -> list[ColumnElement[bool]]:
 
 def _checked_on_the_row(actor: Actor) -> list[ColumnElement[bool]]:
     """scope() as conditions the database checks on each row it reads, never an index to
-    read along (`+ 0`): the index of the matches, or of the deadlines, drives the read."""
+    read along (`+ 0`): the matches drive the read (each looked up in ix_cases_search_scope,
+    which holds what the scope and the order need)."""
     if actor.role == "regulator" and actor.office_ids:
         return [(Case.office_id + 0).in_(sorted(actor.office_ids))]
     if actor.role == "enterprise" and actor.enterprise_id is not None:
@@ -60,15 +63,6 @@ def _checked_on_the_row(actor: Actor) -> list[ColumnElement[bool]]:
     return [false()]
 
 
-def deadline_walks(actor: Actor, probe: ColumnElement[bool]) -> list[list[ColumnElement[bool]]]:
-    """The searcher's cases that the probe accepts, as walks in deadline order for page_ids:
-    an office with few offices below it one walk per office (ix_cases_office_deadline); any
-    other searcher one walk along the deadline index, its scope checked on each row."""
-    if actor.role == "regulator" and 0 < len(actor.office_ids) <= OFFICE_WALKS:
-        return [[Case.office_id == office, probe] for office in sorted(actor.office_ids)]
-    return [[*_checked_on_the_row(actor), probe]]
-
-
 def search(
     session: Session,
     actor: Actor,
@@ -76,22 +70,19 @@ def search(
     *,
     cursor: Cursor | None = None,
     page_size: int = PAGE_SIZE,
-    common: int = COMMON,
+    newest: int = NEWEST,
 ) -> SearchPage:
     """A page of the cases the actor may see that match every phrase of the query."""
     if query.empty:
         return SearchPage([], None)
-    matched = matching(session, SEARCH, SEARCH.c.case_id, query.phrases)
-    first = select(func.count()).select_from(matched.limit(common).subquery())
-    if (session.scalar(first) or 0) < common:
-        # Few matches (a number, a phone, a name): read them all and sort them by deadline.
-        walks = [[Case.id.in_(matched), *_checked_on_the_row(actor)]]
-    else:
-        # A common word: walk the searcher's cases in deadline order, each probed in the
-        # index, until a page is found (a word in 1 case of 50 costs about 50 probes a row).
-        probe = holds(session, SEARCH, SEARCH.c.case_id, query.phrases, Case.id)
-        walks = deadline_walks(actor, probe)
+    every = matching(session, SEARCH, SEARCH.c.case_id, query.phrases)
+    counted = select(func.count()).select_from(every.limit(newest + 1).subquery())
+    capped = (session.scalar(counted) or 0) > newest
+    # The newest matches at most (a common word: 牛奶 is in one case of twelve), read from the
+    # index and sorted by deadline: the cost of a page stays that of `newest` rows.
+    matched = matching(session, SEARCH, SEARCH.c.case_id, query.phrases, newest=newest)
+    walks = [[Case.id.in_(matched), *_checked_on_the_row(actor)]]
     ids = page_ids(session, walks, cursor, page_size + 1)
     rows = load_page(session, ids)
     last = rows[page_size - 1] if len(rows) > page_size else None
-    return SearchPage(rows[:page_size], Cursor.of(last) if last is not None else None)
+    return SearchPage(rows[:page_size], Cursor.of(last) if last is not None else None, capped)

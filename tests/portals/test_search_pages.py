@@ -61,5 +61,17 @@ def test_the_enterprise_finds_its_merchants_cases_in_english(client, demo_logins
     assert client.get(f"/enterprise/cases/{merchant}").status_code == 200
 
 
+def test_a_common_word_says_it_listed_the_newest(client, demo_logins, factory, rules, monkeypatch):
+    import odr.portals.search
+
+    monkeypatch.setattr(odr.portals.search, "NEWEST", 1)  # as if a word were in 5,001 cases
+    with factory.begin() as session:
+        for _ in range(2):
+            file(session, rules, product="广式月饼")
+    client.login("regulator", "reg450102", demo_logins["reg450102"])
+    page = client.get("/regulator/search?q=" + quote("月饼"))
+    assert len(numbers(page, "regulator")) == 1 and "请加一个词缩小范围" in page.text
+
+
 def test_consumers_have_no_search(client):
     assert client.get("/search?q=8000").status_code == 404

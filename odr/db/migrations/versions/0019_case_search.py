@@ -1,5 +1,6 @@
 """case search: a case's words for the search box (案件查询) and the database's full-text index
-over them (FTS5 on SQLite, a tsvector with GIN on PostgreSQL); existing cases indexed
+over them (FTS5 on SQLite, a tsvector with GIN on PostgreSQL); existing cases indexed; the
+index the search looks its matches up in
 
 Revision ID: 0019
 Revises: 0018
@@ -46,6 +47,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", name="pk_case_search"),
     )
+    op.create_index(
+        "ix_cases_search_scope",
+        "cases",
+        ["id", "due_at", "office_id", "enterprise_id", "respondent_id", "claim_type"],
+    )
     connection = op.get_bind()
     fulltext.create_index(connection, "case_search", "case_id", "terms")
     _backfill(connection)
@@ -80,3 +86,4 @@ def _backfill(connection: sa.Connection) -> None:
 def downgrade() -> None:
     fulltext.drop_index(op.get_bind(), "case_search")
     op.drop_table("case_search")
+    op.drop_index("ix_cases_search_scope", table_name="cases")
