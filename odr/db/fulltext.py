@@ -16,6 +16,7 @@ databases then only split the stored words on spaces.
   the words are written once, in the writer's transaction, and the index with them.
 - PostgreSQL: a stored generated column `to_tsvector('simple', terms)` with a GIN index;
   'simple' lower-cases and stems nothing.
+(Both built by the migration that makes the words table, 0019_case_search.py.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from typing import Any
 from sqlalchemy import Column, Select, Table, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
@@ -111,47 +111,6 @@ def matching(
         )
         order = key
     return found if newest is None else found.order_by(order.desc()).limit(newest)
-
-
-def create_index(connection: Connection, table: str, key: str, words_column: str) -> None:
-    """Build the database's full-text index over the words of an existing table (migrations)."""
-    if connection.dialect.name == "sqlite":
-        fts = f"{table}_fts"
-        connection.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE {fts} USING fts5({words_column}, content='{table}', "
-            f"content_rowid='{key}')"
-        )
-        new = f"INSERT INTO {fts}(rowid, {words_column}) VALUES (new.{key}, new.{words_column});"
-        old = (
-            f"INSERT INTO {fts}({fts}, rowid, {words_column}) "
-            f"VALUES ('delete', old.{key}, old.{words_column});"
-        )
-        connection.exec_driver_sql(
-            f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {new} END"
-        )
-        connection.exec_driver_sql(
-            f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {old} END"
-        )
-        connection.exec_driver_sql(
-            f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN {old} {new} END"
-        )
-        connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-        return
-    connection.exec_driver_sql(
-        f"ALTER TABLE {table} ADD COLUMN tsv tsvector "
-        f"GENERATED ALWAYS AS (to_tsvector('simple', {words_column})) STORED"
-    )
-    connection.exec_driver_sql(f"CREATE INDEX ix_{table}_tsv ON {table} USING gin (tsv)")
-
-
-def drop_index(connection: Connection, table: str) -> None:
-    if connection.dialect.name == "sqlite":
-        for suffix in ("ai", "ad", "au"):
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}_fts")
-        return
-    connection.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{table}_tsv")
-    connection.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS tsv")
 
 
 def is_machinery(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from odr.db import fulltext
 from odr.db.base import Id
 
 revision: str = "0019"
@@ -53,8 +52,49 @@ def upgrade() -> None:
         ["id", "due_at", "office_id", "enterprise_id", "respondent_id", "claim_type"],
     )
     connection = op.get_bind()
-    fulltext.create_index(connection, "case_search", "case_id", "terms")
+    _create_fulltext(connection, "case_search", "case_id", "terms")
     _backfill(connection)
+
+
+def _create_fulltext(connection: sa.Connection, table: str, key: str, words_column: str) -> None:
+    """The database's full-text index over the words of the table (odr/db/fulltext.py reads it)."""
+    if connection.dialect.name == "sqlite":
+        fts = f"{table}_fts"
+        connection.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({words_column}, content='{table}', "
+            f"content_rowid='{key}')"
+        )
+        new = f"INSERT INTO {fts}(rowid, {words_column}) VALUES (new.{key}, new.{words_column});"
+        old = (
+            f"INSERT INTO {fts}({fts}, rowid, {words_column}) "
+            f"VALUES ('delete', old.{key}, old.{words_column});"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {new} END"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN {old} END"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN {old} {new} END"
+        )
+        connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        return
+    connection.exec_driver_sql(
+        f"ALTER TABLE {table} ADD COLUMN tsv tsvector "
+        f"GENERATED ALWAYS AS (to_tsvector('simple', {words_column})) STORED"
+    )
+    connection.exec_driver_sql(f"CREATE INDEX ix_{table}_tsv ON {table} USING gin (tsv)")
+
+
+def _drop_fulltext(connection: sa.Connection, table: str) -> None:
+    if connection.dialect.name == "sqlite":
+        for suffix in ("ai", "ad", "au"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}_fts")
+        return
+    connection.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{table}_tsv")
+    connection.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN IF EXISTS tsv")
 
 
 def _backfill(connection: sa.Connection) -> None:
@@ -84,6 +124,6 @@ def _backfill(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    fulltext.drop_index(op.get_bind(), "case_search")
+    _drop_fulltext(op.get_bind(), "case_search")
     op.drop_table("case_search")
     op.drop_index("ix_cases_search_scope", table_name="cases")
