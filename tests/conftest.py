@@ -22,7 +22,14 @@ from odr.app import create_app
 from odr.auth.models import User
 from odr.cases.anchors import AnchoredHead, AuditAnchor
 from odr.cases.disclosure import Disclosure
-from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
+from odr.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseParty,
+    CaseSearch,
+    DashboardSnapshot,
+)
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
@@ -132,6 +139,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             CaseParty,
             CaseEvent,
             Disclosure,
+            CaseSearch,
             Case,
             IdempotencyKey,
             ApiToken,

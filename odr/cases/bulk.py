@@ -38,6 +38,7 @@ from odr.auth.actor import Actor
 from odr.cases.input import ComplaintInput
 from odr.cases.models import Case, CaseEvent
 from odr.cases.outbox import Recipients, context_for, notification_rows, remembered_recipients
+from odr.cases.search_index import index_new
 from odr.cases.service import (
     DUPLICATE_KEY_COLUMNS,
     DUPLICATE_WINDOW,
@@ -530,6 +531,7 @@ def _write(session: Session, planned: list[_Planned]) -> dict[str, int]:
     )
     case_ids: dict[str, int] = {number: case_id for number, case_id in inserted}
     _write_events(connection, [(case_ids[p.case.number], p.start) for p in planned])
+    index_new(connection, [(case_ids[p.case.number], p.case) for p in planned])
     return case_ids
 
 

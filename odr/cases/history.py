@@ -2,7 +2,7 @@
 (odr/demo/) is filed by submit()'s steps (bulk.new_case, new_report here, bulk.start_new_case),
 each later transition fired by act()'s move at its moment (replay), an event that moves no state
 chained as service.record_event chains it (record); then many such cases are inserted together
-(load_rows).
+with their words for the search box (load_rows).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from odr.auth.actor import Actor
 from odr.cases.bulk import CASE_DEFAULTS, CASES, EVENTS, NOTIFICATIONS, CaseValues
 from odr.cases.input import ComplaintInput
 from odr.cases.models import REPORT_CLAIM
+from odr.cases.search_index import SEARCH, document
 from odr.cases.service import (
     OfficeLookup,
     Start,
@@ -136,6 +137,9 @@ def reminders_from(case: CaseValues, rules: Rules, now: datetime) -> None:
     case.next_reminder_at = rules.next_reminder(state, case.due_at, now)
 
 
+SEARCH_NAMES = ("case_id", "terms")
+
+
 def load_rows(
     connection: Connection,
     loader: RowLoader,
@@ -152,6 +156,14 @@ def load_rows(
     the next event id."""
     case_names, event_names, note_names = names
     loader.insert(connection, CASES, case_names, cases, {})
+    # Each case's words for the search index (odr/cases/search_index.py), as submit() writes them.
+    searched = [
+        {"case_id": values["id"], "terms": document(values)}
+        for values in (loader.values(case_names, row) for row in cases)
+    ]
+    loader.insert(
+        connection, SEARCH, SEARCH_NAMES, loader.prepare(SEARCH, SEARCH_NAMES, searched), {}
+    )
     loader.insert(connection, EVENTS, event_names, events, {"id": first_event})
     loader.insert(
         connection,

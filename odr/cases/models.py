@@ -79,6 +79,17 @@ class Case(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # The search (odr/search/service.py): each match looked up with what its scope and
+        # its deadline order need, without reading the case's row.
+        Index(
+            "ix_cases_search_scope",
+            "id",
+            "due_at",
+            "office_id",
+            "enterprise_id",
+            "respondent_id",
+            "claim_type",
+        ),
         Index(
             "ix_cases_respondent_open",
             "respondent_id",
@@ -313,3 +324,16 @@ class DashboardSnapshot(Base):
     weeks: Mapped[int]
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     figures: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class CaseSearch(Base):
+    """A case's words for the search box (odr/cases/search_index.py), written in the
+    transaction that writes the case; the database's full-text index over them is built by
+    odr/db/fulltext.py (FTS5 on SQLite, a tsvector and GIN on PostgreSQL)."""
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    terms: Mapped[str] = mapped_column(Text, default="")

@@ -39,6 +39,7 @@ from odr.cases.outbox import (
     queue_notifications,
     recipients_of,
 )
+from odr.cases.search_index import index_case, touches_search
 from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import STANDARD_TRACK, Rulebook, Rules
 from odr.engine.workflow import TransitionDef, Workflow
@@ -392,6 +393,8 @@ def record_event(
         setattr(case, column, value)
     event = append_event(session, case, trigger, actor, case.state, payload, now)
     session.flush()
+    if touches_search(changes or {}):
+        index_case(session, case)  # the purge's blanks too: nothing found by what it removed
     return event
 
 
@@ -729,6 +732,7 @@ def _start(
         for index, row in start.notices
     )
     session.flush()
+    index_case(session, case)  # found by the search box from the commit that stores it
 
 
 def submit(

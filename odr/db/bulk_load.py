@@ -47,6 +47,10 @@ class RowLoader(Protocol):
         """Insert prepared rows; a column of `offsets` is stored as its value plus the offset."""
         ...
 
+    def values(self, names: Sequence[str], row: Any) -> Mapping[str, Any]:
+        """A prepared row's values by column (text as it was; other types as stored)."""
+        ...
+
     def loading(self, connection: Connection, tables: Sequence[Table], fresh: bool) -> Any:
         """A context for the whole load on this connection (`fresh`: the tables were empty)."""
         ...
@@ -92,6 +96,9 @@ class SqliteLoader:
             if convert is not None:
                 found.append((name, convert))
         return found
+
+    def values(self, names: Sequence[str], row: Any) -> Mapping[str, Any]:
+        return dict(zip(names, row, strict=True))
 
     def prepare(self, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[Any]:
         converters = self._converters(table, names)
@@ -166,6 +173,9 @@ class SqlLoader:
 
     def prepare(self, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[Any]:
         return rows
+
+    def values(self, names: Sequence[str], row: Any) -> Mapping[str, Any]:
+        return row  # type: ignore[no-any-return,unused-ignore]  # a prepared row is its dict here
 
     def insert(
         self,

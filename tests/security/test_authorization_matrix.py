@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from complaints import complaint_form
@@ -196,6 +197,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/enterprise"): Rule(
         S(ENTERPRISES), get("/enterprise"), lists_case=CASE_STAFF_ENTERPRISE
     ),
+    # The search box finds the case by its complainant's name for exactly those who see it.
+    ("GET", "/enterprise/search"): Rule(
+        S(ENTERPRISES),
+        get("/enterprise/search?q=" + quote(COMPLAINANT)),
+        lists_case=CASE_STAFF_ENTERPRISE,
+    ),
     ("GET", "/enterprise/export.csv"): Rule(
         S(ENTERPRISES), get("/enterprise/export.csv"), lists_case=CASE_STAFF_ENTERPRISE
     ),
@@ -292,6 +299,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
         lists_case=S(),
     ),
     ("GET", "/regulator/clusters"): Rule(S(REGULATORS), get("/regulator/clusters")),
+    ("GET", "/regulator/search"): Rule(
+        S(REGULATORS),
+        get("/regulator/search?q=" + quote(COMPLAINANT)),
+        lists_case=S(SEES_CASE_REGULATOR),
+    ),
     ("GET", "/regulator/cases/{number:str}"): Rule(
         S(SEES_CASE_REGULATOR), get(lambda w: f"/regulator/cases/{w.number}")
     ),

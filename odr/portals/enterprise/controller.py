@@ -33,6 +33,7 @@ from odr.notify.service import unread_count
 from odr.portals.csv_files import csv_response
 from odr.portals.enterprise.export import EXPORT_COLUMNS, cases_csv
 from odr.portals.i18n import language_of
+from odr.portals.search import search_page
 from odr.portals.staff_controller import StaffController
 
 PAGE_SIZE = 50
@@ -158,6 +159,18 @@ class EnterpriseController(StaffController):
                 "unread": unread_count(db_session, actor),
             },
         )
+
+    @get("/search", sync_to_thread=True)
+    def search(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        q: FromQuery[str] = "",
+        after: FromQuery[str] = "",
+    ) -> Template:
+        """案件查询: the enterprise's cases (a platform's with its merchants') matching the query."""
+        return search_page(db_session, rules, actor, "enterprise", q, after)
 
     @get("/export.csv", sync_to_thread=True)
     def export_csv(

@@ -32,6 +32,7 @@ from odr.engine.rules import Rules
 from odr.enterprises.models import Enterprise
 from odr.notify.service import unread_count
 from odr.portals.case_page import ESCALATION_REASONS
+from odr.portals.search import search_page
 from odr.portals.staff_controller import StaffController
 from odr.settings import Settings
 from odr.text import N_
@@ -139,6 +140,18 @@ class RegulatorController(StaffController):
                 "unread": unread_count(db_session, actor),
             },
         )
+
+    @get("/search", sync_to_thread=True)
+    def search(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        q: FromQuery[str] = "",
+        after: FromQuery[str] = "",
+    ) -> Template:
+        """案件查询: the cases of the office and those below it that match the query."""
+        return search_page(db_session, rules, actor, "regulator", q, after)
 
     @get("/clusters", sync_to_thread=True)
     def cluster_page(

@@ -14,7 +14,7 @@ from alembic import op
 from odr.db.base import Id, UtcDateTime
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
