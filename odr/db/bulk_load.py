@@ -175,7 +175,7 @@ class SqlLoader:
         return rows
 
     def values(self, names: Sequence[str], row: Any) -> Mapping[str, Any]:
-        return row  # type: ignore[no-any-return,unused-ignore]  # a prepared row is its dict here
+        return row  # a prepared row is its dict here
 
     def insert(
         self,
