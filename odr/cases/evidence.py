@@ -103,15 +103,15 @@ def check_evidence(
         name = display_name(raw_name)  # errors name the file without its paths or bidi tricks
         if len(data) > max_bytes:
             limit = max_bytes // (1024 * 1024)
-            raise InvalidData({field: Message("%(name)s：超过%(limit)sMB", name=name, limit=limit)})
+            raise InvalidData({field: Message("%(name)s: 超过%(limit)sMB", name=name, limit=limit)})
         kind = filetype.guess(data)
         if kind is None or kind.mime not in ALLOWED_TYPES:
             raise InvalidData(
-                {field: Message("%(name)s：只接受 JPG、PNG、WebP、GIF 图片或 PDF", name=name)}
+                {field: Message("%(name)s: 只接受 JPG、PNG、WebP、GIF 图片或 PDF", name=name)}
             )
         if kind.mime == "application/pdf" and pdf_is_active(data):
             raise InvalidData(
-                {field: Message("%(name)s：PDF 含有脚本、启动操作或嵌入文件，不予接受", name=name)}
+                {field: Message("%(name)s: PDF 含有脚本、启动操作或嵌入文件，不予接受", name=name)}
             )
         files.append(
             EvidenceFile(safe_filename(raw_name, ALLOWED_TYPES[kind.mime]), kind.mime, data)

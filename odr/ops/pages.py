@@ -11,7 +11,7 @@ from litestar import MediaType, Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.types import ASGIApp
 
-from odr.text import N_
+from odr.text import N_, both
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOO_MANY = N_("尝试次数过多，请稍后再试")
@@ -34,7 +34,7 @@ def too_many_requests(request: Request[Any, Any, Any], retry_after: int) -> ASGI
             "type": "about:blank",
             "title": "Too many requests",
             "status": 429,
-            "detail": TOO_MANY,
+            "detail": both(TOO_MANY),
             "retry_after": retry_after,
         }
         response: Response = Response(

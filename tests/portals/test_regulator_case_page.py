@@ -129,12 +129,12 @@ def test_tags_go_through_act_into_the_chain(factory, rules):
         assert all(e.from_state == e.to_state == "acceptance" for e in events)
         assert case.state == "acceptance"
         for bad, error in (
-            ("nope", "no such campaign"),
-            ("fake_inspection_reports", "already tagged"),
+            ("nope", "没有该专项行动"),
+            ("fake_inspection_reports", "已标记该专项行动"),
         ):
             with pytest.raises(InvalidData, match=error):
                 tag(session, case, bad, handler, rules=rules, campaigns=CAMPAIGNS, now=FILED)
-        with pytest.raises(InvalidData, match="not running"):  # fever medicine starts in November
+        with pytest.raises(InvalidData, match="该专项行动不在进行中"):  # fever medicine starts in November
             tag(
                 session,
                 case,
@@ -144,7 +144,7 @@ def test_tags_go_through_act_into_the_chain(factory, rules):
                 campaigns=CAMPAIGNS,
                 now=FILED - timedelta(days=60),
             )
-        with pytest.raises(InvalidData, match="no such tag"):
+        with pytest.raises(InvalidData, match="案件未标记该专项行动"):
             untag(session, case, "wildlife", handler, rules=rules, now=FILED)
         with pytest.raises(CaseForbidden):  # the office above may only take it over
             tag(
@@ -180,7 +180,7 @@ def test_handler_assignment_goes_through_act(factory, rules):
         assign_handler(session, case, "reg450102", office, rules=rules, now=FILED)
         assert case.handler_id == user(session, "reg450102").id
         for other in ("reg450103", "meituan", "nobody"):  # another office's, an enterprise's, none
-            with pytest.raises(InvalidData, match="not a handler of this office"):
+            with pytest.raises(InvalidData, match="不是本部门的承办人员"):
                 assign_handler(session, case, other, office, rules=rules, now=FILED)
         assert list(verify_all(session)) == []
 
@@ -219,7 +219,7 @@ def test_the_page_tags_in_one_click_and_assigns_a_handler(client, demo_logins, f
     ).text
     assert number in queue and "承办人b" in queue
     bad = client.post(f"/regulator/cases/{number}/act/assign_handler", {"handler": "meituan"})
-    assert bad.status_code == 400 and "not a handler of this office" in bad.text
+    assert bad.status_code == 400 and "不是本部门的承办人员" in bad.text
     with factory() as session:
         stored = session.scalar(select(Case).where(Case.number == number))
         assert tags_of(stored) == ["fake_inspection_reports"]
