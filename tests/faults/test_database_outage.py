@@ -184,7 +184,15 @@ def test_database_outage_answers_503_and_loses_nothing(
         assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
         # A worker started while the database is away waits for it.
         late = processes.start("worker-late", "worker", ODR_CLOCK_OFFSET=THIRTY_DAYS)
-        time.sleep(3)  # a few rounds of the loops against the stopped database
+        # Until it has met the stopped database (starting a process takes seconds on a busy
+        # machine: a fixed wait let the database come back first).
+        wait_for(
+            lambda: "database is unreachable" in processes.log("worker-late"),
+            60,
+            "the late worker to meet the stopped database",
+            processes,
+        )
+        time.sleep(1)  # a few rounds of its loops against the stopped database
         assert worker.poll() is None and late.poll() is None, processes.tails()
 
         private_postgres.start()

@@ -134,7 +134,9 @@ def test_tags_go_through_act_into_the_chain(factory, rules):
         ):
             with pytest.raises(InvalidData, match=error):
                 tag(session, case, bad, handler, rules=rules, campaigns=CAMPAIGNS, now=FILED)
-        with pytest.raises(InvalidData, match="该专项行动不在进行中"):  # fever medicine starts in November
+        with pytest.raises(
+            InvalidData, match="该专项行动不在进行中"
+        ):  # fever medicine starts in November
             tag(
                 session,
                 case,
