@@ -39,6 +39,9 @@ CHANNEL_LABELS = {
     "web": {"zh": "网页", "en": "Web form"},
     "api": {"zh": "企业接口", "en": "Partner API"},
     "12315": {"zh": "12315 转办", "en": "12315 transfer"},
+    "phone": {"zh": "电话代为登记", "en": "Taken by phone"},
+    "visit": {"zh": "窗口代为登记", "en": "Taken at the counter"},
+    "letter": {"zh": "信件代为登记", "en": "Taken from a letter"},
 }
 REPORT_LABEL = {"zh": "举报", "en": "Report"}
 
