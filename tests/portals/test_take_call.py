@@ -67,7 +67,11 @@ def test_channel_clerk_office_and_verified_identity_are_recorded(factory, rules)
 
     with factory.begin() as session:  # unticked: not verified
         unticked = take_call(
-            session, call_form(channel="letter", order_number="MT-2"), clerk=clerk, rules=rules, now=NOW
+            session,
+            call_form(channel="letter", order_number="MT-2"),
+            clerk=clerk,
+            rules=rules,
+            now=NOW,
         )
         assert unticked.case.channel == "letter" and not unticked.case.identity_verified
 
@@ -181,7 +185,9 @@ def test_the_callers_open_cases_are_listed_scoped_and_masked(client, demo_logins
 
     client.post("/logout", {})
     login(client, demo_logins, "reg450100")  # the city sees both districts
-    numbers = [c["number"] for c in client.get("/regulator/calls/caller?phone=13800138000").json()["cases"]]
+    numbers = [
+        c["number"] for c in client.get("/regulator/calls/caller?phone=13800138000").json()["cases"]
+    ]
     assert set(numbers) == {xingning.number, qingxiu.number}
 
 
@@ -232,7 +238,9 @@ def test_a_case_sent_to_an_office_the_clerk_does_not_see_shows_its_number(
     client, demo_logins, factory
 ):
     login(client, demo_logins, "reg450103")
-    page = client.post("/regulator/calls/new", call_form(respondent_name=SHOP, respondent_address="兴宁区"))
+    page = client.post(
+        "/regulator/calls/new", call_form(respondent_name=SHOP, respondent_address="兴宁区")
+    )
     assert page.status_code == 200
     with factory() as session:
         case = session.scalars(select(Case)).one()

@@ -171,9 +171,7 @@ class CallsController(Controller):
         phone, caller = _lookup(db_session, rules, actor, values.get("complainant_phone", ""))
         if caller and values.get("caller_checked") != phone:
             values["caller_checked"] = phone  # seen now: the next send files
-            return self._page(
-                request, db_session, rules, actor, values, {}, token, caller=caller
-            )
+            return self._page(request, db_session, rules, actor, values, {}, token, caller=caller)
         try:
             submission = take_call(
                 db_session,
@@ -214,7 +212,9 @@ class CallsController(Controller):
         try:
             number = caller_phone(phone[:40])
         except InvalidData as exc:
-            return Response({"error": exc.errors["complainant_phone"], "cases": []}, status_code=400)
+            return Response(
+                {"error": exc.errors["complainant_phone"], "cases": []}, status_code=400
+            )
         lang = "en" if language_of(request) == "en" else "zh"
         cases = _caller_rows(db_session, rules, caller_cases(db_session, number, actor.office_ids))
         return Response(
@@ -238,7 +238,10 @@ class CallsController(Controller):
 
     @get("/respondents", sync_to_thread=True)
     def respondents(
-        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor], q: FromQuery[str] = ""
+        self,
+        db_session: NamedDependency[Session],
+        actor: NamedDependency[Actor],
+        q: FromQuery[str] = "",
     ) -> list[dict[str, Any]]:
         """Registered businesses by name or USCC as the clerk types, ODR enterprises first,
         with the address the clerk would otherwise ask for."""
@@ -255,4 +258,3 @@ class CallsController(Controller):
             }
             for e in enterprises.search(db_session, query)
         ]
-
