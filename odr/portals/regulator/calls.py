@@ -242,19 +242,20 @@ class CallsController(Controller):
         db_session: NamedDependency[Session],
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
-    ) -> list[dict[str, Any]]:
+    ) -> Response[list[dict[str, Any]]]:
         """Registered businesses by name or USCC as the clerk types, ODR enterprises first,
-        with the address the clerk would otherwise ask for."""
+        with the address the clerk would otherwise ask for (JSON for the form's script)."""
         query = q.strip()[:100]
-        if not query:
-            return []
-        return [
-            {
-                "id": e.id,
-                "name": e.name,
-                "uscc": e.uscc,
-                "address": e.address,
-                "odr_enterprise": e.is_odr_enterprise,
-            }
-            for e in enterprises.search(db_session, query)
-        ]
+        found = enterprises.search(db_session, query) if query else []
+        return Response(
+            [
+                {
+                    "id": e.id,
+                    "name": e.name,
+                    "uscc": e.uscc,
+                    "address": e.address,
+                    "odr_enterprise": e.is_odr_enterprise,
+                }
+                for e in found
+            ]
+        )
