@@ -65,6 +65,8 @@ def test_a_clerk_files_a_call_with_the_keyboard(
     page.keyboard.press("Enter")  # takes the suggestion, does not send the form
     expect(page.locator("#respondent_name")).to_have_value(re.compile("^美团优选"))
     expect(page.locator("#respondent_id")).not_to_have_value("")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "regulator-take-call")
     tab_to(page, "#product")
     page.keyboard.type("阳光玫瑰葡萄 2斤装")
     tab_to(page, "#order_number")
@@ -74,7 +76,6 @@ def test_a_clerk_files_a_call_with_the_keyboard(
     expect(page.locator("#claim_type")).not_to_have_value("")
     tab_to(page, "#facts")
     page.keyboard.type("来电称：次日自提时发现葡萄大面积腐烂，团长拒绝退款。")
-    screenshot(page, "regulator-take-call")
     page.keyboard.press("Control+Enter")
 
     expect(page).to_have_url(re.compile(r"/regulator/cases/ODR\d+$"))

@@ -230,6 +230,7 @@ def test_validation_errors_keep_what_was_typed_and_name_the_field(client, demo_l
     assert 'value="12345"' in text and "阳光玫瑰葡萄 2斤装" in text and ">短</textarea>" in text
     assert re.search(r'id="complainant_phone"[^>]*autofocus', text)  # the first bad field
     assert text.count("autofocus") == 1
+    assert 'maxlength="50"' in page.text and "&#34;" not in page.text  # attributes intact
     with factory() as session:
         assert session.query(Case).count() == 0
 

@@ -6,9 +6,9 @@
   if (!form) { return; }
   var en = document.documentElement.lang === "en";
   var text = en
-    ? { open: " open case(s) of this caller: if it is the same dispute, open it instead of filing again.",
+    ? { open: function (n) { return "This caller has " + n + " open case(s): if it is the same dispute, open it instead of filing again."; },
         none: "No open case of this caller.", report: "Report" }
-    : { open: " 件该来电人未办结的案件：同一纠纷请打开原案件，不要重复登记。",
+    : { open: function (n) { return "该来电人有 " + n + " 件未办结的案件：同一纠纷请打开原案件，不要重复登记。"; },
         none: "该来电人没有未办结的案件。", report: "举报" };
 
   var debounce = function (fn, ms) {
@@ -29,7 +29,7 @@
       panel.appendChild(p);
     } else {
       var h = document.createElement("h2");
-      h.textContent = data.cases.length + text.open;
+      h.textContent = text.open(data.cases.length);
       panel.appendChild(h);
       var ul = document.createElement("ul");
       ul.className = "caller-list";
