@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from complaints import submit_form
 from pages import assert_fits_phone, load_case, log_in
 from playwright.sync_api import Page, expect
@@ -110,3 +111,20 @@ def test_the_call_form_on_a_phone_and_in_english(
     assert not re.search(r"[\u4e00-\u9fff]", outside.replace("中文", "")), outside
     assert_fits_phone(page)
     screenshot(page, "regulator-take-call-phone-en")
+
+
+def test_the_call_form_with_errors_is_accessible(new_context, factory, rules, demo_logins):
+    with factory.begin() as session:
+        submit_form(session, rules, utcnow(), respondent_name="青秀区鲜果坊", complainant_phone=PHONE)
+    page = log_in(new_context(), "regulator", "reg450103", demo_logins["reg450103"])
+    page.goto("/regulator/calls/new")
+    page.keyboard.type(PHONE)
+    expect(page.locator("#caller-cases li")).to_have_count(1)
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.keyboard.press("Enter")  # Enter sends: the name and the rest are missing
+    assert answer.value.status == 400
+    expect(page.locator("#complainant_name-error")).to_be_visible()
+    expect(page.locator("#complainant_name")).to_be_focused()  # the first field to correct
+    expect(page.locator("#complainant_phone")).to_have_value(PHONE)  # kept
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
