@@ -115,7 +115,9 @@ def test_the_call_form_on_a_phone_and_in_english(
 
 def test_the_call_form_with_errors_is_accessible(new_context, factory, rules, demo_logins):
     with factory.begin() as session:
-        submit_form(session, rules, utcnow(), respondent_name="青秀区鲜果坊", complainant_phone=PHONE)
+        submit_form(
+            session, rules, utcnow(), respondent_name="青秀区鲜果坊", complainant_phone=PHONE
+        )
     page = log_in(new_context(), "regulator", "reg450103", demo_logins["reg450103"])
     page.goto("/regulator/calls/new")
     page.keyboard.type(PHONE)
