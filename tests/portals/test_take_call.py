@@ -261,3 +261,33 @@ def test_respondents_are_looked_up_as_the_clerk_types(client, demo_logins):
     assert found and found[0]["name"].startswith("美团优选") and found[0]["odr_enterprise"]
     assert "address" in found[0]
     assert client.get("/regulator/calls/respondents?q=").json() == []
+
+
+def test_a_letters_clocks_run_from_when_it_arrived(factory, rules):
+    with factory.begin() as session:
+        taken = take_call(
+            session,
+            call_form(channel="letter", respondent_name=SHOP, received_at="2026-10-29 15:00"),
+            clerk=actor(session, "reg450102"),
+            rules=rules,
+            now=NOW,
+        ).case
+        arrived = datetime(2026, 10, 29, 7, 0, tzinfo=UTC)  # 15:00 in Beijing
+        assert taken.received_at == arrived and taken.clock_started_at == arrived
+        assert taken.due_at == rules.calendar.add_working_days(arrived, taken.clock_days)
+
+
+def test_the_queues_filter_cases_by_the_channel_they_were_taken_on(
+    client, demo_logins, factory, rules
+):
+    with factory.begin() as session:
+        web = file(session, rules)
+        taken = take_call(
+            session, call_form(respondent_name=SHOP), clerk=actor(session, "reg450102"), rules=rules
+        ).case
+    login(client, demo_logins, "reg450102")
+    page = client.get("/regulator?queue=all&channel=phone")
+    assert taken.number in page.text and web.number not in page.text
+    assert "电话代为登记" in page.text  # the filter offers it
+    case_page = client.get(f"/regulator/cases/{taken.number}")
+    assert "来电代为登记" in case_page.text
