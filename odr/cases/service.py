@@ -810,10 +810,6 @@ def submit(
             now,
             {column: getattr(case, column) for column in RESPONDENT_COLUMNS},
             complaint_case=case,
-            channel=channel,
-            recorded_by=recorded_by,
-            intake_payload=intake_payload,
-            identity_verified=identity_verified,
         )
     session.flush()
     return Submission(case=case, access_code=access_code, report=report)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,13 @@ from odr.cases.service import Submission, submit, submit_report
 from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.errors import InvalidData
-from odr.intake.complaint import EMAIL, parse_complaint, parse_phone, parse_report
+from odr.intake.complaint import (
+    EMAIL,
+    LOCALES,
+    parse_complaint,
+    parse_phone,
+    parse_report,
+)
 from odr.intake.received import parse_received_at
 from odr.offices.models import Office
 
@@ -36,8 +42,6 @@ REPORT_FIELDS = {
     "reporter_address": "complainant_address",
     "report_facts": "facts",
 }
-# A letter's complaint may have arrived days before the clerk types it: its clocks run from
-# `received_at` when given (a report's from now, as on the web).
 # How many of a caller's open cases the clerk is shown (the newest first).
 CALLER_CASES_SHOWN = 20
 
@@ -62,7 +66,8 @@ def take_call(
     now: datetime | None = None,
 ) -> Submission:
     """File what the clerk typed as a complaint (or, `kind=report`, a report) through submit();
-    InvalidData names every bad field, under the call form's names."""
+    InvalidData names every bad field, under the call form's names. A letter may have arrived
+    days before the clerk types it: a complaint's clocks run from `received_at` when given."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     channel = _text(raw, "channel")
@@ -72,10 +77,11 @@ def take_call(
     if kind not in KINDS:
         errors["kind"] = "投诉或举报 / complaint or report"
     received_at = None
-    try:
-        received_at = parse_received_at(_text(raw, "received_at"), now, "received_at")
-    except InvalidData as exc:
-        errors.update(exc.errors)
+    if kind != "report":  # a report's review runs from its filing, as on the web
+        try:
+            received_at = parse_received_at(_text(raw, "received_at"), now, "received_at")
+        except InvalidData as exc:
+            errors.update(exc.errors)
     email = _text(raw, "complainant_email")
     # The consumer hears by SMS, and by e-mail too when they gave an address.
     notices = {"notify_sms": "1", "notify_email": "1" if email else "0"}
@@ -84,6 +90,8 @@ def take_call(
     try:
         if kind == "report":
             complaint = parse_report(_as_report(raw), violation_types, today=_today(now))
+            if _text(raw, "locale") in LOCALES:  # the language of the reporter's messages
+                complaint = replace(complaint, locale=_text(raw, "locale"))
             if email and not EMAIL.match(email):
                 errors["complainant_email"] = "邮箱地址无效 / not a valid e-mail address"
             elif email and complaint.complainant_phone:
@@ -129,7 +137,7 @@ def take_call(
     )
 
 
-def _today(now: datetime) -> Any:
+def _today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 

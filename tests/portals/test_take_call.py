@@ -291,3 +291,24 @@ def test_the_queues_filter_cases_by_the_channel_they_were_taken_on(
     assert "电话代为登记" in page.text  # the filter offers it
     case_page = client.get(f"/regulator/cases/{taken.number}")
     assert "来电代为登记" in case_page.text
+
+
+def test_an_anonymous_report_from_the_form_sends_no_message(client, demo_logins, factory):
+    login(client, demo_logins)
+    page = client.post(
+        "/regulator/calls/new",
+        {
+            "channel": "phone",
+            "kind": "report",
+            "identity_verified": "1",  # nobody to have checked: ignored
+            "respondent_name": "美团优选（南宁）",
+            "violation_type": "fake_reviews",
+            "facts": "商家组织刷单好评，返现诱导消费者给五星评价。",
+        },
+    )
+    assert page.status_code == 200 and "/regulator/cases/ODR" in str(page.url), page.text[:2000]
+    with factory() as session:
+        report = session.scalars(select(Case)).one()
+        assert report.anonymous and not report.identity_verified and report.channel == "phone"
+        consumer = select(Notification).where(Notification.audience == "consumer")
+        assert session.scalars(consumer).all() == []

@@ -25,7 +25,7 @@ from odr.engine.rules import Rules
 from odr.enterprises import service as enterprises
 from odr.errors import InvalidData
 from odr.intake import form_tokens
-from odr.intake.calls import KINDS, caller_cases, caller_phone, take_call
+from odr.intake.calls import caller_cases, caller_phone, take_call
 from odr.masking import mask_name, mask_phone
 from odr.notify.service import unread_count
 from odr.portals.forms import UrlForm
@@ -123,8 +123,6 @@ class CallsController(Controller):
                 "values": values,
                 "errors": errors,
                 "form_token": token,
-                "channels": CALL_CHANNELS,
-                "kinds": KINDS,
                 "claim_types": rules.workflow().lists["claim_types"],
                 "violation_types": rules.workflow("report").lists["violation_types"],
                 "caller": caller,
@@ -182,7 +180,15 @@ class CallsController(Controller):
             )
         except InvalidData as exc:
             return self._page(
-                request, db_session, rules, actor, values, exc.errors, token, 400, caller
+                request,
+                db_session,
+                rules,
+                actor,
+                values,
+                exc.errors,
+                token,
+                400,
+                caller if phone else None,  # no list under a number that is not one
             )
         receipt = form_tokens.Receipt([submission.case.number], submission.duplicate)
         shown = form_tokens.keep_receipt(db_session, token, receipt, utcnow())
