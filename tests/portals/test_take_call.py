@@ -312,3 +312,23 @@ def test_an_anonymous_report_from_the_form_sends_no_message(client, demo_logins,
         assert report.anonymous and not report.identity_verified and report.channel == "phone"
         consumer = select(Notification).where(Notification.audience == "consumer")
         assert session.scalars(consumer).all() == []
+
+
+def test_the_call_form_in_english_shows_no_chinese_outside_user_data(
+    client, demo_logins, factory, rules
+):
+    from test_english_pages import chinese_outside_user_data
+
+    with factory.begin() as session:
+        file(session, rules, respondent_name="青秀区鲜果坊", complainant_phone=PHONE)
+    client.client.cookies.set("odr_lang", "en")
+    login(client, demo_logins)
+    pages = {
+        "form": client.get("/regulator/calls/new").text,
+        "caller's cases": client.post("/regulator/calls/new", call_form()).text,
+        "errors": client.post("/regulator/calls/new", {"complainant_phone": "12"}).text,
+    }
+    problems = {
+        name: found for name, html in pages.items() if (found := chinese_outside_user_data(html))
+    }
+    assert not problems, problems
