@@ -48,6 +48,7 @@ from odr.portals.i18n import switch_language
 from odr.portals.login import login_handlers
 from odr.portals.public.controller import PublicEnterpriseController
 from odr.portals.public.disclosures import PublicDisclosureController
+from odr.portals.regulator.calls import CallsController
 from odr.portals.regulator.controller import RegulatorController
 from odr.portals.regulator.dashboard import RegulatorDashboardController
 from odr.portals.regulator.dead_letters import DeadLetterController
@@ -104,6 +105,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             EnterpriseUsersController,
             OwnPasswordController,
             RegulatorController,
+            CallsController,
             RegulatorDashboardController,
             RegulatorReportsController,
             DeadLetterController,

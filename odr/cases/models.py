@@ -27,7 +27,12 @@ from odr.offices.models import Office
 
 # The claim type of a report (举报) case: never shown to the enterprise it concerns.
 REPORT_CLAIM = "report"
-CHANNELS = ("web", "api", "12315")
+# A clerk of an office files a complaint or report for a consumer who called the hotline, came
+# to the counter or wrote (代为登记, odr/intake/calls.py).
+CALL_CHANNELS = ("phone", "visit", "letter")
+CHANNELS = ("web", "api", "12315", *CALL_CHANNELS)
+# Received here, not transferred from another system: no arrival time besides the receipt.
+DIRECT_CHANNELS = ("web", *CALL_CHANNELS)
 # The outcomes whose recovered_amount counts as economic loss recovered (挽回经济损失): a
 # settlement, a mediation agreement, a seven-day return refunded.
 RECOVERY_OUTCOMES = ("settled", "mediated", "returned")

@@ -31,7 +31,14 @@ from odr.cases.chain import content_digest, event_hash
 from odr.cases.clocks import after_transition, recount
 from odr.cases.evidence import EvidenceFile, attach, write_file
 from odr.cases.input import SEVEN_DAY_RETURN, ComplaintInput
-from odr.cases.models import REPORT_CLAIM, Attachment, Case, CaseEvent, CaseParty
+from odr.cases.models import (
+    DIRECT_CHANNELS,
+    REPORT_CLAIM,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseParty,
+)
 from odr.cases.outbox import (
     Recipients,
     context_for,
@@ -590,7 +597,7 @@ def case_values(
         "state": workflow.initial,
         "channel": channel,
         "received_at": received_at or now,
-        "transferred_at": now if channel != "web" else None,
+        "transferred_at": None if channel in DIRECT_CHANNELS else now,
         "updated_at": now,
         "complainant_name": complaint.complainant_name,
         "complainant_phone": complaint.complainant_phone,
@@ -675,14 +682,16 @@ def start_case(
     access_code: str,
     intake_payload: Mapping[str, Any] | None,
     recipients: Recipients,
+    recorded_by: Actor | None = None,
 ) -> Start:
     """The first event (it fixes the complaint's content), then routing: the case (a row, or one
-    about to be stored) moves on; its events and the notices routing sends."""
+    about to be stored) moves on; its events and the notices routing sends. The first event's
+    actor is the consumer, or the clerk who recorded the complaint for them (代为登记)."""
     digest = content_digest(case, list(evidence_sha256))
     submitted = chain_event(
         case,
         "submit",
-        Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
+        recorded_by or Actor(role="consumer", label=f"投诉人 {case.complainant_name}"),
         None,
         {"channel": case.channel, "content_sha256": digest, **(intake_payload or {})},
         now,
@@ -712,6 +721,7 @@ def _start(
     attachments: list[Attachment],
     access_code: str,
     intake_payload: Mapping[str, Any] | None = None,
+    recorded_by: Actor | None = None,
 ) -> None:
     """The first event (it fixes the complaint's content), then routing, stored for a case
     row already flushed."""
@@ -723,6 +733,7 @@ def _start(
         access_code,
         intake_payload,
         recipients_of(session),
+        recorded_by,
     )
     events = [CaseEvent(case_id=case.id, **vars(event)) for event in start.events]
     session.add_all(events)
@@ -753,9 +764,12 @@ def submit(
     intake_payload: Mapping[str, Any] | None = None,
     received_at: datetime | None = None,
     received_at_assumed: bool = False,
+    recorded_by: Actor | None = None,
 ) -> Submission:
     """Store a new complaint (and the report filed with it) with its evidence and first event,
     on the track and rulebook in force on the day it was received, then route it.
+    `recorded_by`: the clerk who took it by phone, at the counter or from a letter (the first
+    event's actor; `channel` says which), None when the consumer filed it.
     `received_at`: when a transferring platform received it (None: now); `received_at_assumed`:
     the platform did not say, so its arrival here stands for it (flagged on the case).
     `office`: the handling office the platform named, where routing finds no competent one;
@@ -802,7 +816,7 @@ def submit(
         for f in evidence:
             write_file(evidence_dir, f)
         attachments = [attach(session, case, f, "consumer", now) for f in evidence]
-    _start(session, case, rules, now, attachments, access_code, intake_payload)
+    _start(session, case, rules, now, attachments, access_code, intake_payload, recorded_by)
     session.add_all(
         CaseParty(
             case_id=case.id,
@@ -862,6 +876,10 @@ def _file_report(
     respondent: Mapping[str, Any],
     complaint_case: Case | None = None,
     anonymous: bool = False,
+    channel: str = "web",
+    recorded_by: Actor | None = None,
+    intake_payload: Mapping[str, Any] | None = None,
+    identity_verified: bool = False,
 ) -> Submission:
     """A report (举报): its own case on the report track at the office where the conduct
     happened, never shown to the enterprise; linked both ways to the complaint it came with."""
@@ -872,7 +890,7 @@ def _file_report(
     case, access_code = _new_case(
         replace(complaint, facts=report.facts, claim_type=REPORT_CLAIM),
         workflow,
-        "web",
+        channel,
         now,
         new_case_numbers(session, 1, now)[0],
     )
@@ -886,18 +904,28 @@ def _file_report(
         anonymous=anonymous,
     )
     case.linked_case_id = complaint_case.id if complaint_case else None
+    case.identity_verified = identity_verified
     session.add(case)
     session.flush()
-    _start(session, case, rules, now, [], access_code)
+    _start(session, case, rules, now, [], access_code, intake_payload, recorded_by)
     if complaint_case is not None:
         complaint_case.linked_case_id = case.id
     return Submission(case=case, access_code=access_code)
 
 
 def submit_report(
-    session: Session, report: ComplaintInput, *, rules: Rules, now: datetime | None = None
+    session: Session,
+    report: ComplaintInput,
+    *,
+    rules: Rules,
+    now: datetime | None = None,
+    channel: str = "web",
+    recorded_by: Actor | None = None,
+    intake_payload: Mapping[str, Any] | None = None,
+    identity_verified: bool = False,
 ) -> Submission:
-    """A report on its own (no complaint): anonymous when the reporter gives no phone."""
+    """A report on its own (no complaint): anonymous when the reporter gives no phone.
+    `channel`, `recorded_by` and `intake_payload` as for submit()."""
     now = now or utcnow()
     respondent = match_respondent(session, None, report.respondent_name, report.respondent_uscc)
     if respondent is None and not report.respondent_address:
@@ -917,7 +945,17 @@ def submit_report(
             "respondent_address": report.respondent_address,
         }
     submission = _file_report(
-        session, report, routed, rules, now, found, anonymous=not report.complainant_phone
+        session,
+        report,
+        routed,
+        rules,
+        now,
+        found,
+        anonymous=not report.complainant_phone,
+        channel=channel,
+        recorded_by=recorded_by,
+        intake_payload=intake_payload,
+        identity_verified=identity_verified,
     )
     session.flush()
     return submission

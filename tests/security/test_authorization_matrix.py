@@ -304,6 +304,19 @@ MATRIX: dict[tuple[str, str], Rule] = {
         get("/regulator/search?q=" + quote(COMPLAINANT)),
         lists_case=S(SEES_CASE_REGULATOR),
     ),
+    # Taking a call (代为登记): any clerk files; the caller's open cases are those they may see.
+    ("GET", "/regulator/calls/new"): Rule(S(REGULATORS), get("/regulator/calls/new")),
+    ("POST", "/regulator/calls/new"): Rule(  # 400: the form again, nothing filed
+        S(REGULATORS), post("/regulator/calls/new", {"complainant_name": ""})
+    ),
+    ("GET", "/regulator/calls/caller"): Rule(
+        S(REGULATORS),
+        get("/regulator/calls/caller?phone=13800138000"),
+        lists_case=S(SEES_CASE_REGULATOR),
+    ),
+    ("GET", "/regulator/calls/respondents"): Rule(
+        S(REGULATORS), get("/regulator/calls/respondents?q=美团")
+    ),
     ("GET", "/regulator/cases/{number:str}"): Rule(
         S(SEES_CASE_REGULATOR), get(lambda w: f"/regulator/cases/{w.number}")
     ),

@@ -41,6 +41,9 @@ CHANNEL_LABELS = {
     "web": N_("网页"),
     "api": N_("企业接口"),
     "12315": N_("12315 转办"),
+    "phone": N_("电话代为登记"),
+    "visit": N_("窗口代为登记"),
+    "letter": N_("信件代为登记"),
 }
 REPORT_LABEL = N_("举报")
 
