@@ -236,21 +236,26 @@ def audit() -> None:
 
 @audit.command(
     "verify",
-    help="Recompute every case's hash chain and check it against the anchors; name each broken "
-    "case, event and anchor.",
+    help="Recompute every case's hash chain and check it against the anchors, and every web "
+    "capture's files against their hashes; name each broken case, event, anchor and capture.",
 )
 @click.option(
     "--digest",
     help="An anchor's digest kept outside odr (from `odr audit anchor`): it must still be there.",
 )
 def audit_verify(digest: str | None) -> None:
+    from odr.captures.service import verify_captures
     from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
 
     settings = _settings()
     problems = 0
     with _factory(settings, statement_timeout=False)() as session:
-        for problem in [*verify_all(session), *verify_anchors(session, digest)]:
+        for problem in [
+            *verify_all(session),
+            *verify_anchors(session, digest),
+            *verify_captures(session, settings.evidence_dir),
+        ]:
             problems += 1
             click.echo(str(problem))
         newest = latest(session)

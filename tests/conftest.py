@@ -20,6 +20,7 @@ from web_client import Browser
 
 from odr.app import create_app
 from odr.auth.models import User
+from odr.captures.models import WebCapture
 from odr.cases.anchors import AnchoredHead, AuditAnchor
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty, DashboardSnapshot
 from odr.cases.workflow_versions import pin_versions
@@ -126,6 +127,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             Notification,
             NotificationRecipient,
             Attachment,
+            WebCapture,
             CaseParty,
             CaseEvent,
             Case,

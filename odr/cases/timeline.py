@@ -24,6 +24,8 @@ EVENT_LABELS: dict[str, Label] = {
         "en": "A repeat complaint joined this case",
     },
     "follow_up": {"zh": "回访评价", "en": "Follow-up rating"},
+    # odr/captures/: a web page captured, its files' hashes on the chain.
+    "web_captured": {"zh": "网页取证", "en": "Web page captured"},
     PURGE_TRIGGER: {
         "zh": "保存期满，个人信息已删除",
         "en": "Retention period over: personal data removed",
