@@ -23,23 +23,19 @@ _templates = Environment(
 )
 
 
-class NoFetching(Exception):
-    """WeasyPrint asked for a URL that is not the report's own font or screenshot."""
-
-
 def _fetcher(font: Path) -> Any:
+    """WeasyPrint's fetcher limited to the report's font file and data: URIs (the screenshot)."""
+    from weasyprint.urls import URLFetcher
+
     font_url = font.as_uri()
 
-    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if url == font_url:
-            return {"string": font.read_bytes(), "mime_type": "font/collection"}
-        if url.startswith("data:"):
-            from weasyprint import default_url_fetcher
+    class ReportFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url != font_url and not url.startswith("data:"):
+                raise ValueError(f"the capture report fetches nothing else: {url[:80]}")
+            return super().fetch(url, headers)
 
-            return dict(default_url_fetcher(url))
-        raise NoFetching(url)
-
-    return fetch
+    return ReportFetcher(allowed_protocols=("file", "data"), fail_on_errors=True)
 
 
 def render_report(

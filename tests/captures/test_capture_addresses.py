@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import dataclasses
+import ipaddress
 
 import pytest
 from capture_net import StubResolver
