@@ -29,7 +29,7 @@ def _fetcher(font: Path) -> Any:
 
     font_url = font.as_uri()
 
-    class ReportFetcher(URLFetcher):  # type: ignore[misc]
+    class ReportFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url != font_url and not url.startswith("data:"):
                 raise ValueError(f"the capture report fetches nothing else: {url[:80]}")
