@@ -143,6 +143,14 @@ def test_the_regulator_captures_from_the_desk_and_links_it_to_a_case(
         assert re.search(rf"/regulator/cases/{number}", linked.headers["location"])
         case_page = staff.get(f"/regulator/cases/{number}").text
         assert f"/captures/{row.id}/report.pdf" in case_page
+        # In English, the captures show no Chinese but the people's names (user data).
+        staff.get("/lang/en", follow_redirects=False)
+        for path in ("/regulator/captures", f"/regulator/cases/{number}"):
+            english = staff.get(path).text
+            section = english[english.index("capture-list") :]
+            section = section[: section.index("</ul>")]
+            section = re.sub(r"<bdi[^>]*>.*?</bdi>", "", section)  # names and addresses
+            assert not re.search(r"[\u4e00-\u9fff]", section), section
     with factory() as session:
         event = session.scalar(select(CaseEvent).where(CaseEvent.trigger == CAPTURED_TRIGGER))
         assert event is not None and event.payload["capture_id"] == row.id
