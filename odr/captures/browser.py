@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import socket
 import ssl
 import time
@@ -39,7 +40,6 @@ log = logging.getLogger("odr.captures")
 MAX_SCREENSHOT_HEIGHT = 16_000
 VIEWPORT = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = [
-    "--no-sandbox",  # the worker runs as its own user in a container; Chromium's sandbox needs more
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -100,7 +100,10 @@ def odr_version() -> str:
 
 
 def _launch_args(gate_port: int) -> list[str]:
-    return [*CHROMIUM_ARGS, f"--proxy-server=socks5://127.0.0.1:{gate_port}"]
+    # Chromium will not start as root with its sandbox: run the worker as a user of its own,
+    # and the pages it captures stay in the sandbox.
+    as_root = ["--no-sandbox"] if os.geteuid() == 0 else []
+    return [*CHROMIUM_ARGS, *as_root, f"--proxy-server=socks5://127.0.0.1:{gate_port}"]
 
 
 def _route_check(gate: Gate, blocked: list[dict[str, str]]) -> Any:

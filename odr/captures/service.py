@@ -42,8 +42,10 @@ log = logging.getLogger("odr.captures")
 
 CAPTURED_TRIGGER = "web_captured"
 MAX_ATTEMPTS = 3
-# A case's captures waiting at once: a stranger with an access code cannot fill the queue.
+# A case's captures waiting at once, and in all: whoever holds a case's access code can
+# neither fill the queue nor the disk.
 MAX_QUEUED_PER_CASE = 5
+MAX_PER_CASE = 50
 FILE_TYPES = {
     "screenshot": ("image/png", "png"),
     "warc": ("application/warc", "warc.gz"),
@@ -71,12 +73,12 @@ def request_capture(
     if case is not None:
         if not may_act(actor, case):
             raise CaseForbidden(case.number)
-        waiting = session.scalars(
-            select(WebCapture.id).where(
-                WebCapture.case_id == case.id, WebCapture.status.in_(("queued", "capturing"))
-            )
+        statuses = session.scalars(
+            select(WebCapture.status).where(WebCapture.case_id == case.id)
         ).all()
-        if len(waiting) >= MAX_QUEUED_PER_CASE:
+        if len(statuses) >= MAX_PER_CASE:
+            raise InvalidData({"url": f"at most {MAX_PER_CASE} captures for a case"})
+        if sum(s in ("queued", "capturing") for s in statuses) >= MAX_QUEUED_PER_CASE:
             raise InvalidData({"url": f"at most {MAX_QUEUED_PER_CASE} captures wait at once"})
     elif actor.role != "regulator" or actor.office_id is None:
         raise CaseForbidden("a capture without a case is for a regulator's office")

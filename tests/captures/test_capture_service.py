@@ -27,6 +27,7 @@ from odr.cases.chain import verify_all
 from odr.cases.models import Case, CaseEvent
 from odr.cli import main
 from odr.db.engine import transaction
+from odr.errors import CaseForbidden
 from odr.offices.models import Office
 from odr.settings import Settings
 
@@ -223,3 +224,27 @@ def test_a_desk_capture_is_linked_to_a_case_later(
         assert event.actor_role == "regulator"
         assert list(verify_all(session)) == []
         assert list(verify_captures(session, capture_settings.evidence_dir)) == []
+
+
+def test_a_case_cannot_fill_the_queue(
+    file_complaint,  # type: ignore[no-untyped-def]
+    factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    import pytest
+
+    from odr.captures.service import MAX_QUEUED_PER_CASE
+    from odr.errors import InvalidData
+
+    number, _ = file_complaint()
+    with transaction(factory) as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        actor = Actor(role="consumer", label="投诉人 张三", case_id=case.id)
+        for n in range(MAX_QUEUED_PER_CASE):
+            request_capture(session, f"https://shop.example/item/{n}", actor, settings, case=case)
+        with pytest.raises(InvalidData, match="wait at once"):
+            request_capture(session, "https://shop.example/item/x", actor, settings, case=case)
+        stranger = Actor(role="consumer", label="someone", case_id=case.id + 1)
+        with pytest.raises(CaseForbidden):
+            request_capture(session, "https://shop.example/", stranger, settings, case=case)
