@@ -17,6 +17,7 @@ import os
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -236,7 +237,13 @@ def _screenshot(page: Page, timeout_ms: float) -> tuple[bytes, bool]:
 
 
 def capture(url: str, limits: Limits, resolver: Resolver) -> Captured:
-    """Capture a URL within the limits; never raises for what the page does."""
+    """Capture a URL within the limits; never raises for what the page does. Playwright's
+    sync API runs in a thread of its own, so that the caller may have an event loop."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odr-capture-browser") as one:
+        return one.submit(_capture, url, limits, resolver).result()
+
+
+def _capture(url: str, limits: Limits, resolver: Resolver) -> Captured:
     result = Captured(url=url, status="failed", odr_version=odr_version())
     result.started_at = utcnow()
     try:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,9 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from odr.auth.access import may_act, may_view
 from odr.auth.actor import Actor
 from odr.captures.addresses import Resolver, form_url, system_resolver
-from odr.captures.browser import Captured, Limits, capture
 from odr.captures.models import FILE_KINDS, WebCapture
-from odr.captures.report import render_report
 from odr.cases.access import CaseNotFound
 from odr.cases.evidence import EvidenceFile, evidence_path, write_file
 from odr.cases.models import Case
@@ -37,6 +35,9 @@ from odr.clock import utcnow
 from odr.db.dialects import claim as claimed
 from odr.errors import CaseForbidden, InvalidData
 from odr.settings import Settings
+
+if TYPE_CHECKING:  # the browser (Playwright) and the report (WeasyPrint) load when used
+    from odr.captures.browser import Captured, Limits
 
 log = logging.getLogger("odr.captures")
 
@@ -171,6 +172,8 @@ def _claim(
 
 
 def limits(settings: Settings) -> Limits:
+    from odr.captures.browser import Limits
+
     return Limits(
         seconds=settings.capture_time_limit_seconds,
         bytes=settings.capture_max_bytes,
@@ -190,6 +193,7 @@ def run_captures(
     token, rows = _claim(factory, settings, now or utcnow())
     if not rows:
         return 0
+    from odr.captures.browser import capture
 
     def one(row: tuple[int, str, int | None]) -> int:
         capture_id, url, _ = row
@@ -244,6 +248,8 @@ def _files(
             warc_sha256=_store(settings.evidence_dir, "warc", result.warc),
         )
         case_number = case.number if case is not None else None
+    from odr.captures.report import render_report
+
     report = render_report(draft, result.screenshot, case_number)
     return {
         "screenshot": draft.screenshot_sha256 or "",
