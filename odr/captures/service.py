@@ -70,10 +70,12 @@ def request_capture(
 ) -> WebCapture:
     """Queue a capture of a URL for a case (the actor must be able to act on it) or, for a
     regulator without a case, for the actor's office; InvalidData names the field `url`."""
+    if case is not None and not may_act(actor, case):
+        raise CaseForbidden(case.number)
+    if case is None and (actor.role != "regulator" or actor.office_id is None):
+        raise CaseForbidden("a capture without a case is for a regulator's office")
     checked = form_url(url, settings.capture_allow_loopback)
     if case is not None:
-        if not may_act(actor, case):
-            raise CaseForbidden(case.number)
         statuses = session.scalars(
             select(WebCapture.status).where(WebCapture.case_id == case.id)
         ).all()
@@ -81,8 +83,6 @@ def request_capture(
             raise InvalidData({"url": f"at most {MAX_PER_CASE} captures for a case"})
         if sum(s in ("queued", "capturing") for s in statuses) >= MAX_QUEUED_PER_CASE:
             raise InvalidData({"url": f"at most {MAX_QUEUED_PER_CASE} captures wait at once"})
-    elif actor.role != "regulator" or actor.office_id is None:
-        raise CaseForbidden("a capture without a case is for a regulator's office")
     row = WebCapture(
         case_id=case.id if case is not None else None,
         office_id=case.office_id if case is not None else actor.office_id,
