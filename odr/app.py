@@ -31,6 +31,13 @@ from odr.ops.health import live, ready
 from odr.ops.logging import AccessLogMiddleware
 from odr.ops.metrics import http_metrics, metrics
 from odr.ops.stores import make_stores
+from odr.portals.captures import (
+    CaptureDeskController,
+    capture_report,
+    capture_screenshot,
+    capture_warc,
+    consumer_capture,
+)
 from odr.portals.consumer.controller import ConsumerController
 from odr.portals.disclosure_desk import (
     EnterpriseDisclosureController,
@@ -121,6 +128,11 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             EnterpriseApi,
             download_evidence,
             download_document,
+            CaptureDeskController,
+            capture_screenshot,
+            capture_warc,
+            capture_report,
+            consumer_capture,
             switch_language,
             *login_handlers,
             live,

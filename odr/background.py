@@ -13,6 +13,7 @@ from typing import TypeVar
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.captures.service import run_captures
 from odr.cases.anchors import anchor_if_due
 from odr.cases.disclosure import publish_due
 from odr.cases.sweeper import clock, sweep
@@ -112,6 +113,12 @@ def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> l
                 factory, rules, settings.disclosure_notice_days, now=clock(settings)
             ),
             "disclosure",
+        ),
+        # Web captures (odr/captures/): a few at once in this process, each with its browser.
+        every(
+            settings.capture_interval_seconds,
+            lambda: run_captures(factory, settings, now=clock(settings)),
+            "captures",
         ),
         # Receipts and held files of complaint forms live a day (odr/intake/form_tokens.py).
         every(

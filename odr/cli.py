@@ -258,14 +258,16 @@ def audit() -> None:
 
 @audit.command(
     "verify",
-    help="Recompute every case's hash chain and check it against the anchors, and each issued "
-    "paper's file against the SHA-256 its event chained; name each broken case, event and anchor.",
+    help="Recompute every case's hash chain and check it against the anchors, each issued paper's "
+    "file and every web capture's files against their hashes; name each broken case, event, "
+    "anchor, paper and capture.",
 )
 @click.option(
     "--digest",
     help="An anchor's digest kept outside odr (from `odr audit anchor`): it must still be there.",
 )
 def audit_verify(digest: str | None) -> None:
+    from odr.captures.service import verify_captures
     from odr.cases.anchors import latest, verify_anchors
     from odr.cases.chain import verify_all
     from odr.documents.verify import verify_documents
@@ -277,6 +279,7 @@ def audit_verify(digest: str | None) -> None:
             *verify_all(session),
             *verify_documents(session, settings.evidence_dir),
             *verify_anchors(session, digest),
+            *verify_captures(session, settings.evidence_dir),
         ]:
             problems += 1
             click.echo(str(problem))

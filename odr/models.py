@@ -7,6 +7,7 @@ It lives above the packages, not in odr/db/: the database layer imports no domai
 from __future__ import annotations
 
 from odr.auth import models as auth
+from odr.captures import models as captures
 from odr.cases import anchors, disclosure
 from odr.cases import models as cases
 from odr.documents import models as documents
@@ -15,7 +16,18 @@ from odr.intake import models as intake
 from odr.notify import models as notify
 from odr.offices import models as offices
 
-MODEL_MODULES = (auth, anchors, cases, disclosure, documents, enterprises, intake, notify, offices)
+MODEL_MODULES = (
+    auth,
+    anchors,
+    captures,
+    cases,
+    disclosure,
+    documents,
+    enterprises,
+    intake,
+    notify,
+    offices,
+)
 
 
 def import_models() -> None:

@@ -108,6 +108,15 @@ class Settings:
     access_code_key: str | None = None
     # "production": refuse the development secret, Secure cookies, HSTS (odr/security/).
     environment: str = "development"
+    # Web evidence capture (odr/captures/): Debian's Chromium, the limits of one capture, how
+    # many run at once in a process, how often the worker looks for queued ones. Loopback
+    # addresses may be captured only in tests (production refuses the setting).
+    capture_browser: Path = Path("/usr/bin/chromium")
+    capture_time_limit_seconds: float = 30.0
+    capture_max_bytes: int = 20 * 1024 * 1024
+    capture_concurrency: int = 2
+    capture_interval_seconds: float = 5.0
+    capture_allow_loopback: bool = False
 
     @property
     def production(self) -> bool:
@@ -178,4 +187,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "access_code_key": ("ODR_ACCESS_CODE_KEY", _optional),
     "environment": ("ODR_ENV", _word),
     "document_font": ("ODR_DOCUMENT_FONT", _optional),
+    "capture_browser": ("ODR_CAPTURE_BROWSER", Path),
+    "capture_time_limit_seconds": ("ODR_CAPTURE_TIME_LIMIT", float),
+    "capture_max_bytes": ("ODR_CAPTURE_MAX_BYTES", int),
+    "capture_concurrency": ("ODR_CAPTURE_CONCURRENCY", int),
+    "capture_interval_seconds": ("ODR_CAPTURE_INTERVAL", float),
+    "capture_allow_loopback": ("ODR_CAPTURE_ALLOW_LOOPBACK", _flag),
 }

@@ -20,6 +20,7 @@ from web_client import Browser
 
 from odr.app import create_app
 from odr.auth.models import User
+from odr.captures.models import WebCapture
 from odr.cases.anchors import AnchoredHead, AuditAnchor
 from odr.cases.disclosure import Disclosure
 from odr.cases.models import (
@@ -136,6 +137,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             NotificationRecipient,
             Attachment,
             Document,
+            WebCapture,
             CaseParty,
             CaseEvent,
             Disclosure,

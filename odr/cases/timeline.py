@@ -22,6 +22,8 @@ EVENT_LABELS: dict[str, Label] = {
     "duplicate_received": N_("收到重复投诉，已并入本案"),
     "follow_up": N_("回访评价"),
     "issue_document": N_("出具文书"),
+    # odr/captures/: a web page captured, its files' hashes on the chain.
+    "web_captured": N_("网页取证"),
     PURGE_TRIGGER: N_("保存期满，个人信息已删除"),
 }
 

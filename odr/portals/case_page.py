@@ -14,8 +14,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from odr.auth.access import may_act
 from odr.auth.actor import Actor
 from odr.auth.models import User
+from odr.captures.service import captures_of_case
 from odr.cases.actions import available_actions, perform
 from odr.cases.campaigns import (
     TAG_TRIGGER,
@@ -117,6 +119,9 @@ def case_context(
         "can_rate": can_rate(case, now) and actor.role == "consumer",
         "desk": desk,
         "documents": case_documents(session, case),
+        # Web captures (odr/captures/): the case's, and whether this actor may ask for one.
+        "captures": captures_of_case(session, case),
+        "may_capture": may_act(actor, case),
     }
 
 

@@ -16,7 +16,7 @@ from odr.clock import utcnow
 from odr.engine.rules import Rules
 from odr.notify.service import in_app_messages, mark_all_read, unread_count
 from odr.portals.case_page import case_context, perform_action
-from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm
+from odr.portals.forms import MAX_ACTION_BYTES, MultipartForm, UrlForm
 from odr.settings import Settings
 
 
@@ -67,6 +67,31 @@ class StaffController(Controller):
             data,
             rules,
             settings,
+            template=f"{self.portal}/case.html",
+            page_url=f"{self.path}/cases/{number}",
+        )
+
+    @post("/cases/{number:str}/captures", sync_to_thread=True)
+    def case_capture(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        number: FromPath[str],
+        data: UrlForm,
+    ) -> Template | Redirect:
+        """Capture a web page as evidence for the case (odr/captures/)."""
+        from odr.portals.captures import ask_on_case
+
+        case = load_case(db_session, number, actor)
+        return ask_on_case(
+            db_session,
+            case,
+            actor,
+            rules,
+            settings,
+            dict(data),
             template=f"{self.portal}/case.html",
             page_url=f"{self.path}/cases/{number}",
         )

@@ -32,3 +32,8 @@ def check_production(settings: Settings) -> None:
             f"({len(settings.access_code_key)} characters); use a random value of at least "
             f"{MIN_SECRET_LENGTH}"
         )
+    if settings.capture_allow_loopback:
+        raise InsecureSettings(
+            "ODR_ENV=production refuses ODR_CAPTURE_ALLOW_LOOPBACK: web captures must never "
+            "reach odr's own machine (the setting is for tests)"
+        )

@@ -34,6 +34,7 @@ from web_client import Browser
 from odr.app import create_app
 from odr.auth.models import User
 from odr.auth.service import actor_for, hash_password
+from odr.captures.models import WebCapture
 from odr.cases.evidence import EvidenceFile, write_file
 from odr.cases.models import Attachment, Case
 from odr.clock import utcnow
@@ -89,6 +90,7 @@ class World:
     dead_letter_id: int = 0
     application_id: int = 0
     mark_id: int = 0
+    capture_id: int = 0  # a finished web capture of the case (odr/captures/)
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,38 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/evidence/{attachment_id:int}"): Rule(
         SEES_CASE, get(lambda w: f"/evidence/{w.attachment_id}")
+    ),
+    # --- Web captures (odr/captures/): a bad URL, so nothing is queued; 400 when allowed ----
+    ("POST", "/track/{number:str}/captures"): Rule(
+        S({"consumer"}), post(lambda w: f"/track/{w.number}/captures", {"url": "file:///x"})
+    ),
+    ("POST", "/enterprise/cases/{number:str}/captures"): Rule(
+        CASE_STAFF_ENTERPRISE,
+        post(lambda w: f"/enterprise/cases/{w.number}/captures", {"url": "file:///x"}),
+    ),
+    ("POST", "/regulator/cases/{number:str}/captures"): Rule(
+        S({"office_handler"}),  # acting, not only seeing: the supervising city office may not
+        post(lambda w: f"/regulator/cases/{w.number}/captures", {"url": "file:///x"}),
+    ),
+    ("GET", "/regulator/captures"): Rule(S(REGULATORS), get("/regulator/captures")),
+    ("POST", "/regulator/captures"): Rule(
+        S(REGULATORS), post("/regulator/captures", {"url": "file:///x"})
+    ),
+    ("POST", "/regulator/captures/{capture_id:int}/link"): Rule(
+        S(SEES_CASE_REGULATOR),  # already linked: 400
+        lambda w: (
+            f"/regulator/captures/{w.capture_id}/link",
+            {"data": {"case_number": w.number}, "kwargs": {}},
+        ),
+    ),
+    ("GET", "/captures/{capture_id:int}/screenshot.png"): Rule(
+        SEES_CASE, get(lambda w: f"/captures/{w.capture_id}/screenshot.png")
+    ),
+    ("GET", "/captures/{capture_id:int}/capture.warc.gz"): Rule(
+        SEES_CASE, get(lambda w: f"/captures/{w.capture_id}/capture.warc.gz")
+    ),
+    ("GET", "/captures/{capture_id:int}/report.pdf"): Rule(
+        SEES_CASE, get(lambda w: f"/captures/{w.capture_id}/report.pdf")
     ),
     # --- The enterprise portal -------------------------------------------------------------
     ("GET", "/enterprise"): Rule(
@@ -530,6 +564,24 @@ def world(factory, browsers, evidence_png, settings) -> tuple[World, dict[str, B
         assert case.office.region_code == "450103" and case.respondent_name == MERCHANT
         w.attachment_id = session.scalar(select(Attachment.id).where(Attachment.case_id == case.id))
         w.document_id = _paper(session, case, settings.evidence_dir, now).id
+        # A finished capture of the case; its files are the evidence file (the bytes matter not).
+        kept = session.scalar(select(Attachment.sha256).where(Attachment.case_id == case.id))
+        capture = WebCapture(
+            case_id=case.id,
+            office_id=case.office_id,
+            url="https://shop.example/item/1",
+            requested_by="matrix",
+            requested_role="consumer",
+            requested_at=now,
+            status="done",
+            facts={},
+            screenshot_sha256=kept,
+            warc_sha256=kept,
+            report_sha256=kept,
+        )
+        session.add(capture)
+        session.flush()
+        w.capture_id = capture.id
         merchant = _enterprise(session, MERCHANT)
         platform = _enterprise(session, PLATFORM)
         other = _enterprise(session, OTHER_PLATFORM)

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from odr.auth.actor import Actor, consumer_actor
+from odr.captures.addresses import form_url
+from odr.captures.service import request_capture
 from odr.cases.access import load_case
 from odr.cases.evidence import EvidenceFile, check_evidence, held_files, hold, release
 from odr.cases.followup import rate
@@ -215,6 +217,14 @@ class ConsumerController(Controller):
         evidence, chosen, problem = _evidence(data, settings, holder)
         if problem:
             errors["evidence"] = problem
+        # A page to capture once the case exists (odr/captures/): checked now, queued below.
+        capture_url = str(data.get("capture_url") or "").strip()
+        values["capture_url"] = capture_url
+        if capture_url:
+            try:
+                capture_url = form_url(capture_url, settings.capture_allow_loopback)
+            except InvalidData as exc:
+                errors["capture_url"] = exc.errors["url"]
         if errors or complaint is None:
             # The good files wait for the form's next send: nobody picks them twice.
             hold(settings.evidence_dir, holder, chosen)
@@ -231,6 +241,10 @@ class ConsumerController(Controller):
         except InvalidData as exc:
             hold(settings.evidence_dir, holder, chosen)
             return _form_page(rules, settings, values, exc.errors, token, evidence, 400)
+        if capture_url and not submission.duplicate:
+            case = submission.case
+            consumer = consumer_actor(case.id, case.complainant_name)
+            request_capture(db_session, capture_url, consumer, settings, case=case)
         receipt = form_tokens.Receipt(
             [submission.case.number, submission.access_code], submission.duplicate
         )
