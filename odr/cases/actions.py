@@ -60,7 +60,7 @@ def perform(
         untag(session, case, str(data.get("campaign", "")), actor, rules=rules)
     elif trigger in disclosure.TRIGGERS:
         disclosure.perform(
-            session, case, trigger, actor, data, rules=rules, notice_days=notice_days
+            session, case, actor, data, trigger=trigger, rules=rules, notice_days=notice_days
         )
     elif trigger == CLASSIFY_TRIGGER:
         classify(

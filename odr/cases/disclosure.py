@@ -21,9 +21,10 @@ hash chain); the `disclosures` row written right after it keeps where the case s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, and_, false, or_, select
@@ -214,99 +215,86 @@ def _row(session: Session, case: Case, ends: datetime | None, now: datetime) -> 
     return row
 
 
-def object_to(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    data: Mapping[str, Any],
-    *,
-    rules: Rules,
-    notice_days: int,
-    now: datetime | None = None,
-) -> CaseEvent:
-    """The business objects to a factual error within the notice period: an event through
-    act(), then the case waits for the office's decision."""
-    now = now or utcnow()
-    stand = standing(session, case, rules, notice_days)
-    if not stand.may_object(now):
-        raise TransitionNotAllowed("the notice period of this disclosure is over or closed")
-    event = act(session, case, OBJECT_TRIGGER, actor, data, rules=rules, now=now)
-    row = _row(session, case, stand.notice_ends_at, now)
+def _record_objection(row: Disclosure, data: Mapping[str, Any], now: datetime) -> None:
     row.status = OBJECTED
     row.objection = _text(data, "objection")
     row.objected_at = now
-    session.flush()
-    return event
 
 
-def decide(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    data: Mapping[str, Any],
-    *,
-    rules: Rules,
-    notice_days: int,
-    now: datetime | None = None,
-) -> CaseEvent:
-    """The office decides an objection: upheld withholds the case (the reason kept), refused
-    publishes it once the notice period is over. An event through act()."""
-    now = now or utcnow()
-    stand = standing(session, case, rules, notice_days)
-    if not stand.may_decide:
-        raise TransitionNotAllowed("no objection to this disclosure awaits a decision")
-    event = act(session, case, DECIDE_TRIGGER, actor, data, rules=rules, now=now)
-    row = _row(session, case, stand.notice_ends_at, now)
+def _record_decision(row: Disclosure, data: Mapping[str, Any], now: datetime) -> None:
+    """Upheld withholds the case (the reason kept); refused publishes it once the notice period
+    is over."""
     decision, reason = _text(data, "decision"), _text(data, "reason")
     row.decision, row.decision_reason, row.decided_at = decision, reason, now
     if decision == UPHELD:
         row.status, row.withheld_reason, row.withheld_at = WITHHELD, reason, now
     else:
         row.status = CLEARED
-    session.flush()
-    return event
 
 
-def withhold(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    data: Mapping[str, Any],
-    *,
-    rules: Rules,
-    notice_days: int,
-    now: datetime | None = None,
-) -> CaseEvent:
-    """The office withholds a case from disclosure (taken down if it was published), with a
-    reason. An event through act()."""
-    now = now or utcnow()
-    stand = standing(session, case, rules, notice_days)
-    if not stand.may_withhold:
-        raise TransitionNotAllowed("this case is not published and cannot be withheld")
-    event = act(session, case, WITHHOLD_TRIGGER, actor, data, rules=rules, now=now)
-    row = _row(session, case, stand.notice_ends_at, now)
+def _record_withholding(row: Disclosure, data: Mapping[str, Any], now: datetime) -> None:
     row.status, row.withheld_reason, row.withheld_at = WITHHELD, _text(data, "reason"), now
-    session.flush()
-    return event
+
+
+@dataclass(frozen=True)
+class _Step:
+    allowed: Callable[[Standing, datetime], bool]
+    refusal: str
+    record: Callable[[Disclosure, Mapping[str, Any], datetime], None]
+
+
+# The triggers a person fires (the sweeper fires `disclose`): when each may fire, and what it
+# writes on the case's disclosure row after its event.
+_STEPS = {
+    OBJECT_TRIGGER: _Step(
+        lambda stand, now: stand.may_object(now),
+        "the notice period of this disclosure is over or closed",
+        _record_objection,
+    ),
+    DECIDE_TRIGGER: _Step(
+        lambda stand, _: stand.may_decide,
+        "no objection to this disclosure awaits a decision",
+        _record_decision,
+    ),
+    WITHHOLD_TRIGGER: _Step(
+        lambda stand, _: stand.may_withhold,
+        "this case is not published and cannot be withheld",
+        _record_withholding,
+    ),
+}
 
 
 def perform(
     session: Session,
     case: Case,
-    trigger: str,
     actor: Actor,
     data: Mapping[str, Any],
     *,
+    trigger: str,
     rules: Rules,
     notice_days: int,
     now: datetime | None = None,
 ) -> CaseEvent:
-    """One of the disclosure triggers a person fires (the sweeper fires `disclose`)."""
-    steps = {OBJECT_TRIGGER: object_to, DECIDE_TRIGGER: decide, WITHHOLD_TRIGGER: withhold}
-    step = steps.get(trigger)
+    """A disclosure trigger fired by a person, as an event through act(), then the case's
+    disclosure row: the business objects to a factual error within the notice period; the
+    office decides an objection; the office withholds a case (taken down if it was published),
+    with a reason."""
+    step = _STEPS.get(trigger)
     if step is None:
         raise InvalidData({"trigger": N_("不可手动公示")})
-    return step(session, case, actor, data, rules=rules, notice_days=notice_days, now=now)
+    now = now or utcnow()
+    stand = standing(session, case, rules, notice_days)
+    if not step.allowed(stand, now):
+        raise TransitionNotAllowed(step.refusal)
+    event = act(session, case, trigger, actor, data, rules=rules, now=now)
+    step.record(_row(session, case, stand.notice_ends_at, now), data, now)
+    session.flush()
+    return event
+
+
+object_to = partial(perform, trigger=OBJECT_TRIGGER)
+decide = partial(perform, trigger=DECIDE_TRIGGER)
+withhold = partial(perform, trigger=WITHHOLD_TRIGGER)
 
 
 def _due(rules: Rules, cutoff: datetime, batch: int) -> Any:

@@ -38,6 +38,81 @@ def _transition(rules: Rules, trigger: str) -> TransitionDef:
     return next(t for t in rules.workflow(DEFAULT_WORKFLOW).transitions if t.trigger == trigger)
 
 
+class _DisclosureDesk(Controller):
+    """What both desks share: the page (its lists from `_lists`), and a form's answer: the
+    trigger fired, or the page again with the errors and what was typed."""
+
+    template: str
+
+    def _lists(self, session: Session, rules: Rules, actor: Actor, days: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _page(
+        self,
+        session: Session,
+        rules: Rules,
+        actor: Actor,
+        settings: Settings,
+        *,
+        errors: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        number: str = "",
+        done: str = "",
+    ) -> Template:
+        days = settings.disclosure_notice_days
+        errors = errors or {}
+        return Template(
+            self.template,
+            context={
+                "actor": actor,
+                "unread": unread_count(session, actor),
+                **self._lists(session, rules, actor, days),
+                "workflow": rules.workflow(DEFAULT_WORKFLOW),
+                "notice_days": days,
+                "errors": errors,
+                "values": values or {},
+                "number": number,
+                "done": done,
+            },
+            status_code=(409 if "_" in errors else 400) if errors else 200,
+        )
+
+    def _answer(
+        self,
+        session: Session,
+        rules: Rules,
+        actor: Actor,
+        settings: Settings,
+        case: Case | None,
+        trigger: str,
+        data: Mapping[str, Any],
+        number: str = "",
+    ) -> Template | Redirect:
+        """Fire the trigger on the case (None: the number typed names no case of this user's)."""
+        errors = (
+            {"number": "unknown"}
+            if case is None
+            else _submit(session, case, trigger, actor, data, rules, settings)
+        )
+        if errors:
+            return self._page(
+                session, rules, actor, settings, errors=errors, values=data, number=number
+            )
+        return Redirect(f"{self.path}?done={case.number if case else ''}", status_code=303)
+
+    @get("/", sync_to_thread=True)
+    def desk(
+        self,
+        db_session: NamedDependency[Session],
+        rules: NamedDependency[Rules],
+        actor: NamedDependency[Actor],
+        settings: NamedDependency[Settings],
+        done: FromQuery[str] = "",
+    ) -> Template:
+        """The desk's lists and forms."""
+        return self._page(db_session, rules, actor, settings, done=done)
+
+
 def _submit(
     session: Session,
     case: Case,
@@ -52,9 +127,9 @@ def _submit(
         disclosure.perform(
             session,
             case,
-            trigger,
             actor,
             data,
+            trigger=trigger,
             rules=rules,
             notice_days=settings.disclosure_notice_days,
         )
@@ -67,60 +142,26 @@ def _submit(
     return {}
 
 
-class EnterpriseDisclosureController(Controller):
+class EnterpriseDisclosureController(_DisclosureDesk):
+    """The business's closed complaints in their notice period, and its objections."""
+
     path = "/enterprise/disclosures"
+    template = "enterprise/disclosures.html"
     dependencies = {"actor": Provide(provide_enterprise_actor, sync_to_thread=True)}
 
-    def _page(
-        self,
-        session: Session,
-        rules: Rules,
-        actor: Actor,
-        settings: Settings,
-        *,
-        errors: Mapping[str, str] | None = None,
-        values: Mapping[str, Any] | None = None,
-        number: str = "",
-        done: str = "",
-        status_code: int = 200,
-    ) -> Template:
+    def _lists(self, session: Session, rules: Rules, actor: Actor, days: int) -> dict[str, Any]:
         scope = concerns(actor.enterprise_id or 0)
-        days = settings.disclosure_notice_days
-        return Template(
-            "enterprise/disclosures.html",
-            context={
-                "actor": actor,
-                "unread": unread_count(session, actor),
-                "notice": disclosure.in_notice(session, rules, scope, days, utcnow()),
-                "objected": disclosure.with_status(
-                    session,
-                    rules,
-                    scope,
-                    (disclosure.OBJECTED, disclosure.CLEARED, disclosure.WITHHELD),
-                    days,
-                ),
-                "object": _transition(rules, disclosure.OBJECT_TRIGGER),
-                "workflow": rules.workflow(DEFAULT_WORKFLOW),
-                "notice_days": days,
-                "errors": errors or {},
-                "values": values or {},
-                "number": number,
-                "done": done,
-            },
-            status_code=status_code,
-        )
-
-    @get("/", sync_to_thread=True)
-    def desk(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-        done: FromQuery[str] = "",
-    ) -> Template:
-        """The business's closed complaints in their notice period, and its objections."""
-        return self._page(db_session, rules, actor, settings, done=done)
+        return {
+            "notice": disclosure.in_notice(session, rules, scope, days, utcnow()),
+            "objected": disclosure.with_status(
+                session,
+                rules,
+                scope,
+                (disclosure.OBJECTED, disclosure.CLEARED, disclosure.WITHHELD),
+                days,
+            ),
+            "object": _transition(rules, disclosure.OBJECT_TRIGGER),
+        }
 
     @post("/{number:str}/object", sync_to_thread=True)
     def object_to(
@@ -134,75 +175,30 @@ class EnterpriseDisclosureController(Controller):
     ) -> Template | Redirect:
         """Object to a factual error in a complaint about to be published."""
         case = load_case(db_session, number, actor)
-        errors = _submit(db_session, case, disclosure.OBJECT_TRIGGER, actor, data, rules, settings)
-        if errors:
-            status = 409 if "_" in errors else 400
-            return self._page(
-                db_session,
-                rules,
-                actor,
-                settings,
-                errors=errors,
-                values=data,
-                number=number,
-                status_code=status,
-            )
-        return Redirect(f"{self.path}?done={number}", status_code=303)
-
-
-class RegulatorDisclosureController(Controller):
-    path = "/regulator/disclosures"
-    dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
-
-    def _page(
-        self,
-        session: Session,
-        rules: Rules,
-        actor: Actor,
-        settings: Settings,
-        *,
-        errors: Mapping[str, str] | None = None,
-        values: Mapping[str, Any] | None = None,
-        number: str = "",
-        done: str = "",
-        status_code: int = 200,
-    ) -> Template:
-        scope = Case.office_id.in_(sorted(actor.office_ids))
-        days = settings.disclosure_notice_days
-        return Template(
-            "regulator/disclosures.html",
-            context={
-                "actor": actor,
-                "unread": unread_count(session, actor),
-                "objections": disclosure.with_status(
-                    session, rules, scope, (disclosure.OBJECTED,), days
-                ),
-                "withheld": disclosure.with_status(
-                    session, rules, scope, (disclosure.WITHHELD,), days, limit=50
-                ),
-                "decide": _transition(rules, disclosure.DECIDE_TRIGGER),
-                "withhold": _transition(rules, disclosure.WITHHOLD_TRIGGER),
-                "workflow": rules.workflow(DEFAULT_WORKFLOW),
-                "notice_days": days,
-                "errors": errors or {},
-                "values": values or {},
-                "number": number,
-                "done": done,
-            },
-            status_code=status_code,
+        return self._answer(
+            db_session, rules, actor, settings, case, disclosure.OBJECT_TRIGGER, data, number
         )
 
-    @get("/", sync_to_thread=True)
-    def desk(
-        self,
-        db_session: NamedDependency[Session],
-        rules: NamedDependency[Rules],
-        actor: NamedDependency[Actor],
-        settings: NamedDependency[Settings],
-        done: FromQuery[str] = "",
-    ) -> Template:
-        """Objections to decide, the withhold form, the cases withheld."""
-        return self._page(db_session, rules, actor, settings, done=done)
+
+class RegulatorDisclosureController(_DisclosureDesk):
+    """Objections to decide, the withhold form, the cases withheld."""
+
+    path = "/regulator/disclosures"
+    template = "regulator/disclosures.html"
+    dependencies = {"actor": Provide(provide_regulator_actor, sync_to_thread=True)}
+
+    def _lists(self, session: Session, rules: Rules, actor: Actor, days: int) -> dict[str, Any]:
+        scope = Case.office_id.in_(sorted(actor.office_ids))
+        return {
+            "objections": disclosure.with_status(
+                session, rules, scope, (disclosure.OBJECTED,), days
+            ),
+            "withheld": disclosure.with_status(
+                session, rules, scope, (disclosure.WITHHELD,), days, limit=50
+            ),
+            "decide": _transition(rules, disclosure.DECIDE_TRIGGER),
+            "withhold": _transition(rules, disclosure.WITHHOLD_TRIGGER),
+        }
 
     @post("/{number:str}/decide", sync_to_thread=True)
     def decide(
@@ -216,19 +212,9 @@ class RegulatorDisclosureController(Controller):
     ) -> Template | Redirect:
         """Decide a business's objection: upheld (withheld) or refused (published)."""
         case = load_case(db_session, number, actor)
-        errors = _submit(db_session, case, disclosure.DECIDE_TRIGGER, actor, data, rules, settings)
-        if errors:
-            return self._page(
-                db_session,
-                rules,
-                actor,
-                settings,
-                errors=errors,
-                values=data,
-                number=number,
-                status_code=409 if "_" in errors else 400,
-            )
-        return Redirect(f"{self.path}?done={number}", status_code=303)
+        return self._answer(
+            db_session, rules, actor, settings, case, disclosure.DECIDE_TRIGGER, data, number
+        )
 
     @post("/withhold", sync_to_thread=True)
     def withhold(
@@ -242,20 +228,8 @@ class RegulatorDisclosureController(Controller):
         """Withhold a closed complaint of the office from disclosure, by its number."""
         number = (data.get("number") or "").strip()
         case = db_session.scalar(select(Case).where(Case.number == number)) if number else None
-        if case is None or not may_view(actor, case):
-            errors = {"number": "unknown"}
-        else:
-            errors = _submit(
-                db_session, case, disclosure.WITHHOLD_TRIGGER, actor, data, rules, settings
-            )
-        if errors:
-            return self._page(
-                db_session,
-                rules,
-                actor,
-                settings,
-                errors=errors,
-                values=data,
-                status_code=409 if "_" in errors else 400,
-            )
-        return Redirect(f"{self.path}?done={number}", status_code=303)
+        if case is not None and not may_view(actor, case):
+            case = None
+        return self._answer(
+            db_session, rules, actor, settings, case, disclosure.WITHHOLD_TRIGGER, data
+        )
