@@ -561,8 +561,18 @@ def privacy() -> None:
 @click.option("--older-than", required=True, help="Closed at least this long ago: 3y, 18m, 90d.")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
-def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
-    from odr.cases.privacy import parse_age, purge
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Cases a transaction: each batch commits on its own, so the purge holds no lock for "
+    "long and, stopped, goes on where it was when run again.",
+)
+def privacy_purge(older_than: str, dry_run: bool, now: str | None, batch: int) -> None:
+    import time
+
+    from odr.cases.privacy import PurgeProgress, parse_age, purge
     from odr.documents.privacy import purge_papers
     from odr.intake.idempotency import purge_replays
 
@@ -573,7 +583,26 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     settings = _settings()
     factory = _factory(settings)
     moment = _now(settings, now)
-    result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
+    shown = [time.perf_counter()]
+
+    def progress(done: PurgeProgress) -> None:
+        if time.perf_counter() - shown[0] >= 5:  # a line every 5 s
+            shown[0] = time.perf_counter()
+            click.echo(
+                f"... {done.cases} case(s) in {done.batches} batch(es), up to case id "
+                f"{done.after_id}, {done.cases / done.seconds:,.0f} cases/s",
+                err=True,
+            )
+
+    result = purge(
+        factory,
+        settings.evidence_dir,
+        older_than,
+        moment,
+        dry_run=dry_run,
+        batch=batch,
+        progress=progress,
+    )
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
     papers_deleted = purge_papers(factory, settings.evidence_dir, dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"
@@ -582,6 +611,11 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
         f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
         f"{papers_deleted} paper(s) {'to delete' if dry_run else 'deleted'}, "
         f"{replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
+    )
+    rate = len(result.cases) / result.seconds if result.seconds else 0.0
+    click.echo(
+        f"{result.seconds:.1f} s, {rate:,.0f} cases/s, "
+        f"longest transaction {result.longest_batch_seconds * 1000:.0f} ms ({batch} a batch)"
     )
     if result.skipped:
         click.echo(
