@@ -41,12 +41,8 @@ def events_committed_through(
     session: Session, factory: sessionmaker[Session]
 ) -> tuple[Column[Any], int]:
     """The column of the events' commit order and its highest value now, every committed
-    event numbered first: an event committed later is above it."""
+    event numbered first (in transactions of NUMBERING_BATCH events: the rows are locked while
+    they are numbered): an event committed later is above it."""
     return committed_through(
-        session,
-        factory,
-        EVENTS.c.id,
-        EVENTS.c.feed_position,
-        NUMBERING_LOCK,
-        NUMBERING_BATCH * 10,
+        session, factory, EVENTS.c.id, EVENTS.c.feed_position, NUMBERING_LOCK, NUMBERING_BATCH
     )
