@@ -569,7 +569,16 @@ def privacy() -> None:
     help="Cases a transaction: each batch commits on its own, so the purge holds no lock for "
     "long and, stopped, goes on where it was when run again.",
 )
-def privacy_purge(older_than: str, dry_run: bool, now: str | None, batch: int) -> None:
+@click.option(
+    "--batch-seconds",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="A batch commits once it has run this long, however few cases it has done.",
+)
+def privacy_purge(
+    older_than: str, dry_run: bool, now: str | None, batch: int, batch_seconds: float
+) -> None:
     import time
 
     from odr.cases.privacy import PurgeProgress, parse_age, purge
@@ -583,14 +592,16 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None, batch: int) -
     settings = _settings()
     factory = _factory(settings)
     moment = _now(settings, now)
-    shown = [time.perf_counter()]
+    shown, longest = [time.perf_counter()], [0.0]
 
     def progress(done: PurgeProgress) -> None:
+        longest[0] = max(longest[0], done.batch_seconds)
         if time.perf_counter() - shown[0] >= 5:  # a line every 5 s
             shown[0] = time.perf_counter()
             click.echo(
                 f"... {done.cases} case(s) in {done.batches} batch(es), up to case id "
-                f"{done.after_id}, {done.cases / done.seconds:,.0f} cases/s",
+                f"{done.after_id}, {done.cases / done.seconds:,.0f} cases/s, longest "
+                f"transaction {longest[0] * 1000:.0f} ms",
                 err=True,
             )
 
@@ -601,6 +612,7 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None, batch: int) -
         moment,
         dry_run=dry_run,
         batch=batch,
+        batch_seconds=batch_seconds,
         progress=progress,
     )
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)

@@ -260,13 +260,21 @@ def purge_batch(
     now: datetime,
     cutoff: datetime,
     result: PurgeResult,
-) -> set[str]:
+    seconds: float | None = None,
+) -> tuple[set[str], int]:
     """Purge these cases in the session's transaction, the ones another transaction holds
-    skipped (PostgreSQL: SKIP LOCKED; a later run takes them); the evidence files now unused."""
+    skipped (PostgreSQL: SKIP LOCKED; a later run takes them), and no more once `seconds` have
+    passed: (the evidence files now unused, the last id it went through)."""
+    began = time.perf_counter()
     cases = session.scalars(claim(select(Case).where(Case.id.in_(ids)).order_by(Case.id))).all()
     rows = _rows_of(session, [case.id for case in cases])
     shas: set[str] = set()
-    for case in cases:
+    last = ids[-1]
+    for handled, case in enumerate(cases):
+        # At least one case a batch, however slow: a purge always moves on.
+        if handled and seconds is not None and time.perf_counter() - began > seconds:
+            last = case.id - 1  # the rest of the batch is the next batch's
+            break
         done = _purge_case(session, case, rows[case.id], evidence_dir, now, cutoff)
         if done is None:
             result.skipped.append(case.number)
@@ -275,7 +283,7 @@ def purge_batch(
         result.events_redacted += done[0]
         shas.update(done[1])
     session.flush()
-    return shas - _still_needed(session, shas)
+    return shas - _still_needed(session, shas), last
 
 
 def purge(
@@ -286,19 +294,22 @@ def purge(
     *,
     dry_run: bool = False,
     batch: int = 100,
+    batch_seconds: float | None = 1.0,
     progress: Callable[[PurgeProgress], None] | None = None,
 ) -> PurgeResult:
     """Purge the personal data of cases closed longer ago than `older_than` (e.g. '3y'), a
-    batch of cases per short transaction, in id order. Stopped at any point, it loses nothing
-    and a new run goes on where it stopped: a purged case is no candidate any more."""
+    batch of cases per short transaction (`batch` cases, committed sooner once
+    `batch_seconds` have passed), in id order. Stopped at any point, it loses nothing and a
+    new run goes on where it stopped: a purged case is no candidate any more."""
     cutoff = parse_age(older_than)(now)
     result = PurgeResult()
     started, after, batches = time.perf_counter(), 0, 0
     while ids := _candidate_ids(factory, cutoff, after, batch):
-        after = ids[-1]
         began = time.perf_counter()
         with factory() as session:
-            doomed = purge_batch(session, ids, evidence_dir, now, cutoff, result)
+            doomed, after = purge_batch(
+                session, ids, evidence_dir, now, cutoff, result, batch_seconds
+            )
             if dry_run:
                 session.rollback()
             else:

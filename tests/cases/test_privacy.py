@@ -340,3 +340,21 @@ def test_a_running_batch_makes_intake_and_other_purges_wait_for_nothing(
         assert (
             session.scalar(select(Case.complainant_name).where(Case.number == number)) == REDACTED
         )
+
+
+def test_a_batch_commits_when_its_time_is_up(
+    client, file_complaint, evidence_png, factory, settings
+):
+    numbers = [_closed_case(client, file_complaint, evidence_png, factory) for _ in range(3)]
+    seen: list[PurgeProgress] = []
+    result = purge(
+        factory,
+        settings.evidence_dir,
+        "3y",
+        utcnow() + LATER,
+        batch=10,
+        batch_seconds=1e-9,  # up at once: one case a batch, and never none
+        progress=seen.append,
+    )
+    assert sorted(result.cases) == sorted(numbers)
+    assert [p.cases for p in seen] == [1, 2, 3]
