@@ -260,38 +260,60 @@ def audit() -> None:
     "verify",
     help="Recompute every case's hash chain and check it against the anchors, each issued paper's "
     "file and every web capture's files against their hashes; name each broken case, event, "
-    "anchor, paper and capture.",
+    "anchor, paper and capture. With --incremental, only the cases with an event committed since "
+    "the last pass that found nothing (run a full pass too, weekly). Prints the rate.",
 )
 @click.option(
     "--digest",
     help="An anchor's digest kept outside odr (from `odr audit anchor`): it must still be there.",
 )
-def audit_verify(digest: str | None) -> None:
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Only the cases changed since the last clean pass, and the anchors made since.",
+)
+def audit_verify(digest: str | None, incremental: bool) -> None:
     from odr.captures.service import verify_captures
-    from odr.cases.anchors import latest, verify_anchors
-    from odr.cases.chain import verify_all
+    from odr.cases.anchors import latest
+    from odr.cases.verification import FULL, verify
     from odr.documents.verify import verify_documents
 
     settings = _settings()
-    problems = 0
-    with _factory(settings, statement_timeout=False)() as session:
-        for problem in [
-            *verify_all(session),
-            *verify_documents(session, settings.evidence_dir),
-            *verify_anchors(session, digest),
-            *verify_captures(session, settings.evidence_dir),
-        ]:
-            problems += 1
-            click.echo(str(problem))
+    factory = _factory(settings, statement_timeout=False)
+    done = verify(
+        factory,
+        _now(settings),
+        lambda problem: click.echo(str(problem)),
+        incremental=incremental,
+        digest=digest,
+        checks=(
+            lambda session, cases: verify_documents(session, settings.evidence_dir, case_ids=cases),
+            lambda session, cases: verify_captures(session, settings.evidence_dir, case_ids=cases),
+        ),
+    )
+    scope = (
+        "full pass"
+        if done.kind == FULL
+        else f"incremental pass (events after position {done.since})"
+    )
+    click.echo(
+        f"{scope} through event position {done.through}: {done.tally.cases} case(s), "
+        f"{done.tally.events} event(s) in {done.seconds:.2f} s: "
+        f"{done.events_per_second:,.0f} events/s, {done.cases_per_second:,.0f} cases/s"
+    )
+    with factory() as session:
         newest = latest(session)
     if newest is not None and newest.digest:
         click.echo(
             f"newest anchor #{newest.id} ({newest.created_at:%Y-%m-%d %H:%M}Z): {newest.digest}"
         )
-    if problems:
-        click.echo(f"{problems} problem(s) found", err=True)
+    if done.problems:
+        click.echo(f"{done.problems} problem(s) found", err=True)
         sys.exit(1)
-    click.echo("every case's hash chain is intact")
+    if done.kind == FULL:
+        click.echo("every case's hash chain is intact")
+    else:
+        click.echo("every changed case's hash chain is intact")
 
 
 @audit.command(
@@ -539,8 +561,27 @@ def privacy() -> None:
 @click.option("--older-than", required=True, help="Closed at least this long ago: 3y, 18m, 90d.")
 @click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
 @click.option("--now", help="Pretend it is this moment (ISO 8601 with zone).")
-def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
-    from odr.cases.privacy import parse_age, purge
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Cases a transaction: each batch commits on its own, so the purge holds no lock for "
+    "long and, stopped, goes on where it was when run again.",
+)
+@click.option(
+    "--batch-seconds",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="A batch commits once it has run this long, however few cases it has done.",
+)
+def privacy_purge(
+    older_than: str, dry_run: bool, now: str | None, batch: int, batch_seconds: float
+) -> None:
+    import time
+
+    from odr.cases.privacy import PurgeProgress, parse_age, purge
     from odr.documents.privacy import purge_papers
     from odr.intake.idempotency import purge_replays
 
@@ -551,7 +592,29 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
     settings = _settings()
     factory = _factory(settings)
     moment = _now(settings, now)
-    result = purge(factory, settings.evidence_dir, older_than, moment, dry_run=dry_run)
+    shown, longest = [time.perf_counter()], [0.0]
+
+    def progress(done: PurgeProgress) -> None:
+        longest[0] = max(longest[0], done.batch_seconds)
+        if time.perf_counter() - shown[0] >= 5:  # a line every 5 s
+            shown[0] = time.perf_counter()
+            click.echo(
+                f"... {done.cases} case(s) in {done.batches} batch(es), up to case id "
+                f"{done.after_id}, {done.cases / done.seconds:,.0f} cases/s, longest "
+                f"transaction {longest[0] * 1000:.0f} ms",
+                err=True,
+            )
+
+    result = purge(
+        factory,
+        settings.evidence_dir,
+        older_than,
+        moment,
+        dry_run=dry_run,
+        batch=batch,
+        batch_seconds=batch_seconds,
+        progress=progress,
+    )
     replays_deleted = purge_replays(factory, cutoff_of(moment), dry_run=dry_run)
     papers_deleted = purge_papers(factory, settings.evidence_dir, dry_run=dry_run)
     verb = "would be purged" if dry_run else "purged"
@@ -560,6 +623,11 @@ def privacy_purge(older_than: str, dry_run: bool, now: str | None) -> None:
         f"{result.files_deleted} evidence file(s) {'to delete' if dry_run else 'deleted'}, "
         f"{papers_deleted} paper(s) {'to delete' if dry_run else 'deleted'}, "
         f"{replays_deleted} API replay record(s) as old {'to delete' if dry_run else 'deleted'}"
+    )
+    rate = len(result.cases) / result.seconds if result.seconds else 0.0
+    click.echo(
+        f"{result.seconds:.1f} s, {rate:,.0f} cases/s, "
+        f"longest transaction {result.longest_batch_seconds * 1000:.0f} ms ({batch} a batch)"
     )
     if result.skipped:
         click.echo(

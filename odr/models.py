@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from odr.auth import models as auth
 from odr.captures import models as captures
-from odr.cases import anchors, disclosure
+from odr.cases import anchors, disclosure, verification
 from odr.cases import models as cases
 from odr.documents import models as documents
 from odr.enterprises import models as enterprises
@@ -27,6 +27,7 @@ MODEL_MODULES = (
     intake,
     notify,
     offices,
+    verification,
 )
 
 

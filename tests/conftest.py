@@ -31,6 +31,7 @@ from odr.cases.models import (
     CaseSearch,
     DashboardSnapshot,
 )
+from odr.cases.verification import AuditVerification
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
 from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
@@ -131,6 +132,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
     with transaction(factory) as session:
         session.execute(update(Case).values(linked_case_id=None))
         for model in (
+            AuditVerification,
             AnchoredHead,
             AuditAnchor,
             Notification,

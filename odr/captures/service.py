@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.access import may_act, may_view
@@ -368,17 +368,33 @@ def _sha256_of_file(path: Path) -> str:
 
 
 def verify_captures(
-    session: Session, evidence_dir: Path, batch: int = 500
+    session: Session,
+    evidence_dir: Path,
+    batch: int = 500,
+    case_ids: Sequence[int] | None = None,
 ) -> Iterator[CaptureProblem]:
-    """Every finished capture's files against their hashes, and (when it is on a case) its
-    row against the chain event that recorded them (the event's own hash is the chain's)."""
+    """Every finished capture's files (of these cases, else every capture's) against their
+    hashes, and (when it is on a case) its row against the chain event that recorded them (the
+    event's own hash is the chain's)."""
+    if case_ids is None:
+        yield from _verify_captures(session, evidence_dir, batch, true())
+        return
+    ordered = sorted(case_ids)
+    for start in range(0, len(ordered), batch):
+        scope = WebCapture.case_id.in_(ordered[start : start + batch])
+        yield from _verify_captures(session, evidence_dir, batch, scope)
+
+
+def _verify_captures(
+    session: Session, evidence_dir: Path, batch: int, scope: ColumnElement[bool]
+) -> Iterator[CaptureProblem]:
     from odr.cases.models import CaseEvent
 
     last = 0
     while True:
         rows = session.scalars(
             select(WebCapture)
-            .where(WebCapture.id > last, WebCapture.status == "done")
+            .where(WebCapture.id > last, WebCapture.status == "done", scope)
             .order_by(WebCapture.id)
             .limit(batch)
         ).all()

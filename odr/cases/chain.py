@@ -210,8 +210,43 @@ def verify_case(
         yield ChainProblem(case.number, None, None, problem)
 
 
-def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
+@dataclass
+class Tally:
+    """What a verification read: cases and events."""
+
+    cases: int = 0
+    events: int = 0
+
+
+def _verify_page(session: Session, cases: Sequence[Case], tally: Tally) -> Iterator[ChainProblem]:
+    """Verify these cases' chains and anchored heads, their events read in one statement."""
+    events: dict[int, list[CaseEvent]] = {c.id: [] for c in cases}
+    for event in session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id.in_(events))
+        .order_by(CaseEvent.case_id, CaseEvent.seq)
+    ):
+        events[event.case_id].append(event)
+    evidence: dict[int, list[str]] = {c.id: [] for c in cases}
+    for case_id, sha in session.execute(
+        select(Attachment.case_id, Attachment.sha256).where(
+            Attachment.case_id.in_(evidence), Attachment.event_seq.is_(None)
+        )
+    ):
+        evidence[case_id].append(sha)
+    heads = anchored_heads(session, list(events))
+    for case in cases:
+        tally.cases += 1
+        tally.events += len(events[case.id])
+        yield from verify_case(case, events[case.id], evidence[case.id], heads.get(case.id, ()))
+    session.expunge_all()
+
+
+def verify_all(
+    session: Session, batch: int = 1000, tally: Tally | None = None
+) -> Iterator[ChainProblem]:
     """Verify every case's chain, and its anchored heads, a batch of cases at a time."""
+    tally = tally if tally is not None else Tally()
     last_id = 0
     while True:
         cases = session.scalars(
@@ -219,22 +254,18 @@ def verify_all(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
         ).all()
         if not cases:
             return
-        events: dict[int, list[CaseEvent]] = {c.id: [] for c in cases}
-        for event in session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id.in_(events))
-            .order_by(CaseEvent.case_id, CaseEvent.seq)
-        ):
-            events[event.case_id].append(event)
-        evidence: dict[int, list[str]] = {c.id: [] for c in cases}
-        for case_id, sha in session.execute(
-            select(Attachment.case_id, Attachment.sha256).where(
-                Attachment.case_id.in_(evidence), Attachment.event_seq.is_(None)
-            )
-        ):
-            evidence[case_id].append(sha)
-        heads = anchored_heads(session, list(events))
-        for case in cases:
-            yield from verify_case(case, events[case.id], evidence[case.id], heads.get(case.id, ()))
         last_id = cases[-1].id
-        session.expunge_all()
+        yield from _verify_page(session, cases, tally)
+
+
+def verify_cases(
+    session: Session, case_ids: Sequence[int], batch: int = 1000, tally: Tally | None = None
+) -> Iterator[ChainProblem]:
+    """Verify these cases' whole chains (and anchored heads), a batch at a time."""
+    tally = tally if tally is not None else Tally()
+    ordered = sorted(case_ids)
+    for start in range(0, len(ordered), batch):
+        cases = session.scalars(
+            select(Case).where(Case.id.in_(ordered[start : start + batch])).order_by(Case.id)
+        ).all()
+        yield from _verify_page(session, cases, tally)

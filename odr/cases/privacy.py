@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,8 @@ from odr.cases.chain import (
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
 from odr.cases.service import record_event
+from odr.db.dialects import claim
+from odr.db.engine import reading
 from odr.masking import REDACTED
 from odr.notify.models import Notification
 
@@ -112,6 +115,8 @@ class PurgeResult:
     events_redacted: int = 0
     files_deleted: int = 0
     skipped: list[str] = field(default_factory=list)  # broken chains: not purged, verify names them
+    seconds: float = 0.0
+    longest_batch_seconds: float = 0.0  # the longest transaction (of a batch) it held
 
 
 def _candidates(session: Session, cutoff: datetime, after_id: int, batch: int) -> list[Case]:
@@ -133,20 +138,45 @@ def _candidates(session: Session, cutoff: datetime, after_id: int, batch: int) -
     )
 
 
+@dataclass
+class _Rows:
+    """A case's rows the purge rewrites, read for a whole batch at once."""
+
+    events: list[CaseEvent] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    parties: list[CaseParty] = field(default_factory=list)
+    notes: list[Notification] = field(default_factory=list)
+
+
+def _rows_of(session: Session, case_ids: list[int]) -> dict[int, _Rows]:
+    rows = {case_id: _Rows() for case_id in case_ids}
+    for event in session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.seq)
+    ):
+        rows[event.case_id].events.append(event)
+    for attachment in session.scalars(
+        select(Attachment).where(Attachment.case_id.in_(case_ids)).order_by(Attachment.id)
+    ):
+        rows[attachment.case_id].attachments.append(attachment)
+    for party in session.scalars(
+        select(CaseParty).where(CaseParty.case_id.in_(case_ids)).order_by(CaseParty.id)
+    ):
+        rows[party.case_id].parties.append(party)
+    for note in session.scalars(
+        select(Notification).where(Notification.case_id.in_(case_ids)).order_by(Notification.id)
+    ):
+        rows[note.case_id].notes.append(note)
+    return rows
+
+
 def _purge_case(
-    session: Session, case: Case, evidence_dir: Path, now: datetime, cutoff: datetime
+    session: Session, case: Case, rows: _Rows, evidence_dir: Path, now: datetime, cutoff: datetime
 ) -> tuple[int, list[str]] | None:
     """Redact one case and chain the purge event; (events redacted, file hashes) or None."""
-    events = list(
-        session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
-        )
-    )
-    attachments = list(session.scalars(select(Attachment).where(Attachment.case_id == case.id)))
+    events, attachments, parties = rows.events, rows.attachments, rows.parties
     evidence = [a.sha256 for a in attachments if a.event_seq is None]
     if any(True for _ in verify_case(case, events, evidence)):
         return None  # never bless a tampered chain with a purge's new hashes
-    parties = list(session.scalars(select(CaseParty).where(CaseParty.case_id == case.id)))
     removed: dict[str, Any] = {
         "case": {
             c: None if getattr(case, c) is None else str(getattr(case, c)) for c in PERSONAL_COLUMNS
@@ -173,7 +203,7 @@ def _purge_case(
             "hash": event.hash,
             "redacted_hash": event_hash(case.number, event),
         }
-    for note in session.scalars(select(Notification).where(Notification.case_id == case.id)):
+    for note in rows.notes:
         note.context = redact(note.context)
         note.subject = note.body = None
         if note.audience == "consumer":
@@ -204,15 +234,56 @@ def _still_needed(session: Session, shas: set[str]) -> set[str]:
     )
 
 
-def _batches(factory: sessionmaker[Session], cutoff: datetime, batch: int) -> Iterator[list[int]]:
-    after = 0
-    while True:
-        with factory() as session:
-            ids = [c.id for c in _candidates(session, cutoff, after, batch)]
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
+@dataclass
+class PurgeProgress:
+    """Where a purge stands after a batch: for a progress line, and to resume by."""
+
+    batches: int
+    cases: int  # purged so far (or, dry run, to purge)
+    after_id: int  # the last case id the purge has passed
+    seconds: float  # since it began
+    batch_seconds: float  # the transaction of the batch just committed
+
+
+def _candidate_ids(
+    factory: sessionmaker[Session], cutoff: datetime, after_id: int, batch: int
+) -> list[int]:
+    # Read without the write lock (SQLite): the batch's own transaction claims the rows.
+    with reading(factory) as session:
+        return [c.id for c in _candidates(session, cutoff, after_id, batch)]
+
+
+def purge_batch(
+    session: Session,
+    ids: list[int],
+    evidence_dir: Path,
+    now: datetime,
+    cutoff: datetime,
+    result: PurgeResult,
+    seconds: float | None = None,
+) -> tuple[set[str], int]:
+    """Purge these cases in the session's transaction, the ones another transaction holds
+    skipped (PostgreSQL: SKIP LOCKED; a later run takes them), and no more once `seconds` have
+    passed: (the evidence files now unused, the last id it went through)."""
+    began = time.perf_counter()
+    cases = session.scalars(claim(select(Case).where(Case.id.in_(ids)).order_by(Case.id))).all()
+    rows = _rows_of(session, [case.id for case in cases])
+    shas: set[str] = set()
+    last = ids[-1]
+    for handled, case in enumerate(cases):
+        # At least one case a batch, however slow: a purge always moves on.
+        if handled and seconds is not None and time.perf_counter() - began > seconds:
+            last = case.id - 1  # the rest of the batch is the next batch's
+            break
+        done = _purge_case(session, case, rows[case.id], evidence_dir, now, cutoff)
+        if done is None:
+            result.skipped.append(case.number)
+            continue
+        result.cases.append(case.number)
+        result.events_redacted += done[0]
+        shas.update(done[1])
+    session.flush()
+    return shas - _still_needed(session, shas), last
 
 
 def purge(
@@ -222,32 +293,39 @@ def purge(
     now: datetime,
     *,
     dry_run: bool = False,
-    batch: int = 200,
+    batch: int = 100,
+    batch_seconds: float | None = 1.0,
+    progress: Callable[[PurgeProgress], None] | None = None,
 ) -> PurgeResult:
-    """Purge the personal data of cases closed longer ago than `older_than` (e.g. '3y')."""
+    """Purge the personal data of cases closed longer ago than `older_than` (e.g. '3y'), a
+    batch of cases per short transaction (`batch` cases, committed sooner once
+    `batch_seconds` have passed), in id order. Stopped at any point, it loses nothing and a
+    new run goes on where it stopped: a purged case is no candidate any more."""
     cutoff = parse_age(older_than)(now)
     result = PurgeResult()
-    for ids in _batches(factory, cutoff, batch):
+    started, after, batches = time.perf_counter(), 0, 0
+    while ids := _candidate_ids(factory, cutoff, after, batch):
+        began = time.perf_counter()
         with factory() as session:
-            cases = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id))
-            shas: set[str] = set()
-            for case in cases:
-                done = _purge_case(session, case, evidence_dir, now, cutoff)
-                if done is None:
-                    result.skipped.append(case.number)
-                    continue
-                result.cases.append(case.number)
-                result.events_redacted += done[0]
-                shas.update(done[1])
-            session.flush()
-            doomed = shas - _still_needed(session, shas)
+            doomed, after = purge_batch(
+                session, ids, evidence_dir, now, cutoff, result, batch_seconds
+            )
             if dry_run:
                 session.rollback()
-                result.files_deleted += len(doomed)
-                continue
-            session.commit()
-        # Files go only once the redaction is committed: a failed batch loses nothing.
-        for sha in doomed:
-            evidence_path(evidence_dir, sha).unlink(missing_ok=True)
-            result.files_deleted += 1
+            else:
+                session.commit()
+        took = time.perf_counter() - began
+        result.longest_batch_seconds = max(result.longest_batch_seconds, took)
+        batches += 1
+        if dry_run:
+            result.files_deleted += len(doomed)
+        else:
+            # Files go only once the redaction is committed: a failed batch loses nothing.
+            for sha in doomed:
+                evidence_path(evidence_dir, sha).unlink(missing_ok=True)
+                result.files_deleted += 1
+        if progress is not None:
+            elapsed = time.perf_counter() - started
+            progress(PurgeProgress(batches, len(result.cases), after, elapsed, took))
+    result.seconds = time.perf_counter() - started
     return result

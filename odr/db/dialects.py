@@ -72,6 +72,24 @@ def commit_order(
     return positions
 
 
+def committed_through(
+    session: Session,
+    factory: sessionmaker[Session],
+    ids: Column[int],
+    positions: Column[Any],
+    lock: int,
+    batch: int,
+) -> tuple[Column[Any], int]:
+    """The commit-order column (as commit_order) and the highest value a committed row has in
+    it, every committed row numbered first (PostgreSQL: in numberings of `batch` rows until
+    none is left); a row committed later gets a higher value."""
+    if is_sqlite(session.get_bind()):
+        return ids, session.scalar(select(func.coalesce(func.max(ids), 0))) or 0
+    while number_committed(factory, ids, positions, lock, batch) == batch:
+        pass
+    return positions, session.scalar(select(func.coalesce(func.max(positions), 0))) or 0
+
+
 def guided(session: Session, statement: Select[Any], *implied: ColumnElement[bool]) -> Select[Any]:
     """The statement with criteria its rows meet anyway, on SQLite, whose planner needs them
     to read along the right index; PostgreSQL's finds it alone and could take another for

@@ -4,10 +4,10 @@ issue_document event chained (the chain itself is checked by odr/cases/chain.py)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from odr.cases.chain import ChainProblem
@@ -27,9 +27,25 @@ def file_sha256(path: Path) -> str:
 
 
 def verify_documents(
-    session: Session, store_dir: Path, batch: int = 1000
+    session: Session,
+    store_dir: Path,
+    batch: int = 1000,
+    case_ids: Sequence[int] | None = None,
 ) -> Iterator[ChainProblem]:
-    """A problem for each paper whose row or file no longer matches its chained event."""
+    """A problem for each paper (of these cases, else of all) whose row or file no longer
+    matches its chained event."""
+    if case_ids is None:
+        yield from _verify(session, store_dir, batch, true())
+        return
+    ordered = sorted(case_ids)
+    for start in range(0, len(ordered), batch):
+        scope = Document.case_id.in_(ordered[start : start + batch])
+        yield from _verify(session, store_dir, batch, scope)
+
+
+def _verify(
+    session: Session, store_dir: Path, batch: int, scope: ColumnElement[bool]
+) -> Iterator[ChainProblem]:
     last_id = 0
     while True:
         rows = session.execute(
@@ -39,7 +55,7 @@ def verify_documents(
                 CaseEvent,
                 and_(CaseEvent.case_id == Document.case_id, CaseEvent.seq == Document.event_seq),
             )
-            .where(Document.id > last_id)
+            .where(Document.id > last_id, scope)
             .order_by(Document.id)
             .limit(batch)
         ).all()

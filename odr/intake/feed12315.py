@@ -24,30 +24,18 @@ from __future__ import annotations
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from odr.cases.event_positions import event_order, number_committed_events
 from odr.cases.models import Case, CaseEvent
-from odr.db.dialects import commit_order, number_committed
 from odr.intake.import12315 import CHANNEL
 
-# The advisory lock key of the numbering (any constant unique to it).
-NUMBERING_LOCK = 12315_0008
-# Events numbered per pass: a feed left unread for long catches up over a few reads.
-NUMBERING_BATCH = 10_000
-EVENTS = CaseEvent.__table__
-
-
-def number_committed_events(factory: sessionmaker[Session], batch: int = NUMBERING_BATCH) -> int:
-    """Give committed events without a feed position the next positions, in id order; the count
-    (PostgreSQL)."""
-    return number_committed(factory, EVENTS.c.id, EVENTS.c.feed_position, NUMBERING_LOCK, batch)
+__all__ = ["number_committed_events", "read_updates"]
 
 
 def read_updates(
     session: Session, factory: sessionmaker[Session], cursor: int, limit: int
 ) -> list[Row[int, CaseEvent, str | None, str]]:
     """(position, event, 12315 number, case number) of transferred cases after `cursor`."""
-    position = commit_order(
-        session, factory, EVENTS.c.id, EVENTS.c.feed_position, NUMBERING_LOCK, NUMBERING_BATCH
-    )
+    position = event_order(session, factory)
     return list(
         session.execute(
             select(position, CaseEvent, Case.external_id, Case.number)

@@ -308,14 +308,19 @@ async def _store_when_back(group_commit: GroupCommit, answer: Answer) -> None:
 
 
 def purge_replays(
-    factory: sessionmaker[Session], cutoff: datetime, *, dry_run: bool = False
+    factory: sessionmaker[Session], cutoff: datetime, *, dry_run: bool = False, batch: int = 1000
 ) -> int:
     """Delete the stored answers claimed before `cutoff` (they keep response bodies, personal
     data: `odr privacy purge` ends them with the cases); how many (would) go."""
-    with factory() as session:
-        old = IdempotencyKey.created_at < cutoff
-        if dry_run:
+    old = IdempotencyKey.created_at < cutoff
+    if dry_run:
+        with factory() as session:
             return session.scalar(select(func.count()).where(old)) or 0
-        deleted = session.execute(delete(IdempotencyKey).where(old))
-        session.commit()
-        return cast(CursorResult[Any], deleted).rowcount
+    deleted = 0
+    while True:  # a batch a transaction: no lock held on many rows for long
+        with factory() as session, session.begin():
+            ids = select(IdempotencyKey.id).where(old).order_by(IdempotencyKey.id).limit(batch)
+            done = session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
+            deleted += cast(CursorResult[Any], done).rowcount
+        if cast(CursorResult[Any], done).rowcount < batch:
+            return deleted

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from complaints import submit_form
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from odr.cases.chain import PURGE_TRIGGER, verify_all
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Attachment, Case, CaseEvent, CaseParty
-from odr.cases.privacy import REDACTED, parse_age, purge
+from odr.cases.privacy import REDACTED, PurgeProgress, PurgeResult, parse_age, purge, purge_batch
 from odr.cli import main
 from odr.clock import utcnow
+from odr.db.engine import make_engine
 from odr.intake.idempotency import purge_replays
 from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification
@@ -254,3 +258,103 @@ def test_old_api_replay_records_go_too(factory, settings):
     assert purge_replays(factory, cutoff) == 1
     with factory() as session:
         assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_purge_stopped_after_a_batch_goes_on_where_it_was(
+    client, file_complaint, evidence_png, factory, settings
+):
+    numbers = [_closed_case(client, file_complaint, evidence_png, factory) for _ in range(3)]
+    seen: list[PurgeProgress] = []
+
+    def stop_after_the_first(done: PurgeProgress) -> None:
+        seen.append(done)
+        raise _Stop  # the process killed between two batches
+
+    later = utcnow() + LATER
+    with pytest.raises(_Stop):
+        purge(factory, settings.evidence_dir, "3y", later, batch=1, progress=stop_after_the_first)
+    assert [(p.batches, p.cases) for p in seen] == [(1, 1)]
+    with factory() as session:
+        names = {n: c for n, c in session.execute(select(Case.number, Case.complainant_name))}
+    assert sorted(names.values()) == sorted([REDACTED, "张三", "张三"])  # the batch committed
+
+    rest = purge(factory, settings.evidence_dir, "3y", later, batch=2, progress=seen.append)
+    assert sorted(rest.cases) == sorted(n for n in numbers if names[n] != REDACTED)
+    assert [(p.batches, p.cases) for p in seen[1:]] == [(1, 2)]
+    assert rest.longest_batch_seconds > 0 and rest.seconds >= rest.longest_batch_seconds
+    with factory() as session:
+        assert list(verify_all(session)) == []
+        purges = session.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.trigger == PURGE_TRIGGER)
+        )
+    assert purges == 3  # each case purged once
+
+
+def test_between_batches_other_writers_get_their_turn(
+    client, file_complaint, evidence_png, factory, settings, rules
+):
+    for _ in range(2):
+        _closed_case(client, file_complaint, evidence_png, factory)
+    filed: list[str] = []
+
+    def file_one(done: PurgeProgress) -> None:  # SQLite: the write lock is free between batches
+        with factory.begin() as session:
+            filed.append(submit_form(session, rules, utcnow(), order_number=f"N-{done.batches}"))
+
+    result = purge(
+        factory, settings.evidence_dir, "3y", utcnow() + LATER, batch=1, progress=file_one
+    )
+    assert len(result.cases) == 2 and len(filed) == 2
+
+
+def test_a_running_batch_makes_intake_and_other_purges_wait_for_nothing(
+    postgres_only, client, file_complaint, evidence_png, factory, settings, rules, database_url
+):
+    number = _closed_case(client, file_complaint, evidence_png, factory)
+    later = utcnow() + LATER
+    impatient = make_engine(database_url, connect_args={"options": "-c lock_timeout=100"})
+    try:
+        with factory() as purging:  # a batch of the purge, its transaction still open
+            case_id = purging.scalar(select(Case.id).where(Case.number == number))
+            result = PurgeResult()
+            purge_batch(purging, [case_id], settings.evidence_dir, later, later, result)
+            assert result.cases == [number]
+            with Session(impatient) as other, other.begin():
+                # Any wait for a lock longer than 100 ms is an error here (LockNotAvailable).
+                submitted = submit_form(other, rules, utcnow(), order_number="WHILE-PURGING")
+                assert submitted is not None
+            with Session(impatient) as other, other.begin():
+                second = PurgeResult()  # a second purge skips the case, does not wait for it
+                purge_batch(other, [case_id], settings.evidence_dir, later, later, second)
+                assert second.cases == []
+            page = client.get(f"/track/{number}")  # pages read the last commit: 张三 still
+            assert page.status_code == 200 and "张三" in page.text
+            purging.commit()
+    finally:
+        impatient.dispose()
+    with factory() as session:
+        assert (
+            session.scalar(select(Case.complainant_name).where(Case.number == number)) == REDACTED
+        )
+
+
+def test_a_batch_commits_when_its_time_is_up(
+    client, file_complaint, evidence_png, factory, settings
+):
+    numbers = [_closed_case(client, file_complaint, evidence_png, factory) for _ in range(3)]
+    seen: list[PurgeProgress] = []
+    result = purge(
+        factory,
+        settings.evidence_dir,
+        "3y",
+        utcnow() + LATER,
+        batch=10,
+        batch_seconds=1e-9,  # up at once: one case a batch, and never none
+        progress=seen.append,
+    )
+    assert sorted(result.cases) == sorted(numbers)
+    assert [p.cases for p in seen] == [1, 2, 3]
