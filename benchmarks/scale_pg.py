@@ -55,6 +55,7 @@ import argparse
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -377,6 +378,7 @@ def verify(db: Database) -> dict[str, Any]:
     bare_seconds = _scale.timed(lambda: counted.append(bare()), 1, warmup=0)[0]
     engine.dispose()
     outcome: list[subprocess.CompletedProcess[str]] = []
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory(prefix="odr-bench-verify-") as tmp:
         env = {**os.environ, "ODR_DATABASE_URL": db.reading_url, "ODR_VAR_DIR": tmp}
         seconds = _scale.timed(
@@ -392,6 +394,8 @@ def verify(db: Database) -> dict[str, Any]:
             1,
             warmup=0,
         )[0]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     done = outcome[0]
     lines = done.stdout.splitlines()
     events = counted[0]
@@ -399,6 +403,8 @@ def verify(db: Database) -> dict[str, Any]:
         "events": events,
         "seconds": seconds,
         "events_per_s": events / seconds,
+        "cpu_seconds": cpu,  # the command's own (not the server's): less moved by the load
+        "events_per_cpu_s": events / cpu if cpu else None,
         "bare_read_seconds": bare_seconds,
         "bare_read_events_per_s": events / bare_seconds,
         "exit_code": done.returncode,
