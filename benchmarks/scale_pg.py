@@ -108,6 +108,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--values", type=int, default=10, help="different values per search kind")
     parser.add_argument("--report-repeat", type=int, default=3, help="timed runs of the report")
     parser.add_argument("--no-verify", action="store_true", help="skip `odr audit verify`")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
 
@@ -567,8 +568,8 @@ def growth_rows(sizes: list[int], runs: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    """figure, measured, goal, baseline, ratio, met."""
+def print_table(rows: list[dict[str, Any]], markdown: bool = False) -> None:
+    """figure, measured, goal, baseline, ratio, met (as Markdown for the README)."""
 
     def number(value: float | None, unit: str) -> str:
         return "-" if value is None else f"{value:,.4g} {unit}".strip()
@@ -588,6 +589,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                 {True: "met", False: "NOT MET", None: "-"}[r["passed"]],
             )
         )
+    if markdown:
+        aligned = [lines[0], ("---", "---:", "---", "---", "---:", "---"), *lines[1:]]
+        print("\n".join(f"| {' | '.join(line)} |" for line in aligned))
+        return
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for line in lines:
         print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
@@ -615,7 +620,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "table": rows,
     }
     _scale.write(results, args.output)
-    print_table(rows)
+    print_table(rows, args.markdown)
     if skipped:
         print(f"\nnot measured (no database ready): {', '.join(f'{s:,}' for s in skipped)} cases")
     failed = sum(r["passed"] is False for r in rows)
