@@ -89,7 +89,7 @@ def test_the_table_has_each_size_and_the_growth(results: dict) -> None:
     growth = [row for row in results["table"] if row["figure"].startswith("growth")]
     run = results["runs"][str(SIZES[0])]
     assert len(growth) == len(run["pages"]) + len(run["search"])
-    assert all(row["target"] == 1.5 and row["value"] > 0 for row in growth)
+    assert all(row["target"] == 1.5 and row["value"] > 0 and row["ratio"] for row in growth)
 
 
 def test_a_missing_size_is_skipped_and_named(urls: dict[int, str], tmp_path) -> None:
