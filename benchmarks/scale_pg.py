@@ -416,8 +416,10 @@ def verify(db: Database) -> dict[str, Any]:
 
 
 def _incremental() -> str:
-    """Whether `odr audit verify` has an incremental option yet (not measured: it would record
-    how far it verified, a write)."""
+    """Whether `odr audit verify` has an incremental option yet. Not measured: it records how far
+    it verified, a write the read-only role cannot make (a verification that records its full
+    pass too ends with that error, after the pass: see exit_code and output_tail; measure it
+    then in process, its sessions joined to a transaction rolled back, as the sweep is)."""
     helped = subprocess.run(
         [_scale.ODR, "audit", "verify", "--help"], capture_output=True, text=True, check=False
     ).stdout
