@@ -133,6 +133,51 @@ def set_passwords(url: str, usernames: list[str]) -> None:
     engine.dispose()
 
 
+def test_client(settings: Any, raise_server_exceptions: bool = True) -> Any:
+    """The whole app (routing, session, guards, queries, templates) on a litestar TestClient
+    that can open login sessions (log_in): the app's cookie sessions, signed with the key the
+    app derives from its settings' secret (odr/app.py, odr/ops/stores.py)."""
+    from litestar.middleware.session.client_side import CookieBackendConfig
+    from litestar.testing import TestClient
+
+    from odr.app import create_app
+    from odr.ops.stores import SESSION_COOKIE, SESSION_SECONDS
+
+    if settings.redis_url:
+        raise SystemExit("the benchmarks keep sessions in cookies: unset ODR_REDIS_URL")
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+    sessions = CookieBackendConfig(secret=secret, key=SESSION_COOKIE, max_age=SESSION_SECONDS)
+    return TestClient(
+        create_app(settings),
+        base_url="http://127.0.0.1",
+        session_config=sessions,
+        raise_server_exceptions=raise_server_exceptions,
+    )
+
+
+def log_in(client: Any, url: str, username: str) -> None:
+    """Open `username`'s login session on the test client without the login form: the session
+    the form would start (odr.auth.web.start_session), read from the database, nothing written
+    (a login writes the user's row, and the shared benchmark databases are read-only)."""
+    from sqlalchemy import select
+
+    from odr.auth.models import User
+    from odr.auth.service import session_stamp
+    from odr.db.engine import make_engine, make_session_factory
+    from odr.models import import_models
+
+    import_models()
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise SystemExit(f"no user {username} in the database")
+        data = {"user_id": user.id, "stamp": session_stamp(user)}
+    engine.dispose()
+    client.cookies.clear()
+    client.set_session_data(data)
+
+
 def timed(call: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:
     """Seconds of each of `repeat` calls, after `warmup` untimed ones."""
     for _ in range(warmup):

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _scale  # noqa: E402
 
 RESULTS_PATH = _scale.RESULTS_DIR / "pages.json"
-# (figure, portal, user, path, target p50 in ms)
-PAGES = (
+# (figure, portal, user (None: a public page, no login), path, target p50 in ms)
+Page = tuple[str, str, str | None, str, float]
+PAGES: tuple[Page, ...] = (
     ("enterprise inbox (meituan)", "enterprise", "meituan", "/enterprise/", 30.0),
     ("regulator queue (district office)", "regulator", "reg450103", "/regulator/", 30.0),
     ("regulator queue (city office)", "regulator", "reg450100", "/regulator/", 30.0),
@@ -54,21 +56,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _login(client: Any, portal: str, username: str) -> None:
-    if "odr_csrf" not in client.cookies:
-        client.get("/track")
-    response = client.post(
-        f"/{portal}/login",
-        data={
-            "_csrf_token": client.cookies["odr_csrf"],
-            "username": username,
-            "password": _scale.BENCH_PASSWORD,
-        },
-    )
-    if response.status_code != 200 or not str(response.url).rstrip("/").endswith(portal):
-        raise SystemExit(f"login as {username} failed: {response.status_code}")
-
-
 def _imported(path: Path) -> bool:
     """Whether the import has committed its first cases."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
@@ -77,8 +64,50 @@ def _imported(path: Path) -> bool:
     return found is not None
 
 
+def time_pages(client: Any, url: str, pages: Iterable[Page], repeat: int) -> dict[str, Any]:
+    """p50 of each page through the app (logged in as its user, read from the database at
+    `url`); a page that is not there (404) or fails is reported as missing, not timed."""
+    timed: dict[str, Any] = {}
+    logged_in: str | None = None
+    for figure, portal, user, path, target in pages:
+        if user is None:
+            client.cookies.clear()
+        elif logged_in != user:
+            _scale.log_in(client, url, user)
+        logged_in = user
+        response = client.get(path)
+        if response.status_code != 200:  # not there (404), or e.g. a page another change builds
+            timed[figure] = {"path": path, "missing": True, "target_ms": target}
+            timed[figure]["error"] = response.status_code
+            print(f"  {figure}: {path} answered {response.status_code}; not timed")
+            continue
+        statuses: list[int] = []
+        times = _scale.timed(
+            lambda path=path, statuses=statuses: statuses.append(client.get(path).status_code),
+            repeat,
+        )
+        timed[figure] = {
+            "path": path,
+            "portal": portal,
+            "user": user,
+            "missing": False,
+            "statuses": sorted(set(statuses)),
+            "bytes": len(response.content),
+            "case_links": response.text.count("/cases/"),
+            "p50_ms": _scale.p50(times) * 1000,
+            "max_ms": max(times) * 1000,
+            "target_ms": target,
+        }
+    return timed
+
+
+def health_live(client: Any, repeat: int) -> float:
+    """The baseline: p50 of `GET /health/live`, the cheapest page there is, in ms."""
+    return _scale.p50(_scale.timed(lambda: client.get("/health/live"), repeat)) * 1000
+
+
 def during_import(
-    client: Any, pages: dict[str, Any], db_path: Path, records: int, tmp: Path
+    client: Any, url: str, pages: dict[str, Any], db_path: Path, records: int, tmp: Path
 ) -> dict[str, Any]:
     """p50 of each page while `odr import-12315` files `records` records into the database,
     the pages taken in turn from its first commit to its end."""
@@ -89,8 +118,7 @@ def during_import(
     for figure in timed_pages:
         user = pages[figure]["user"]
         if user not in cookies:
-            client.cookies.clear()
-            _login(client, pages[figure]["portal"], user)
+            _scale.log_in(client, url, user)
             cookies[user] = dict(client.cookies)
     transfer = tmp / "transfer.jsonl"
     transfer.write_bytes(import_12315.records(records))
@@ -138,61 +166,23 @@ def during_import(
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    from litestar.testing import TestClient
-
-    from odr.app import create_app
     from odr.settings import Settings
 
     db = _scale.database(args.cases, args.overdue, args.cache)
     print(f"pages: {args.cases:,} cases ({'built' if db.build_seconds else 'cached'})")
-    _scale.set_passwords(db.url, sorted({user for _, _, user, _, _ in PAGES}))
     pages: dict[str, Any] = {}
     under_import: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="odr-bench-pages-") as tmp:
         if args.during_import:  # the import changes the database: a copy of it
             db = _scale.copy_of(db, Path(tmp))
         settings = Settings.from_env(database_url=db.url, var_dir=Path(tmp), background_jobs=False)
-        app = create_app(settings)
-        with TestClient(app, base_url="http://127.0.0.1") as client:
-            baseline = _scale.timed(lambda: client.get("/health/live"), args.repeat * 3)
-            logged_in: str | None = None
-            for figure, portal, user, path, target in PAGES:
-                if logged_in != user:
-                    client.cookies.clear()
-                    _login(client, portal, user)
-                    logged_in = user
-                response = client.get(path)
-                if response.status_code == 404:
-                    pages[figure] = {"path": path, "missing": True, "target_ms": target}
-                    print(f"  {figure}: {path} is not there (404); not timed")
-                    continue
-                if response.status_code != 200:  # e.g. a page another change is building
-                    pages[figure] = {"path": path, "missing": True, "target_ms": target}
-                    pages[figure]["error"] = response.status_code
-                    print(f"  {figure}: {path} answered {response.status_code}; not timed")
-                    continue
-                statuses: list[int] = []
-                times = _scale.timed(
-                    lambda path=path, statuses=statuses: statuses.append(
-                        client.get(path).status_code
-                    ),
-                    args.repeat,
-                )
-                pages[figure] = {
-                    "path": path,
-                    "portal": portal,
-                    "user": user,
-                    "missing": False,
-                    "statuses": sorted(set(statuses)),
-                    "bytes": len(response.content),
-                    "case_links": response.text.count("/cases/"),
-                    "p50_ms": _scale.p50(times) * 1000,
-                    "max_ms": max(times) * 1000,
-                    "target_ms": target,
-                }
+        with _scale.test_client(settings) as client:
+            baseline_ms = health_live(client, args.repeat * 3)
+            pages = time_pages(client, db.url, PAGES, args.repeat)
             if args.during_import:
-                under_import = during_import(client, pages, db.path, args.during_import, Path(tmp))
-    baseline_ms = _scale.p50(baseline) * 1000
+                under_import = during_import(
+                    client, db.url, pages, db.path, args.during_import, Path(tmp)
+                )
     rows = [
         _scale.row(
             f"{figure} (p50)",

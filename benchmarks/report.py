@@ -71,7 +71,9 @@ def per_case_loop(session, office_ids, period) -> tuple[int, int, Decimal]:  # t
     return received, closed, recovered
 
 
-def measure(db: _scale.Database, repeat: int) -> dict[str, Any]:
+def measure(db: Any, repeat: int) -> dict[str, Any]:
+    """The figures of the database `db` (a _scale.Database, or any with its url, now, cases and
+    build_seconds: scale_pg.py gives one on PostgreSQL)."""
     from sqlalchemy import select
 
     from odr.cases.report import Period, current_period, monthly_report

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _scale  # noqa: E402
+import pages  # noqa: E402
 
 RESULTS_PATH = _scale.RESULTS_DIR / "search.json"
 TARGET_MS = 100.0
@@ -53,21 +54,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="", help="a PostgreSQL database to use")
     parser.add_argument("--output", type=Path, default=None)
     return parser.parse_args(argv)
-
-
-def _login(client: Any, portal: str, username: str) -> None:
-    client.cookies.clear()
-    client.get("/track")
-    response = client.post(
-        f"/{portal}/login",
-        data={
-            "_csrf_token": client.cookies["odr_csrf"],
-            "username": username,
-            "password": _scale.BENCH_PASSWORD,
-        },
-    )
-    if response.status_code != 200 or not str(response.url).rstrip("/").endswith(portal):
-        raise SystemExit(f"login as {username} failed: {response.status_code}")
 
 
 def _postgres(url: str, cases: int, overdue: int) -> None:
@@ -149,11 +135,53 @@ def _samples(url: str, searcher: str, count: int, seed: int = 1) -> dict[str, li
     }
 
 
+def measure(
+    client: Any,
+    url: str,
+    repeat: int,
+    values: int,
+    searchers: tuple[tuple[str, str, str], ...] = SEARCHERS,
+) -> dict[str, Any]:
+    """p50 of each kind of query of each searcher through the app on `client`, `values`
+    different values a kind (from the database at `url`) asked in turn."""
+    kinds: dict[str, Any] = {}
+    for who, portal, user in searchers:
+        samples = _samples(url, user, values)
+        _scale.log_in(client, url, user)
+        for kind, asked in samples.items():
+            asked = [v for v in asked if v]
+            if not asked:
+                continue
+            urls = [f"/{portal}/search?q={quote(v)}" for v in asked]
+            found: list[int] = []
+            statuses: set[int] = set()
+            link = f'href="/{portal}/cases/'
+            turns = itertools.count()
+
+            def ask(
+                urls: list[str] = urls,
+                found: list[int] = found,
+                statuses: set[int] = statuses,
+                turn: Any = turns,
+                link: str = link,
+            ) -> None:
+                response = client.get(urls[next(turn) % len(urls)])
+                statuses.add(response.status_code)
+                found.append(response.text.count(link))
+
+            times = _scale.timed(ask, max(repeat, len(urls)))
+            kinds[f"{kind} ({who})"] = {
+                "p50_ms": _scale.p50(times) * 1000,
+                "max_ms": max(times) * 1000,
+                "statuses": sorted(statuses),
+                "results_p50": sorted(found)[len(found) // 2],
+                "values": len(asked),
+            }
+    return kinds
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    from litestar.testing import TestClient
-
-    from odr.app import create_app
     from odr.settings import Settings
 
     if args.database_url:
@@ -166,46 +194,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "search.json" if database == "sqlite" else "search-postgresql.json"
     )
     print(f"search: {args.cases:,} cases on {database} ({'built' if built else 'cached'})")
-    _scale.set_passwords(url, [user for _, _, user in SEARCHERS])
-    kinds: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="odr-bench-search-") as tmp:
         settings = Settings.from_env(database_url=url, var_dir=Path(tmp), background_jobs=False)
-        app = create_app(settings)
-        with TestClient(app, base_url="http://127.0.0.1") as client:
-            baseline = _scale.timed(lambda: client.get("/health/live"), args.repeat * 3)
-            for who, portal, user in SEARCHERS:
-                samples = _samples(url, user, args.values)
-                _login(client, portal, user)
-                for kind, values in samples.items():
-                    values = [v for v in values if v]
-                    if not values:
-                        continue
-                    urls = [f"/{portal}/search?q={quote(v)}" for v in values]
-                    found: list[int] = []
-                    statuses: set[int] = set()
-                    link = f'href="/{portal}/cases/'
-                    turns = itertools.count()
-
-                    def ask(
-                        urls: list[str] = urls,
-                        found: list[int] = found,
-                        statuses: set[int] = statuses,
-                        turn: Any = turns,
-                        link: str = link,
-                    ) -> None:
-                        response = client.get(urls[next(turn) % len(urls)])
-                        statuses.add(response.status_code)
-                        found.append(response.text.count(link))
-
-                    times = _scale.timed(ask, max(args.repeat, len(urls)))
-                    kinds[f"{kind} ({who})"] = {
-                        "p50_ms": _scale.p50(times) * 1000,
-                        "max_ms": max(times) * 1000,
-                        "statuses": sorted(statuses),
-                        "results_p50": sorted(found)[len(found) // 2],
-                        "values": len(values),
-                    }
-    baseline_ms = _scale.p50(baseline) * 1000
+        with _scale.test_client(settings) as client:
+            baseline_ms = pages.health_live(client, args.repeat * 3)
+            kinds = measure(client, url, args.repeat, args.values)
     rows = [
         _scale.row(
             f"search {database}, {figure} (p50)",
