@@ -44,6 +44,13 @@ def _flag(value: str) -> bool:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = sqlite_url(Path("var"))
+    # A streaming replica of the PostgreSQL primary (unset: the primary). Reads that may lag a
+    # few seconds go there (odr/db/web.py's lagging_session): dashboards, reports, public pages,
+    # search. Writes, and every page showing someone what they just did, read the primary.
+    database_replica_url: str | None = None
+    # "transaction": a pooler such as PgBouncer in transaction mode stands between odr and
+    # PostgreSQL (no prepared statements; timeouts set in each transaction, not at connect).
+    database_pooler: str | None = None
     secret_key: str = DEV_SECRET
     var_dir: Path = Path("var")
     workflows_dir: Path = field(default_factory=lambda: _data_dir("ODR_WORKFLOWS_DIR", "workflows"))
@@ -147,6 +154,8 @@ class Settings:
 # fallback chain).
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("ODR_DATABASE_URL", str),
+    "database_replica_url": ("ODR_DATABASE_REPLICA_URL", _optional),
+    "database_pooler": ("ODR_DATABASE_POOLER", lambda value: _optional(_word(value))),
     "secret_key": ("ODR_SECRET_KEY", str),
     "var_dir": ("ODR_VAR_DIR", Path),
     "intake_office_code": ("ODR_INTAKE_OFFICE", str),
