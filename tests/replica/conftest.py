@@ -7,20 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 from pg_clusters import Clusters, Replicated, server_binaries
-from sqlalchemy import create_engine, text
-
-from odr.clock import utcnow
-from odr.db.engine import make_engine, make_session_factory, normalise_url, transaction
-from odr.db.migrate import upgrade
-from odr.demo import load_demo
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="module")
-def streaming_replica(is_postgres: bool) -> Iterator[Replicated]:
-    """A primary of our own with the migrated schema and the demo data, and a streaming replica
-    made from it with pg_basebackup -R, each on a free port of 127.0.0.1."""
+def streaming_replica(
+    is_postgres: bool, database_url: str, demo_logins: dict[str, str]
+) -> Iterator[Replicated]:
+    """A primary of our own holding a copy of the suite's database (migrated, with the demo
+    data: no second migration, no second hashing of the demo passwords), and a streaming
+    replica made from it with pg_basebackup -R, each on a free port of 127.0.0.1."""
     if not is_postgres:
         pytest.skip("needs PostgreSQL: set ODR_TEST_DATABASE_URL")
     bindir = server_binaries()
@@ -32,16 +29,8 @@ def streaming_replica(is_postgres: bool) -> Iterator[Replicated]:
     clusters = Clusters(bindir)
     try:
         primary = clusters.primary()
-        admin = create_engine(normalise_url(primary.url()), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("CREATE DATABASE odr"))
-        admin.dispose()
-        upgrade(primary.url("odr"))
-        engine = make_engine(primary.url("odr"))
-        with transaction(make_session_factory(engine)) as session:
-            logins = {login.username: login.password for login in load_demo(session, utcnow())}
-        engine.dispose()
+        clusters.copy_database(database_url, primary, "odr")
         replica = clusters.replica_of(primary)
-        yield Replicated(primary.url("odr"), replica.url("odr"), logins)
+        yield Replicated(primary.url("odr"), replica.url("odr"), demo_logins)
     finally:
         clusters.close()

@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "fsync": "off",
@@ -126,6 +128,24 @@ class Clusters:
             lines.write("host replication all 127.0.0.1/32 trust\n")
         self._start(cluster)
         return cluster
+
+    def copy_database(self, source_url: str, into: Cluster, name: str) -> None:
+        """Copy a database (schema and rows) from another server into a new one of `into`."""
+        source = make_url(source_url).set(drivername="postgresql")
+        target = into.url(name)
+        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(into.port),
+                  "-U", "postgres", name)  # fmt: skip
+        dump = subprocess.run(
+            [str(self.bindir / "pg_dump"), "--no-owner", "--no-privileges",
+             source.render_as_string(hide_password=False)],
+            capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+        load = subprocess.run(
+            [str(self.bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", target],
+            input=dump.stdout, capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+        if dump.returncode or load.returncode:
+            raise RuntimeError(f"copying {source.database} failed: {dump.stderr!r} {load.stderr!r}")
 
     def replica_of(self, primary: Cluster) -> Cluster:
         """A streaming replica of `primary` (pg_basebackup -R: standby.signal and

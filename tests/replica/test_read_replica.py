@@ -104,7 +104,7 @@ def test_lagging_reads_go_to_the_replica_and_a_persons_own_to_the_primary(
     streaming_replica: Replicated, browser: Browser, replica_admin: Engine
 ) -> None:
     consumer = browser
-    first, first_code = file(consumer, complainant_name="黄一")
+    first, first_code = file(consumer, complainant_name="黄一", order_number="REPLICA-1")
     assert first in track(consumer, first, first_code)  # the primary, at once
     wait_for_replica(replica_admin, first)
 
@@ -113,7 +113,7 @@ def test_lagging_reads_go_to_the_replica_and_a_persons_own_to_the_primary(
     assert found_by_search(clerk, first)  # the replica has it
 
     pause_replay(replica_admin)
-    second, second_code = file(consumer, complainant_name="黄二", order_number="MT-2")
+    second, second_code = file(consumer, complainant_name="黄二", order_number="REPLICA-2")
     assert not on_replica(replica_admin, second)  # behind, visibly
     # What the consumer just did is on their next page, and on the clerk's case page: primary.
     assert second in track(consumer, second, second_code)
@@ -156,6 +156,6 @@ def test_a_replica_that_does_not_answer_is_reported_and_fails_only_its_pages(
         ready = browser.get("/health/ready")
         assert ready.status_code == 200 and ready.json()["replica"] == "unreachable"
         assert "odr_db_replica_up 0.0" in browser.get("/metrics").text
-        number, code = file(browser, order_number="MT-3")  # writes and the consumer's pages: the primary
+        number, code = file(browser, order_number="REPLICA-3")  # writes and the consumer's pages: the primary
         assert number in track(browser, number, code)
         assert browser.get("/disclosures").status_code == 503  # a replica's page: try later
