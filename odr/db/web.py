@@ -82,12 +82,12 @@ class RequestSessions(SQLAlchemySyncConfig):
         (closed when the response starts), or without a replica the request's own session."""
         if self.lagging_reads is None:
             return self.provide_session(state, scope)
-        session = scope.get(_LAGGING_SCOPE_KEY)  # type: ignore[call-overload]
-        if session is None:
-            session = reads_only(self.lagging_reads())
-            scope[_LAGGING_SCOPE_KEY] = session  # type: ignore[literal-required]  # our own key
+        opened: Session | None = scope.get(_LAGGING_SCOPE_KEY)  # type: ignore[assignment]
+        if opened is None:
+            opened = reads_only(self.lagging_reads())
+            scope[_LAGGING_SCOPE_KEY] = opened  # type: ignore[literal-required]  # our own key
             scope[SESSION_OPENED] = True  # type: ignore[literal-required]
-        return session
+        return opened
 
 
 def _commit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any], Any]:
@@ -103,7 +103,9 @@ def _commit_off_handler_threads(session_scope_key: str) -> Callable[[Any, Any], 
         try:
             commit_or_rollback(message, scope)
         finally:
-            if message["type"] in _SESSION_ENDS and (lagging := scope.pop(_LAGGING_SCOPE_KEY, None)):
+            if message["type"] in _SESSION_ENDS and (
+                lagging := scope.pop(_LAGGING_SCOPE_KEY, None)
+            ):
                 lagging.close()  # it only read: its transaction rolls back
 
     async def hook(message: Any, scope: Any) -> None:

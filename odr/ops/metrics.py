@@ -163,7 +163,9 @@ class DatabaseCollector(Collector):
             lag, up = None, 0
         else:
             up = 1
-        found = [GaugeMetricFamily("odr_db_replica_up", "The read replica answers", value=up)]
+        found: list[Metric] = [
+            GaugeMetricFamily("odr_db_replica_up", "The read replica answers", value=up)
+        ]
         if lag is not None:
             found.append(
                 GaugeMetricFamily(

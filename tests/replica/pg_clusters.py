@@ -8,6 +8,7 @@ speed, not safety (fsync off, small buffers). PostgreSQL refuses to run as root:
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -100,7 +101,9 @@ class Clusters:
         )
         if done.returncode != 0:
             logs = "".join(
-                f"\n--- {c.log}:\n{c.log.read_text()[-3000:]}" for c in self.started if c.log.exists()
+                f"\n--- {c.log}:\n{c.log.read_text()[-3000:]}"
+                for c in self.started
+                if c.log.exists()
             )
             raise RuntimeError(
                 f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}{logs}"
@@ -183,10 +186,9 @@ class Clusters:
     def close(self) -> None:
         """Stop every cluster started (immediately: nothing of theirs is kept) and remove them."""
         for cluster in reversed(self.started):
-            try:
+            # it may not have started; the folder goes all the same
+            with contextlib.suppress(RuntimeError):
                 self._run(
                     str(self.bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"
                 )
-            except RuntimeError:
-                pass  # it may not have started; the folder goes all the same
         shutil.rmtree(self.root, ignore_errors=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from complaints import complaint_form
 from litestar.testing import TestClient
-from sqlalchemy import Engine, create_engine, text
 from pg_clusters import Replicated
+from sqlalchemy import Engine, create_engine, text
 from web_client import Browser
 
 from odr.app import create_app
@@ -28,7 +28,9 @@ CATCH_UP_SECONDS = 20.0  # the most the replica may take to replay a commit here
 @pytest.fixture
 def replica_admin(streaming_replica: Replicated) -> Iterator[Engine]:
     """A superuser's connection to the replica, to pause and resume its replay."""
-    engine = create_engine(normalise_url(streaming_replica.replica_url), isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        normalise_url(streaming_replica.replica_url), isolation_level="AUTOCOMMIT"
+    )
     try:
         yield engine
     finally:
@@ -156,6 +158,8 @@ def test_a_replica_that_does_not_answer_is_reported_and_fails_only_its_pages(
         ready = browser.get("/health/ready")
         assert ready.status_code == 200 and ready.json()["replica"] == "unreachable"
         assert "odr_db_replica_up 0.0" in browser.get("/metrics").text
-        number, code = file(browser, order_number="REPLICA-3")  # writes and the consumer's pages: the primary
+        number, code = file(
+            browser, order_number="REPLICA-3"
+        )  # writes and the consumer's pages: the primary
         assert number in track(browser, number, code)
         assert browser.get("/disclosures").status_code == 503  # a replica's page: try later
