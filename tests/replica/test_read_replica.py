@@ -2,7 +2,7 @@
 just did is read back from the primary. The replica's replay is paused to make it visibly
 behind: the search (routed to the replica) does not find the newest complaint while the
 consumer's tracking page and the case page (the primary) show it; resumed, the search finds it.
-Health and metrics report the replica and its lag."""
+`odr report` reads the replica too. Health and metrics report the replica and its lag."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from complaints import complaint_form
 from litestar.testing import TestClient
 from pg_clusters import Replicated
@@ -19,6 +20,9 @@ from sqlalchemy import Engine, create_engine, text
 from web_client import Browser
 
 from odr.app import create_app
+from odr.cases.report import Period
+from odr.cli import main
+from odr.clock import SHANGHAI, utcnow
 from odr.db.engine import normalise_url
 from odr.settings import SOURCE_ROOT, Settings
 
@@ -163,3 +167,29 @@ def test_a_replica_that_does_not_answer_is_reported_and_fails_only_its_pages(
         )  # writes and the consumer's pages: the primary
         assert number in track(browser, number, code)
         assert browser.get("/disclosures").status_code == 503  # a replica's page: try later
+
+
+def test_odr_report_reads_the_replica(
+    streaming_replica: Replicated, browser: Browser, replica_admin: Engine, tmp_path: Path
+) -> None:
+    today = utcnow().astimezone(SHANGHAI).date()
+    env = {
+        "ODR_DATABASE_URL": streaming_replica.primary_url,
+        "ODR_DATABASE_REPLICA_URL": streaming_replica.replica_url,
+        "ODR_VAR_DIR": str(tmp_path / "var"),
+    }
+    command = ["report", "--period", Period(today.year, today.month).code]
+
+    def received() -> int:
+        result = CliRunner().invoke(main, [*command, "--output", str(tmp_path / "r.xlsx")], env=env)
+        assert result.exit_code == 0, result.output
+        return int(re.search(r"(\d+) received", result.output).group(1))  # type: ignore[union-attr]
+
+    pause_replay(replica_admin)
+    before = received()
+    number, _ = file(browser, complainant_name="黄四", order_number="REPLICA-4")
+    assert received() == before  # the replica has not replayed it
+    with replica_admin.connect() as connection:
+        connection.execute(text("SELECT pg_wal_replay_resume()"))
+    wait_for_replica(replica_admin, number)
+    assert received() == before + 1
