@@ -77,6 +77,10 @@ class Settings:
     db_statement_timeout_seconds: float = 10.0
     db_pool_timeout_seconds: float = 10.0
     db_keepalive_seconds: float = 30.0
+    # PostgreSQL: connections a process keeps open to a database (the primary, and the replica
+    # apart), and how many more it may open at busy moments (README: "More than one machine").
+    db_pool_size: int = 5
+    db_pool_overflow: int = 10
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
     smtp_host: str | None = None
@@ -170,6 +174,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "db_statement_timeout_seconds": ("ODR_DB_STATEMENT_TIMEOUT", float),
     "db_pool_timeout_seconds": ("ODR_DB_POOL_TIMEOUT", float),
     "db_keepalive_seconds": ("ODR_DB_KEEPALIVE", float),
+    "db_pool_size": ("ODR_DB_POOL_SIZE", int),
+    "db_pool_overflow": ("ODR_DB_POOL_OVERFLOW", int),
     "smtp_host": ("ODR_SMTP_HOST", _optional),
     "smtp_port": ("ODR_SMTP_PORT", int),
     "smtp_user": ("ODR_SMTP_USER", _optional),

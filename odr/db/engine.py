@@ -269,7 +269,10 @@ def primary_engine(settings: Settings, statement: bool = True) -> Engine:
     """The engine of the settings' database (ODR_DATABASE_URL), its timeouts and pooler;
     `statement=False`: no statement timeout (bulk work)."""
     return make_engine(
-        settings.database_url, timeouts_of(settings, statement), settings.database_pooler
+        settings.database_url,
+        timeouts_of(settings, statement),
+        settings.database_pooler,
+        **_pool_of(settings, settings.database_url),
     )
 
 
@@ -284,7 +287,16 @@ def replica_engine(settings: Settings) -> Engine | None:
             "ODR_DATABASE_REPLICA_URL: a read replica is a PostgreSQL streaming replica of a "
             "PostgreSQL primary (ODR_DATABASE_URL)"
         )
-    return make_engine(url, timeouts_of(settings), settings.database_pooler)
+    return make_engine(
+        url, timeouts_of(settings), settings.database_pooler, **_pool_of(settings, url)
+    )
+
+
+def _pool_of(settings: Settings, url: str) -> dict[str, Any]:
+    """The settings' pool for a PostgreSQL engine (SQLite keeps its own, see make_engine)."""
+    if is_sqlite(normalise_url(url)):
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_overflow}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from odr.db.engine import Timeouts, make_engine, replica_engine
+from odr.db.engine import Timeouts, make_engine, primary_engine, replica_engine
 from odr.settings import Settings
 
 PREPARED = text("SELECT count(*) FROM pg_prepared_statements")
@@ -73,3 +73,19 @@ def test_the_pooler_setting_is_read_as_a_word(monkeypatch: pytest.MonkeyPatch) -
     settings = Settings.from_env()
     assert settings.database_pooler == "transaction"
     assert settings.database_replica_url == "postgresql://replica/odr"
+
+
+def test_the_pool_is_the_settings_on_postgresql_and_sqlites_own_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        database_url="postgresql://postgres@127.0.0.1:5432/odr",
+        database_replica_url="postgresql://postgres@127.0.0.1:5433/odr",
+        db_pool_size=7,
+        db_pool_overflow=3,
+    )
+    for engine in (primary_engine(settings), replica_engine(settings)):  # nothing connects yet
+        assert engine is not None
+        assert engine.pool.size() == 7  # type: ignore[attr-defined]
+        engine.dispose()
+    sqlite = primary_engine(Settings(database_url=f"sqlite:///{tmp_path}/odr.sqlite3"))
+    assert sqlite.pool.size() == 20  # type: ignore[attr-defined]
+    sqlite.dispose()
