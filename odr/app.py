@@ -19,9 +19,9 @@ from litestar.template import TemplateConfig
 from odr.background import running
 from odr.cases.workflow_versions import pin_versions
 from odr.clock import utcnow
-from odr.db.engine import make_engine, make_session_factory, timeouts_of, transaction
+from odr.db.engine import make_session_factory, primary_engine, replica_engine, transaction
 from odr.db.group_commit import GroupCommit
-from odr.db.web import RequestSessions
+from odr.db.web import LAGGING_SESSION, RequestSessions
 from odr.engine.rules import Rules, load_rules
 from odr.enterprises.api import EnterpriseApi
 from odr.intake.api import IntakeApi
@@ -75,8 +75,10 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     check_production(settings)  # before anything opens: a clear error, not a weak secret
     access_codes.use_key(settings)
-    engine = make_engine(settings.database_url, timeouts_of(settings))
+    engine = primary_engine(settings)
     factory = make_session_factory(engine)
+    replica = replica_engine(settings)  # reads that may lag a few seconds (odr/db/web.py)
+    replica_factory = None if replica is None else make_session_factory(replica)
     rules = load_rules(settings.workflows_dir.resolve(), settings.intake_office_code)
     with transaction(factory) as session:
         pin_versions(session, rules, utcnow())
@@ -98,11 +100,14 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
             yield
         finally:
             group_commit.close()
+            if replica is not None:
+                replica.dispose()
 
     db = RequestSessions(
         engine_instance=engine,
         session_maker=factory,
         session_config=SyncSessionConfig(expire_on_commit=False),
+        lagging_reads=replica_factory,
     )
     return Litestar(
         route_handlers=[
@@ -144,6 +149,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "rules": Provide(lambda: rules, use_cache=True, sync_to_thread=False),
+            LAGGING_SESSION: Provide(db.provide_lagging_session, sync_to_thread=False),
         },
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(make_environment(rules))
@@ -178,6 +184,7 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
                 "settings": settings,
                 "rules": rules,
                 "session_factory": factory,
+                "replica_session_factory": replica_factory,  # None: no replica
                 "group_commit": group_commit,
                 "rate_limit_counters": ops.counters,
             }

@@ -27,12 +27,22 @@ def _settings() -> Settings:
 
 
 def _factory(settings: Settings, statement_timeout: bool = True) -> sessionmaker[Session]:
-    from odr.db.engine import make_engine, make_session_factory, timeouts_of
+    from odr.db.engine import make_session_factory, primary_engine
     from odr.models import import_models
 
     import_models()  # every table a foreign key may name (e.g. cases -> users in a worker)
-    timeouts = timeouts_of(settings, statement=statement_timeout)
-    return make_session_factory(make_engine(settings.database_url, timeouts))
+    return make_session_factory(primary_engine(settings, statement=statement_timeout))
+
+
+def _lagging_factory(settings: Settings) -> sessionmaker[Session]:
+    """Sessions for reads that may lag a few seconds: the read replica's
+    (ODR_DATABASE_REPLICA_URL), else the primary's."""
+    from odr.db.engine import make_session_factory, replica_engine
+    from odr.models import import_models
+
+    import_models()
+    replica = replica_engine(settings)
+    return _factory(settings) if replica is None else make_session_factory(replica)
 
 
 def _rules(settings: Settings, pinned: bool = True) -> Rules:
@@ -663,7 +673,7 @@ if __name__ == "__main__":
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def report(period: str, office_code: str | None, output: Path, lang: str) -> None:
     from odr.cases.report import monthly_report, parse_period
-    from odr.db.engine import transaction
+    from odr.db.engine import reading
     from odr.errors import InvalidData
     from odr.offices.service import by_code, supervised_ids
     from odr.portals.regulator.report_workbook import workbook_bytes
@@ -676,7 +686,7 @@ def report(period: str, office_code: str | None, output: Path, lang: str) -> Non
         raise click.BadParameter(exc.errors["period"], param_hint="--period") from None
     rules = _rules(settings, pinned=False)
     code = office_code or settings.intake_office_code
-    with transaction(_factory(settings)) as session:
+    with reading(_lagging_factory(settings)) as session:  # a replica's figures will do
         office = by_code(session, code)
         if office is None:
             raise click.BadParameter(f"no office with region code {code}", param_hint="--office")

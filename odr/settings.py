@@ -44,6 +44,13 @@ def _flag(value: str) -> bool:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = sqlite_url(Path("var"))
+    # A streaming replica of the PostgreSQL primary (unset: the primary). Reads that may lag a
+    # few seconds go there (odr/db/web.py's lagging_session): dashboards, reports, public pages,
+    # search. Writes, and every page showing someone what they just did, read the primary.
+    database_replica_url: str | None = None
+    # "transaction": a pooler such as PgBouncer in transaction mode stands between odr and
+    # PostgreSQL (no prepared statements; timeouts set in each transaction, not at connect).
+    database_pooler: str | None = None
     secret_key: str = DEV_SECRET
     var_dir: Path = Path("var")
     workflows_dir: Path = field(default_factory=lambda: _data_dir("ODR_WORKFLOWS_DIR", "workflows"))
@@ -70,6 +77,10 @@ class Settings:
     db_statement_timeout_seconds: float = 10.0
     db_pool_timeout_seconds: float = 10.0
     db_keepalive_seconds: float = 30.0
+    # PostgreSQL: connections a process keeps open to a database (the primary, and the replica
+    # apart), and how many more it may open at busy moments (README: "More than one machine").
+    db_pool_size: int = 5
+    db_pool_overflow: int = 10
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
     smtp_host: str | None = None
@@ -147,6 +158,8 @@ class Settings:
 # fallback chain).
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("ODR_DATABASE_URL", str),
+    "database_replica_url": ("ODR_DATABASE_REPLICA_URL", _optional),
+    "database_pooler": ("ODR_DATABASE_POOLER", lambda value: _optional(_word(value))),
     "secret_key": ("ODR_SECRET_KEY", str),
     "var_dir": ("ODR_VAR_DIR", Path),
     "intake_office_code": ("ODR_INTAKE_OFFICE", str),
@@ -161,6 +174,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "db_statement_timeout_seconds": ("ODR_DB_STATEMENT_TIMEOUT", float),
     "db_pool_timeout_seconds": ("ODR_DB_POOL_TIMEOUT", float),
     "db_keepalive_seconds": ("ODR_DB_KEEPALIVE", float),
+    "db_pool_size": ("ODR_DB_POOL_SIZE", int),
+    "db_pool_overflow": ("ODR_DB_POOL_OVERFLOW", int),
     "smtp_host": ("ODR_SMTP_HOST", _optional),
     "smtp_port": ("ODR_SMTP_PORT", int),
     "smtp_user": ("ODR_SMTP_USER", _optional),

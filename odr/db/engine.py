@@ -147,12 +147,29 @@ def timeouts_of(settings: Settings, statement: bool = True) -> Timeouts:
     )
 
 
-def _postgres_engine(url: str, timeouts: Timeouts | None, kwargs: dict[str, Any]) -> Engine:
+# ODR_DATABASE_POOLER: what stands between odr and PostgreSQL. "transaction": a pooler such as
+# PgBouncer in transaction mode, which hands each transaction whichever server connection is
+# free. A statement psycopg prepared on one server connection (after 5 runs, by default) is
+# unknown on the next, and a setting made at connect time (`options`) stays with the server
+# connection it was made on (PgBouncer refuses the `options` parameter, or forwards only the few
+# it tracks): so no prepared statements (prepare_threshold=None) and the statement timeout set in
+# each transaction (SET LOCAL) instead. "session": a pooler in session mode, nothing to change.
+POOLERS = frozenset({"transaction", "session"})
+
+
+def _postgres_engine(
+    url: str, timeouts: Timeouts | None, pooler: str | None, kwargs: dict[str, Any]
+) -> Engine:
+    per_transaction = pooler == "transaction"
     if timeouts is None:
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        pooled = _pooled_args(per_transaction) | dict(kwargs.pop("connect_args", None) or {})
+        return create_engine(url, pool_pre_ping=True, connect_args=pooled, **kwargs)
     connect_args: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeouts.connect))}
-    if timeouts.statement:  # the server ends a slow statement itself (it answers 57014)
-        connect_args["options"] = f"-c statement_timeout={int(timeouts.statement * 1000)}"
+    connect_args |= _pooled_args(per_transaction)
+    statement_ms = int(timeouts.statement * 1000)
+    if timeouts.statement and not per_transaction:
+        # the server ends a slow statement itself (it answers 57014)
+        connect_args["options"] = f"-c statement_timeout={statement_ms}"
     if timeouts.keepalive:  # a server whose machine is gone: its connections end
         idle = max(1, int(timeouts.keepalive))
         connect_args |= {
@@ -168,18 +185,34 @@ def _postgres_engine(url: str, timeouts: Timeouts | None, kwargs: dict[str, Any]
         connect_args=connect_args | dict(kwargs.pop("connect_args", None) or {}),
         **kwargs,
     )
+    if timeouts.statement and per_transaction:
+
+        @event.listens_for(engine, "begin")
+        def _statement_timeout(connection: Connection) -> None:
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {statement_ms}")
+
     _watch_connections(engine, timeouts)
     return engine
 
 
-def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: object) -> Engine:
+def _pooled_args(per_transaction: bool) -> dict[str, Any]:
+    """psycopg's connect arguments behind a pooler in transaction mode: no prepared statements."""
+    return {"prepare_threshold": None} if per_transaction else {}
+
+
+def make_engine(
+    url: str, timeouts: Timeouts | None = None, pooler: str | None = None, **kwargs: object
+) -> Engine:
     """An engine; SQLite gets WAL, a busy timeout, and transactions that write take the write
     lock when they begin (those marked READS_ONLY take none); PostgreSQL the `timeouts` given
-    (none: wait as long as the server takes, for migrations and tools)."""
+    (none: wait as long as the server takes, for migrations and tools), and behind a `pooler`
+    in transaction mode, no prepared statements (POOLERS)."""
     url = normalise_url(url)
     kwargs = {"json_serializer": json_text, **kwargs}
+    if pooler is not None and pooler not in POOLERS:
+        raise ValueError(f"ODR_DATABASE_POOLER: {pooler!r} is none of {sorted(POOLERS)}")
     if not is_sqlite(url):
-        return _postgres_engine(url, timeouts, kwargs)
+        return _postgres_engine(url, timeouts, pooler, kwargs)
 
     database = make_url(url).database
     connect_args: dict[str, object] = {"timeout": 30}
@@ -230,6 +263,40 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: object) ->
             raise
 
     return engine
+
+
+def primary_engine(settings: Settings, statement: bool = True) -> Engine:
+    """The engine of the settings' database (ODR_DATABASE_URL), its timeouts and pooler;
+    `statement=False`: no statement timeout (bulk work)."""
+    return make_engine(
+        settings.database_url,
+        timeouts_of(settings, statement),
+        settings.database_pooler,
+        **_pool_of(settings, settings.database_url),
+    )
+
+
+def replica_engine(settings: Settings) -> Engine | None:
+    """The engine of the read replica (ODR_DATABASE_REPLICA_URL), or None without one: the
+    reads that may lag a few seconds then read the primary."""
+    url = settings.database_replica_url
+    if url is None:
+        return None
+    if is_sqlite(normalise_url(settings.database_url)) or is_sqlite(normalise_url(url)):
+        raise ValueError(
+            "ODR_DATABASE_REPLICA_URL: a read replica is a PostgreSQL streaming replica of a "
+            "PostgreSQL primary (ODR_DATABASE_URL)"
+        )
+    return make_engine(
+        url, timeouts_of(settings), settings.database_pooler, **_pool_of(settings, url)
+    )
+
+
+def _pool_of(settings: Settings, url: str) -> dict[str, Any]:
+    """The settings' pool for a PostgreSQL engine (SQLite keeps its own, see make_engine)."""
+    if is_sqlite(normalise_url(url)):
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_overflow}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

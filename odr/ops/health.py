@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from odr.db.engine import reading
 from odr.db.migrate import is_current
+from odr.db.replica import replay_lag_seconds
 
 log = logging.getLogger("odr.health")
 
@@ -23,9 +25,11 @@ def live() -> dict[str, str]:
 
 
 @get("/health/ready", include_in_schema=False, skip_session=True)
-async def ready(request: Request) -> Response[dict[str, str]]:
+async def ready(request: Request) -> Response[dict[str, Any]]:
     """200 when the database answers and is at the newest migration (and Redis answers, when
-    configured), else 503 saying which."""
+    configured), else 503 saying which. With a read replica, also how it is and its lag: a
+    replica that does not answer fails only the pages that read it, so it is reported, not
+    made a reason to take this server out of the load balancer."""
     factory = request.app.state["session_factory"]
     try:
         current = await to_thread.run_sync(_migrations_current, factory)
@@ -45,7 +49,11 @@ async def ready(request: Request) -> Response[dict[str, str]]:
             redis="unreachable",
             detail="Redis (ODR_REDIS_URL) does not answer",
         )
-    return Response({"status": "ready", "database": "ok", "migrations": "current"})
+    answer: dict[str, Any] = {"status": "ready", "database": "ok", "migrations": "current"}
+    replica = request.app.state.get("replica_session_factory")
+    if replica is not None:
+        answer |= await to_thread.run_sync(_replica_state, replica)
+    return Response(answer)
 
 
 def _migrations_current(factory: sessionmaker[Session]) -> bool:
@@ -54,5 +62,18 @@ def _migrations_current(factory: sessionmaker[Session]) -> bool:
         return is_current(session.connection())
 
 
-def _unavailable(**fields: str) -> Response[dict[str, str]]:
+def _replica_state(factory: sessionmaker[Session]) -> dict[str, Any]:
+    """The replica's state for the probe: ok with its lag, unreachable, or not a replica."""
+    try:
+        with reading(factory) as session:
+            lag = replay_lag_seconds(session)
+    except SQLAlchemyError as exc:
+        log.warning("readiness: read replica unreachable (%s)", type(exc).__name__)
+        return {"replica": "unreachable"}
+    if lag is None:
+        return {"replica": "not a replica (not in recovery)"}
+    return {"replica": "ok", "replica_lag_seconds": round(lag, 3)}
+
+
+def _unavailable(**fields: str) -> Response[dict[str, Any]]:
     return Response({"status": "unavailable", **fields}, status_code=503)

@@ -33,11 +33,13 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.cases.models import Case
 from odr.clock import utcnow
 from odr.db.engine import reading
+from odr.db.replica import replay_lag_seconds
 from odr.engine.rules import Rules
 from odr.notify.models import Notification
 
@@ -90,9 +92,15 @@ class DatabaseCollector(Collector):
     figures: benchmarks/README.md).
     """
 
-    def __init__(self, factory: sessionmaker[Session], states: dict[str, frozenset[str]]):
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        states: dict[str, frozenset[str]],
+        replica: sessionmaker[Session] | None = None,
+    ):
         self.factory = factory
         self.states = states
+        self.replica = replica  # the read replica's sessions (ODR_DATABASE_REPLICA_URL), if any
         self._cached: tuple[float, list[Metric]] | None = None
 
     def collect(self) -> Iterator[Metric]:
@@ -142,7 +150,31 @@ class DatabaseCollector(Collector):
             "Notifications that failed every attempt (dead letters)",
             value=outbox.get("dead", 0),
         )
-        return [cases, late, backlog, dead]
+        return [cases, late, backlog, dead, *self._replica()]
+
+    def _replica(self) -> list[Metric]:
+        """Whether the read replica answers, and its lag (one query of the replica)."""
+        if self.replica is None:
+            return []
+        try:
+            with reading(self.replica) as session:
+                lag = replay_lag_seconds(session)
+        except SQLAlchemyError:
+            lag, up = None, 0
+        else:
+            up = 1
+        found: list[Metric] = [
+            GaugeMetricFamily("odr_db_replica_up", "The read replica answers", value=up)
+        ]
+        if lag is not None:
+            found.append(
+                GaugeMetricFamily(
+                    "odr_db_replica_lag_seconds",
+                    "Seconds the read replica's reads are behind the primary (0: all replayed)",
+                    value=lag,
+                )
+            )
+        return found
 
 
 class _ProcessMetrics(Collector):
@@ -158,13 +190,16 @@ class _ProcessMetrics(Collector):
 
 
 def registry_for(
-    factory: sessionmaker[Session] | None = None, rules: Rules | None = None
+    factory: sessionmaker[Session] | None = None,
+    rules: Rules | None = None,
+    replica: sessionmaker[Session] | None = None,
 ) -> CollectorRegistry:
-    """The process's metrics, plus the database gauges when there is a database to count."""
+    """The process's metrics, plus the database gauges when there is a database to count (and
+    the read replica's, when there is one)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProcessMetrics())
     if factory is not None and rules is not None:
-        registry.register(DatabaseCollector(factory, open_states(rules)))
+        registry.register(DatabaseCollector(factory, open_states(rules), replica))
     return registry
 
 
@@ -181,7 +216,7 @@ def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     if registry is None:
         state = request.app.state
         registry = state["metrics_registry"] = registry_for(
-            state["session_factory"], state["rules"]
+            state["session_factory"], state["rules"], state.get("replica_session_factory")
         )
     # litestar adds "; charset=utf-8" to text types itself: give the type without it.
     media_type = CONTENT_TYPE_LATEST.split("; charset=")[0]

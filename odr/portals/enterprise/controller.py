@@ -163,14 +163,14 @@ class EnterpriseController(StaffController):
     @get("/search", sync_to_thread=True)
     def search(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         after: FromQuery[str] = "",
     ) -> Template:
         """案件查询: the enterprise's cases (a platform's with its merchants') matching the query."""
-        return search_page(db_session, rules, actor, "enterprise", q, after)
+        return search_page(lagging_session, rules, actor, "enterprise", q, after)
 
     @get("/export.csv", sync_to_thread=True)
     def export_csv(

@@ -39,23 +39,23 @@ class EnterpriseScorecardController(Controller):
     @get("/", sync_to_thread=True)
     def scorecard_page(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         weeks: FromQuery[int | None] = None,
     ) -> Template:
         weeks = window_weeks(weeks)
         since, until = default_window(utcnow(), weeks)
-        enterprise = db_session.get_one(Enterprise, actor.enterprise_id)
+        enterprise = lagging_session.get_one(Enterprise, actor.enterprise_id)
         return Template(
             "enterprise/scorecard.html",
             context={
                 "actor": actor,
                 "enterprise": enterprise,
-                "card": scorecard(db_session, enterprise.id, since, until, rules.calendar),
+                "card": scorecard(lagging_session, enterprise.id, since, until, rules.calendar),
                 "weeks": weeks,
                 "windows": WINDOWS,
                 "reasons": REASON_LABELS,
-                "unread": unread_count(db_session, actor),
+                "unread": unread_count(lagging_session, actor),
             },
         )

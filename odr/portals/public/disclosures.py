@@ -49,7 +49,7 @@ class PublicDisclosureController(Controller):
     @get("/", sync_to_thread=True)
     def search_page(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         q: FromQuery[str | None] = None,
         after: FromQuery[int | None] = None,
@@ -60,7 +60,7 @@ class PublicDisclosureController(Controller):
         if len(typed) > disclosed.SEARCH_MAX_LENGTH:
             errors["q"] = "too_long"
         name = disclosed.clean_query(typed)
-        page = disclosed.search(db_session, rules, name, after=after)
+        page = disclosed.search(lagging_session, rules, name, after=after)
         return Template(
             "public/disclosures.html",
             context={
@@ -79,30 +79,30 @@ class PublicDisclosureController(Controller):
     @get("/businesses/{business_id:int}", sync_to_thread=True)
     def business_page(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         business_id: FromPath[int],
         weeks: FromQuery[int | None] = None,
         after: FromQuery[int | None] = None,
     ) -> Template:
         """A business's published complaints with its scorecard."""
-        business = db_session.get(Enterprise, business_id)
+        business = lagging_session.get(Enterprise, business_id)
         if not is_public(business):
             raise NotFoundException("no such business")
         weeks = window_weeks(weeks)
         since, until = default_window(utcnow(), weeks)
-        page = disclosed.of_business(db_session, rules, business.id, after=after)
+        page = disclosed.of_business(lagging_session, rules, business.id, after=after)
         base = f"/disclosures/businesses/{business.id}"
         return Template(
             "public/disclosure_business.html",
             context={
                 "business": business,
-                "card": scorecard(db_session, business.id, since, until, rules.calendar),
+                "card": scorecard(lagging_session, business.id, since, until, rules.calendar),
                 "weeks": weeks,
                 "windows": WINDOWS,
                 "reasons": REASON_LABELS,
                 "page": page,
-                "published": disclosed.count_of_business(db_session, business.id),
+                "published": disclosed.count_of_business(lagging_session, business.id),
                 "next_url": _url(base, weeks=weeks, after=page.next_after)
                 if page.next_after
                 else None,
@@ -115,12 +115,12 @@ class PublicDisclosureController(Controller):
     def export_csv(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         after: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The published records as CSV, 10,000 a file; the Link header names the next."""
-        page = disclosed.export_page(db_session, rules, after)
+        page = disclosed.export_page(lagging_session, rules, after)
         body = csv_bytes(disclosed.CSV_HEADER, (disclosed.csv_row(r) for r in page.records))
         day = utcnow().astimezone(SHANGHAI).date().isoformat()
         return csv_response(body, f"disclosures-{day}.csv", **_next_link(request, page.next_after))
@@ -129,12 +129,12 @@ class PublicDisclosureController(Controller):
     def export_json(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         after: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The published records as JSON (the schema at SCHEMA_PATH), 10,000 a page."""
-        page = disclosed.export_page(db_session, rules, after)
+        page = disclosed.export_page(lagging_session, rules, after)
         document = {
             "$schema": SCHEMA_PATH,
             "generated_at": utcnow().isoformat(),

@@ -147,28 +147,28 @@ class RegulatorController(StaffController):
     @get("/search", sync_to_thread=True)
     def search(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         q: FromQuery[str] = "",
         after: FromQuery[str] = "",
     ) -> Template:
         """案件查询: the cases of the office and those below it that match the query."""
-        return search_page(db_session, rules, actor, "regulator", q, after)
+        return search_page(lagging_session, rules, actor, "regulator", q, after)
 
     @get("/clusters", sync_to_thread=True)
     def cluster_page(
-        self, db_session: NamedDependency[Session], actor: NamedDependency[Actor]
+        self, lagging_session: NamedDependency[Session], actor: NamedDependency[Actor]
     ) -> Template:
         """Bulk complaints against one business and product; possible professional claimants."""
         now = utcnow()
         return Template(
             "regulator/clusters.html",
             context={
-                "clusters": clusters(db_session, actor.office_ids, now),
-                "claimants": frequent_claimants(db_session, actor.office_ids, now),
+                "clusters": clusters(lagging_session, actor.office_ids, now),
+                "claimants": frequent_claimants(lagging_session, actor.office_ids, now),
                 "actor": actor,
-                "unread": unread_count(db_session, actor),
+                "unread": unread_count(lagging_session, actor),
                 "cluster_days": CLUSTER_WINDOW.days,
                 "claimant_days": CLAIMANT_WINDOW.days,
             },

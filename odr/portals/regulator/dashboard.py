@@ -115,9 +115,9 @@ def _snapshot(
     weeks: int,
     refresh: bool = False,
 ) -> DashboardSnapshot:
-    """The stored figures, read in the page's own (reading) transaction; stale or asked to be
-    refreshed, computed and stored in a transaction of its own, the one moment this page
-    waits for a writer."""
+    """The stored figures, read in the page's own reading transaction (on the read replica when
+    there is one); stale or asked to be refreshed, computed and stored on the primary in a
+    transaction of its own, the one moment this page waits for a writer."""
     if actor.office_id is None:
         raise NotFoundException(N_("没有所属部门"))
     now = utcnow()
@@ -142,7 +142,7 @@ class RegulatorDashboardController(Controller):
     def dashboard_page(
         self,
         request: Request,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         weeks: FromQuery[str] = "",
@@ -150,7 +150,7 @@ class RegulatorDashboardController(Controller):
     ) -> Template:
         """The office's figures as charts and tables, over the last N weeks."""
         chosen = _weeks(weeks)
-        snapshot = _snapshot(request, db_session, actor, rules, chosen, refresh == "1")
+        snapshot = _snapshot(request, lagging_session, actor, rules, chosen, refresh == "1")
         return Template(
             "regulator/dashboard.html",
             context={
@@ -162,7 +162,7 @@ class RegulatorDashboardController(Controller):
                 "weeks": chosen,
                 "windows": WINDOWS,
                 "actor": actor,
-                "unread": unread_count(db_session, actor),
+                "unread": unread_count(lagging_session, actor),
             },
         )
 
@@ -170,7 +170,7 @@ class RegulatorDashboardController(Controller):
     def export(
         self,
         request: Request,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         table: FromPath[str],
@@ -181,7 +181,7 @@ class RegulatorDashboardController(Controller):
         if name not in TABLES:
             raise NotFoundException(N_("没有该表"))
         chosen = _weeks(weeks)
-        figures = in_order(_snapshot(request, db_session, actor, rules, chosen).figures)
+        figures = in_order(_snapshot(request, lagging_session, actor, rules, chosen).figures)
         lang = language_of(request)
         header, rows = table_rows(name, figures, state_labels(rules), lang)
         return csv_response(table_csv(header, rows, lang), f"odr-{name}-{chosen}w.csv")

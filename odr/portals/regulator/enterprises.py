@@ -73,7 +73,7 @@ class RegulatorEnterprisesController(Controller):
     @get("/", sync_to_thread=True)
     def enterprise_list(
         self,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         status: FromQuery[str | None] = None,
@@ -82,11 +82,11 @@ class RegulatorEnterprisesController(Controller):
         page: FromQuery[int] = 1,
     ) -> Template:
         """The enterprises in the office's area with their scorecards, and pending applications."""
-        office = _office(db_session, actor)
+        office = _office(lagging_session, actor)
         status = status if status in ODR_STATUSES else None
         weeks, page = window_weeks(weeks), max(page, 1)
         listed = supervision.enterprises_in(
-            db_session,
+            lagging_session,
             office,
             status=status,
             query=q,
@@ -97,15 +97,15 @@ class RegulatorEnterprisesController(Controller):
         now = utcnow()
         since, until = default_window(now, weeks)
         ids = [e.id for e in listed]
-        cards = scorecards(db_session, ids, since, until, rules.calendar, trend=False)
-        lists = supervision.marks_in_force(db_session, ids, now.astimezone(SHANGHAI).date())
+        cards = scorecards(lagging_session, ids, since, until, rules.calendar, trend=False)
+        lists = supervision.marks_in_force(lagging_session, ids, now.astimezone(SHANGHAI).date())
         return Template(
             "regulator/enterprises.html",
             context={
                 "actor": actor,
                 "office": office,
                 "rows": [(e, cards[e.id], lists[e.id]) for e in listed],
-                "pending": supervision.pending_applications(db_session, office),
+                "pending": supervision.pending_applications(lagging_session, office),
                 "status": status,
                 "q": q,
                 "weeks": weeks,
@@ -113,7 +113,7 @@ class RegulatorEnterprisesController(Controller):
                 "page": page,
                 "more": more,
                 "odr_statuses": ODR_STATUSES,
-                "unread": unread_count(db_session, actor),
+                "unread": unread_count(lagging_session, actor),
                 **ALL_LABELS,
             },
         )

@@ -74,18 +74,18 @@ class RegulatorReportsController(Controller):
     def report_page(
         self,
         request: Request,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         period: FromQuery[str] = "",
     ) -> Template:
         """The office's report for a month or a quarter (the last whole month by default)."""
-        office = _office(db_session, actor)
+        office = _office(lagging_session, actor)
         now = utcnow()
         months, quarters = period_choices(now.astimezone(SHANGHAI).date())
         context = {
             "actor": actor,
-            "unread": unread_count(db_session, actor),
+            "unread": unread_count(lagging_session, actor),
             "office": office,
             "months": months,
             "quarters": quarters,
@@ -100,7 +100,7 @@ class RegulatorReportsController(Controller):
             return Template("regulator/reports.html", context=context, status_code=400)
         lang = language_of(request)
         report = monthly_report(
-            db_session, actor.office_ids, chosen, rules.calendar, **category_order(rules)
+            lagging_session, actor.office_ids, chosen, rules.calendar, **category_order(rules)
         )
         tables = report_tables(report, rules.classification, lang)
         context.update(
@@ -116,16 +116,16 @@ class RegulatorReportsController(Controller):
     def export(
         self,
         request: Request,
-        db_session: NamedDependency[Session],
+        lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
         period: FromQuery[str] = "",
     ) -> Response[bytes]:
         """The report as an .xlsx workbook (400 names the period when it is not one)."""
-        office = _office(db_session, actor)
+        office = _office(lagging_session, actor)
         chosen = parse_period(period) if period else current_period(utcnow())
         report = monthly_report(
-            db_session, actor.office_ids, chosen, rules.calendar, **category_order(rules)
+            lagging_session, actor.office_ids, chosen, rules.calendar, **category_order(rules)
         )
         content = workbook_bytes(report, rules.classification, office.name, language_of(request))
         filename = f"odr-report-{office.region_code}-{chosen.code}.xlsx"
