@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("id", odr.db.base.Id, autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("started_at", odr.db.base.UtcDateTime, nullable=False),
-        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("seconds", sa.Double(), nullable=False),
         sa.Column("since", sa.BigInteger(), nullable=False),
         sa.Column("through", sa.BigInteger(), nullable=False),
         sa.Column("anchor_id", sa.Integer(), nullable=False),
