@@ -172,9 +172,8 @@ def postgres_database(
         now = datetime.now(UTC).replace(microsecond=0)
         note = _build_postgres(url, name, cases, overdue, now)
         with admin.connect() as connection:
-            connection.execute(
-                text(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(note).replace("'", "''")}'")
-            )
+            quoted = json.dumps(note).replace("'", "''")
+            connection.exec_driver_sql(f"COMMENT ON DATABASE \"{name}\" IS '{quoted}'")
     finally:
         admin.dispose()
     directory = notes_dir or Path(os.environ.get("ODR_BENCH_NOTES_DIR") or BENCH_DIR)
@@ -184,6 +183,26 @@ def postgres_database(
 
 
 PROGRESS_SECONDS = 60.0
+
+
+def _resident_mb(pid: int) -> list[int]:
+    """Resident memory of a process and its children, in MB (Linux's /proc; else empty)."""
+
+    def rss(process: str) -> int:
+        status = Path(f"/proc/{process}/status").read_text(encoding="utf-8")
+        kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(kb) // 1024
+
+    try:
+        children = [
+            p.name
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit()
+            and (p / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1] == str(pid)
+        ]
+        return [rss(str(pid)), *(rss(child) for child in children)]
+    except (OSError, StopIteration, IndexError):
+        return []
 
 
 def _build_postgres(url: str, name: str, cases: int, overdue: int, now: datetime) -> dict[str, Any]:
@@ -224,7 +243,8 @@ def _build_postgres(url: str, name: str, cases: int, overdue: int, now: datetime
                 seconds = time.perf_counter() - started
                 print(
                     f"{name}: {written or 0:,} cases after {seconds:,.0f} s "
-                    f"({(written or 0) / seconds:,.0f}/s), load {os.getloadavg()[0]:.1f}",
+                    f"({(written or 0) / seconds:,.0f}/s), load {os.getloadavg()[0]:.1f}, "
+                    f"resident MB (writer, workers) {_resident_mb(demo.pid)}",
                     flush=True,
                 )
     if demo.returncode:
