@@ -358,3 +358,15 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
         ratio = "" if r["ratio"] is None else f", {r['ratio']:.2f}x {r['baseline_name']}"
         verdict = {True: "PASS", False: "FAIL", None: "-"}[r["passed"]]
         print(f"  {r['figure']}: {r['value']:.4g} {r['unit']}{target}{ratio}  {verdict}")
+
+
+if __name__ == "__main__":  # build (or find) a shared PostgreSQL demo database
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the shared PostgreSQL demo database.")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--overdue", type=int, default=10_000)
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    arguments = parser.parse_args()
+    found = postgres_database(arguments.cases, arguments.overdue, arguments.server)
+    print(json.dumps({"url": found.url, **found.note}, indent=2))
