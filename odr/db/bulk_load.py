@@ -361,7 +361,9 @@ class CopyLoader:
             assert raw is not None
             raw.autocommit = True  # VACUUM runs outside a transaction
             try:
-                raw.execute(f"VACUUM (ANALYZE) {', '.join(names)}" if fresh else "ANALYZE")
+                if fresh:
+                    raw.execute(f"VACUUM {', '.join(names)}")
+                raw.execute("ANALYZE")
             finally:
                 raw.autocommit = False
         finally:
