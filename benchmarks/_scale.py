@@ -1,5 +1,10 @@
 """Shared by the scale benchmarks (not a benchmark itself): demo databases of N cases, built once
-with `odr demo --cases N` and cached under var/bench/ (git-ignored), results and the table row."""
+with `odr demo --cases N` and cached under var/bench/ (git-ignored), results and the table row.
+
+On PostgreSQL (postgres_database) the demo database of N cases is `bench_<label>` on the server
+named (bench_1m for 1,000,000 cases, bench_10m for 10,000,000), built once and shared: a JSON
+note of how it was built is its database comment (and a file in ODR_BENCH_NOTES_DIR, var/bench
+by default); until the note exists it is being built. Benchmarks only read it."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -102,6 +108,174 @@ def database(cases: int, overdue: int, directory: Path = BENCH_DIR) -> Database:
     return Database(path, cases, overdue, now, seconds)
 
 
+@dataclass(frozen=True)
+class PostgresDatabase:
+    url: str
+    cases: int
+    overdue: int
+    now: datetime  # the moment the cases were generated as of
+    build_seconds: float | None  # None: built before
+    note: dict[str, Any]
+
+
+def postgres_name(cases: int) -> str:
+    """bench_1m, bench_10m, else bench_<N>."""
+    return {1_000_000: "bench_1m", 10_000_000: "bench_10m"}.get(cases, f"bench_{cases}")
+
+
+def _note_of(connection: Any, name: str) -> dict[str, Any] | None:
+    from sqlalchemy import text
+
+    found = connection.execute(
+        text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :name"),
+        {"name": name},
+    ).first()
+    if found is None:
+        return None
+    try:
+        note = json.loads(found[0] or "")
+    except ValueError:
+        note = {}
+    return note if isinstance(note, dict) else {}
+
+
+def postgres_database(
+    cases: int, overdue: int, admin_url: str, notes_dir: Path | None = None
+) -> PostgresDatabase:
+    """The shared PostgreSQL demo database of `cases` cases (`overdue` of them due) on the server
+    of `admin_url`, built when missing: `odr db upgrade`, `odr demo`, `odr demo --cases N
+    --overdue K --now T`, the demo users' password set to BENCH_PASSWORD, then the note written
+    (cases, overdue, now, build seconds and CPU, bytes). One that exists without a note (being
+    built, or a build that failed) or with another note is left alone: an error says so."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from odr.db.engine import normalise_url
+
+    name = postgres_name(cases)
+    server = make_url(normalise_url(admin_url))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            note = _note_of(connection, name)
+            if note is not None:
+                if note.get("cases") == cases and note.get("overdue") == overdue:
+                    now = datetime.fromisoformat(note["now"])
+                    return PostgresDatabase(url, cases, overdue, now, None, note)
+                raise SystemExit(
+                    f"{name} exists {'with another note' if note else 'without a note'} "
+                    "(being built, or its build failed): use it when its note is written, "
+                    "or drop it by hand"
+                )
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        now = datetime.now(UTC).replace(microsecond=0)
+        note = _build_postgres(url, name, cases, overdue, now)
+        with admin.connect() as connection:
+            quoted = json.dumps(note).replace("'", "''")
+            connection.exec_driver_sql(f"COMMENT ON DATABASE \"{name}\" IS '{quoted}'")
+    finally:
+        admin.dispose()
+    directory = notes_dir or Path(os.environ.get("ODR_BENCH_NOTES_DIR") or BENCH_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.json").write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
+    return PostgresDatabase(url, cases, overdue, now, note["build_seconds"], note)
+
+
+PROGRESS_SECONDS = 60.0
+
+
+def _resident_mb(pid: int) -> list[int]:
+    """Resident memory of a process and its children, in MB (Linux's /proc; else empty)."""
+
+    def rss(process: str) -> int:
+        status = Path(f"/proc/{process}/status").read_text(encoding="utf-8")
+        kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(kb) // 1024
+
+    try:
+        children = [
+            p.name
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit()
+            and (p / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1] == str(pid)
+        ]
+        return [rss(str(pid)), *(rss(child) for child in children)]
+    except (OSError, StopIteration, IndexError):
+        return []
+
+
+def _build_postgres(url: str, name: str, cases: int, overdue: int, now: datetime) -> dict[str, Any]:
+    """Fill the empty database at `url`; return its note. Progress (cases written, rate) is
+    printed every minute, read from the server's statistics."""
+    from sqlalchemy import create_engine, text
+
+    from odr.db.engine import normalise_url
+
+    env = {**os.environ, "ODR_DATABASE_URL": url}
+    run = {"env": env, "check": True, "stdout": subprocess.DEVNULL, "cwd": ROOT}
+    subprocess.run([ODR, "db", "upgrade"], **run)  # type: ignore[call-overload]
+    subprocess.run([ODR, "demo", "--cases", "0"], **run)  # type: ignore[call-overload]
+    engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    sources = sources_digest()  # of the code that runs
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    command = [
+        ODR,
+        "demo",
+        "--cases",
+        str(cases),
+        "--overdue",
+        str(overdue),
+        "--now",
+        now.isoformat(),
+    ]
+    print(f"{name}: {' '.join(command[1:])}", flush=True)
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=ROOT) as demo:
+        while demo.poll() is None:
+            try:
+                demo.wait(PROGRESS_SECONDS)
+            except subprocess.TimeoutExpired:
+                with engine.connect() as connection:
+                    written = connection.scalar(
+                        text("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'cases'")
+                    )
+                seconds = time.perf_counter() - started
+                print(
+                    f"{name}: {written or 0:,} cases after {seconds:,.0f} s "
+                    f"({(written or 0) / seconds:,.0f}/s), load {os.getloadavg()[0]:.1f}, "
+                    f"resident MB (writer, workers) {_resident_mb(demo.pid)}",
+                    flush=True,
+                )
+    if demo.returncode:
+        raise subprocess.CalledProcessError(demo.returncode, command)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    set_passwords(url, None)
+    with engine.connect() as connection:
+        size = connection.scalar(text("SELECT pg_database_size(current_database())")) or 0
+        rows = {
+            table: connection.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+            for table in ("cases", "case_events", "notifications", "case_search")
+        }
+    engine.dispose()
+    return {
+        "cases": cases,
+        "overdue": overdue,
+        "now": now.isoformat(),
+        "build_seconds": round(seconds, 1),
+        "build_cpu_seconds": round(cpu, 1),  # odr's processes; the server's own is not counted
+        "bytes": size,
+        "bytes_per_case": round(size / max(cases, 1)),
+        "rows": rows,
+        "password": BENCH_PASSWORD,
+        "sources": sources,
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": list(os.getloadavg()),
+    }
+
+
 def copy_of(db: Database, directory: Path) -> Database:
     """A copy to change (the cached one stays as generated)."""
     target = directory / db.path.name
@@ -113,8 +287,9 @@ def copy_of(db: Database, directory: Path) -> Database:
     return Database(target, db.cases, db.overdue, db.now, db.build_seconds)
 
 
-def set_passwords(url: str, usernames: list[str]) -> None:
-    """Give the benchmark's users a known password (the demo prints random ones once)."""
+def set_passwords(url: str, usernames: list[str] | None) -> None:
+    """Give the benchmark's users (None: every user) a known password (the demo prints random
+    ones once)."""
     from sqlalchemy import update
 
     from odr.auth.models import User
@@ -125,11 +300,10 @@ def set_passwords(url: str, usernames: list[str]) -> None:
     import_models()
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:
-        session.execute(
-            update(User)
-            .where(User.username.in_(usernames))
-            .values(password_hash=hash_password(BENCH_PASSWORD))
+        chosen = (
+            update(User) if usernames is None else update(User).where(User.username.in_(usernames))
         )
+        session.execute(chosen.values(password_hash=hash_password(BENCH_PASSWORD)))
     engine.dispose()
 
 
@@ -229,3 +403,15 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
         ratio = "" if r["ratio"] is None else f", {r['ratio']:.2f}x {r['baseline_name']}"
         verdict = {True: "PASS", False: "FAIL", None: "-"}[r["passed"]]
         print(f"  {r['figure']}: {r['value']:.4g} {r['unit']}{target}{ratio}  {verdict}")
+
+
+if __name__ == "__main__":  # build (or find) a shared PostgreSQL demo database
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the shared PostgreSQL demo database.")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--overdue", type=int, default=10_000)
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    arguments = parser.parse_args()
+    found = postgres_database(arguments.cases, arguments.overdue, arguments.server)
+    print(json.dumps({"url": found.url, **found.note}, indent=2))

@@ -9,17 +9,16 @@ Each kind is asked with several different values (taken from the database: cases
 at random), in turn, so that no answer is only the database's cache of the one before.
 
 SQLite by default (the cached database under var/bench/, built with `odr demo --cases N`);
-`--database-url postgresql://...` runs the same against PostgreSQL, loading the demo cases into
-that database first when it has fewer (`odr db upgrade`, `odr demo`, `odr demo --cases N`).
+`--database-url postgresql://...` runs the same against PostgreSQL, on the shared demo database
+of N cases of that server (bench_1m for 1,000,000: _scale.postgres_database, built when missing),
+which it only reads (its users' password was set when it was built).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,31 +50,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cache", type=Path, default=_scale.BENCH_DIR, help="where the databases are kept"
     )
-    parser.add_argument("--database-url", default="", help="a PostgreSQL database to use")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server (postgresql://user@host:port/any): its bench_<N> database",
+    )
     parser.add_argument("--output", type=Path, default=None)
     return parser.parse_args(argv)
-
-
-def _postgres(url: str, cases: int, overdue: int) -> None:
-    """The demo cases in the PostgreSQL database at `url` (loaded when it has fewer)."""
-    from sqlalchemy import create_engine, text
-
-    from odr.db.engine import normalise_url
-
-    env = {**os.environ, "ODR_DATABASE_URL": url}
-    run = {"env": env, "check": True, "stdout": subprocess.DEVNULL, "cwd": _scale.ROOT}
-    subprocess.run([_scale.ODR, "db", "upgrade"], **run)  # type: ignore[call-overload]
-    engine = create_engine(normalise_url(url))
-    with engine.connect() as connection:
-        have = connection.scalar(text("SELECT count(*) FROM cases")) or 0
-        offices = connection.scalar(text("SELECT count(*) FROM offices")) or 0
-    engine.dispose()
-    if not offices:
-        subprocess.run([_scale.ODR, "demo"], **run)  # type: ignore[call-overload]
-    if have < cases:
-        subprocess.run(  # type: ignore[call-overload]
-            [_scale.ODR, "demo", "--cases", str(cases - have), "--overdue", str(overdue)], **run
-        )
 
 
 def _samples(url: str, searcher: str, count: int, seed: int = 1) -> dict[str, list[str]]:
@@ -185,11 +166,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from odr.settings import Settings
 
     if args.database_url:
-        _postgres(args.database_url, args.cases, args.overdue)
-        url, database, built = args.database_url, "postgresql", None
+        shared = _scale.postgres_database(args.cases, args.overdue, args.database_url)
+        url, database, built = shared.url, "postgresql", shared.build_seconds
     else:
         db = _scale.database(args.cases, args.overdue, args.cache)
         url, database, built = db.url, "sqlite", db.build_seconds
+        _scale.set_passwords(url, [user for _, _, user in SEARCHERS])
     output = args.output or _scale.RESULTS_DIR / (
         "search.json" if database == "sqlite" else "search-postgresql.json"
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from odr.cases.bulk import CASES, EVENTS, NOTIFICATIONS
 from odr.cases.history import load_rows
 from odr.cases.models import Case, CaseEvent
+from odr.cases.search_index import SEARCH
 from odr.db.bulk_load import RowLoader, loader_for
 from odr.demo.cases import (
     Generator,
@@ -46,9 +47,10 @@ def _init_worker(generator: Generator, loader: RowLoader) -> None:
 
 
 def _init_pool_worker(generator: Generator, loader: RowLoader) -> None:
-    """A worker process yields the cores to the writer, whose inserts are the critical path:
-    three processes on two cores gave it about two thirds of one."""
-    os.nice(10)
+    """A worker process yields the cores to the writer as much as the loader asks (SQLite's
+    inserts are the critical path: three processes on two cores gave it about two thirds of
+    one; PostgreSQL's COPY is not)."""
+    os.nice(loader.worker_niceness)
     _init_worker(generator, loader)
 
 
@@ -123,7 +125,7 @@ def generate_cases(
     with (
         _batches(generator, tasks, loader, processes) as batches,
         engine.connect() as connection,
-        loader.loading(connection, (CASES, EVENTS, NOTIFICATIONS), fresh),
+        loader.loading(connection, (CASES, EVENTS, NOTIFICATIONS, SEARCH), fresh),
     ):
         for cases, events, notifications in batches:
             with connection.begin():
