@@ -72,8 +72,8 @@ class Settings:
     db_keepalive_seconds: float = 30.0
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
-    # Transactions the API's group commit runs at once (0: 1 on SQLite, 3 on PostgreSQL).
-    group_commit_writers: int = 0
+    # Transactions the API's group commit runs at once on PostgreSQL (SQLite: always one).
+    group_commit_writers: int = 1
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None

@@ -10,10 +10,13 @@ each in a savepoint of its own, so one bad item fails alone and the others are k
 savepoints, two round trips each on PostgreSQL, are only paid when something fails). A failed
 commit fails every item of the transaction.
 
-SQLite writes one transaction at a time, so it has one writer. PostgreSQL has WRITERS: while
-one transaction waits for the server (each statement a round trip, the commit a flush of the
-WAL), the next takes what queued meanwhile. Their transactions meet as those of two processes
-do (the Idempotency-Key's unique claim, odr.cases' rules for concurrent filings).
+One writer by default. ODR_GROUP_COMMIT_WRITERS lets more transactions run at once on
+PostgreSQL: while one waits for the server (each statement a round trip, the commit a flush of
+the WAL), the next takes what queued meanwhile. Their transactions meet as those of two
+processes do (the Idempotency-Key's unique claim, odr.cases' rules for concurrent filings).
+On a loaded 2-core machine three writers cost more CPU a complaint (smaller batches) for no
+rate measured (benchmarks/README.md, issue 22). SQLite writes one transaction at a time: one
+writer whatever the setting.
 
 Only async code awaits it (handlers, middleware); sync code keeps its own sessions.
 """
@@ -35,7 +38,6 @@ Job = Callable[[Session, Sequence[Item]], Sequence[Result]]
 
 Batch = list[tuple[Job[Any, Any], Any, "asyncio.Future[Any]"]]
 MAX_ITEMS = 500  # a transaction's items: its latency stays a few tens of milliseconds
-WRITERS = 3  # transactions at once on PostgreSQL (benchmarks/README.md: intake)
 
 
 class _Failed:
@@ -47,13 +49,13 @@ class _Failed:
 
 class GroupCommit:
     def __init__(
-        self, factory: sessionmaker[Session], max_items: int = MAX_ITEMS, writers: int = 0
+        self, factory: sessionmaker[Session], max_items: int = MAX_ITEMS, writers: int = 1
     ):
         self._factory = factory
         self._max_items = max_items
         bind = factory.kw.get("bind")
-        # 0: as many as the database takes at once.
-        self._writers = writers or (1 if bind is None or is_sqlite(bind) else WRITERS)
+        # SQLite takes one writer at a time; PostgreSQL as many as asked (0: one).
+        self._writers = 1 if bind is None or is_sqlite(bind) else max(1, writers)
         self._pending: Batch = []
         self._draining = 0  # writers at work
         self._thread: ThreadPoolExecutor | None = None  # started by the first write
