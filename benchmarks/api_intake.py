@@ -1,19 +1,27 @@
 """API intake over HTTP: complaints/s and latency of POST /api/v1/complaints against a real
-`odr serve`, with GET /health/live from the same client as the baseline.
+`odr serve`, with GET /health/live from the same client and a same-rows bare endpoint as the
+baselines.
 
     python benchmarks/api_intake.py [--clients C] [--seconds S] [--rate R] [--rate-seconds T]
-                                    [--database-url postgresql://...] [--output PATH]
+                                    [--rounds N] [--database-url postgresql://...]
+                                    [--output PATH]
 
 SQLite (the default): one `odr serve` on a fresh, migrated database with the demo data in a
 temporary folder, background jobs running as in production. With --database-url naming a
 PostgreSQL database: the database is migrated (demo data loaded when it is empty) and two `odr
 serve` processes share it, the client sending to each in turn.
 
-Three phases, each bounded by time and count, loopback only:
+Phases, each bounded by time and count, loopback only:
   1. full load: C clients post complaints back to back (closed loop) for S seconds;
   2. baseline: the same C clients get /health/live for S seconds;
   3. offered load: complaints sent at a fixed R a second for T seconds (open loop; latency counts
-     from the moment a request was due, so a slow server is not hidden by a waiting client).
+     from the moment a request was due, so a slow server is not hidden by a waiting client);
+  4. same rows, bare: the odr servers stopped, as many bare servers (benchmarks/_bare_intake.py:
+     uvicorn and litestar, one process each, on the same database) take the full load of phase 1:
+     each complaint is the seven rows odr wrote for its last one (case, two events, two outbox
+     rows, search words, Idempotency-Key), one transaction a request, none of odr's checks.
+With --rounds N, phases 1 and 4 run N times in turn (odr, bare, odr, bare...; 2 and 3 once): on
+a machine loaded by others, the median of the rounds' ratios is the figure to read.
 Every complaint must be answered 201 and be in the database afterwards (checked by number).
 """
 
@@ -46,6 +54,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "api_intake.json"
 DRAIN = 20.0
 IDLE_SECONDS = 4.0  # under uvicorn's keep-alive timeout (5 s)
 ODR = [sys.executable, "-c", "from odr.cli import main; main()"]
+ODR_SERVE = [*ODR, "serve"]
+# The same-rows baseline: a bare endpoint writing odr's rows for a complaint (_bare_intake.py).
+BARE = [sys.executable, str(Path(__file__).resolve().parent / "_bare_intake.py")]
 
 
 def complaint(i: int, run: str) -> dict[str, Any]:
@@ -107,22 +118,26 @@ def prepare(env: dict[str, str]) -> None:
             raise RuntimeError(f"odr {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
-def start(env: dict[str, str], count: int, log_dir: Path) -> Servers:
-    """Start `count` servers on free ports and wait until each answers /health/live."""
+def start(
+    env: dict[str, str], count: int, log_dir: Path, command: Sequence[str] = ODR_SERVE
+) -> Servers:
+    """Start `count` servers (`odr serve`, or the command given, each with --port) on free
+    ports and wait until each answers /health/live."""
     servers = Servers()
+    name = "bare" if command == BARE else "serve"
     for n in range(count):
         port = free_port()
-        log = open(log_dir / f"serve-{n}.log", "wb")  # noqa: SIM115 (open while it runs)
+        log = open(log_dir / f"{name}-{n}.log", "ab")  # noqa: SIM115 (open while it runs)
         servers.processes.append(
-            subprocess.Popen([*ODR, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+            subprocess.Popen([*command, "--port", str(port)], env=env, stdout=log, stderr=log)
         )
         servers.urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine starts them slowly
     for process, url in zip(servers.processes, servers.urls, strict=True):
         while True:
             if process.poll() is not None:
                 servers.stop()
-                raise RuntimeError(f"odr serve exited; see {log_dir}")
+                raise RuntimeError(f"{name} server exited:\n{tail(log_dir, name)}")
             try:
                 if httpx.get(url + "/health/live", timeout=1).status_code == 200:
                     break
@@ -130,9 +145,18 @@ def start(env: dict[str, str], count: int, log_dir: Path) -> Servers:
                 pass
             if time.monotonic() > deadline:
                 servers.stop()
-                raise RuntimeError(f"odr serve did not start; see {log_dir}")
+                raise RuntimeError(f"{name} server did not start:\n{tail(log_dir, name)}")
             time.sleep(0.1)
     return servers
+
+
+def tail(log_dir: Path, name: str) -> str:
+    """The last lines the servers of this name logged (the folder goes with the run)."""
+    return "\n".join(
+        line
+        for log in sorted(log_dir.glob(f"{name}-*.log"))
+        for line in log.read_text(errors="replace").splitlines()[-15:]
+    )
 
 
 @dataclass
@@ -332,23 +356,47 @@ async def measured(phase: Phase, run: Any, pids: list[int]) -> Phase:
     return phase
 
 
-async def drive(urls: list[str], pids: list[int], args: argparse.Namespace) -> dict[str, Phase]:
+async def drive(
+    urls: list[str], pids: list[int], args: argparse.Namespace, first: bool
+) -> dict[str, Phase]:
+    """The phases run against odr: full load each round, the baseline and offered load in the
+    first."""
     client = Client(urls, not args.no_idempotency_key)
-    load, live, offered = Phase("complaints"), Phase("health"), Phase("offered")
+    phases = {"complaints": Phase("complaints")}
     try:
         # A short warm-up, so that the first connections and caches are not timed.
         await closed_loop(Phase("warm-up"), client.get_live, args.clients, 1.0, args.clients * 4)
         print("  full load ...", flush=True)
-        run = closed_loop(load, client.post_complaint, args.clients, args.seconds, args.max)
-        await measured(load, run, pids)
-        print("  baseline ...", flush=True)
-        run = closed_loop(live, client.get_live, args.clients, args.seconds, args.max * 10)
-        await measured(live, run, pids)
-        print("  offered load ...", flush=True)
-        await measured(offered, open_loop(offered, client, args.rate, args.rate_seconds), pids)
+        load = phases["complaints"]
+        await measured(load, closed_loop(load, client.post_complaint, *limits(args)), pids)
+        if first:
+            print("  baseline ...", flush=True)
+            live = phases["health"] = Phase("health")
+            run = closed_loop(live, client.get_live, args.clients, args.seconds, args.max * 10)
+            await measured(live, run, pids)
+            print("  offered load ...", flush=True)
+            offered = phases["offered"] = Phase("offered")
+            await measured(offered, open_loop(offered, client, args.rate, args.rate_seconds), pids)
     finally:
         await client.close()
-    return {"complaints": load, "health": live, "offered": offered}
+    return phases
+
+
+async def drive_bare(urls: list[str], pids: list[int], args: argparse.Namespace) -> Phase:
+    """Full load against the same-rows baseline, as against odr."""
+    client = Client(urls, not args.no_idempotency_key)
+    bare = Phase("bare")
+    try:
+        await closed_loop(Phase("warm-up"), client.get_live, args.clients, 1.0, args.clients * 4)
+        print("  same rows, bare ...", flush=True)
+        await measured(bare, closed_loop(bare, client.post_complaint, *limits(args)), pids)
+    finally:
+        await client.close()
+    return bare
+
+
+def limits(args: argparse.Namespace) -> tuple[int, float, int]:
+    return args.clients, args.seconds, args.max
 
 
 def stored(database_url: str, numbers: list[str]) -> int:
@@ -382,6 +430,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--no-idempotency-key", action="store_true", help="send no Idempotency-Key header"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="full load against odr, then bare, N times (1)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
@@ -399,15 +450,44 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "ODR_BACKGROUND_JOBS": "1",
         }
         prepare(env)
-        servers = start(env, servers_count, folder)
-        try:
-            phases = asyncio.run(drive(servers.urls, [p.pid for p in servers.processes], args))
-        finally:
-            servers.stop()
-        numbers = phases["complaints"].numbers + phases["offered"].numbers
+        rounds: list[tuple[Phase, Phase]] = []
+        for n in range(args.rounds):
+            # odr first: the bare endpoint copies the rows odr wrote for its last complaint.
+            print(f"round {n + 1} of {args.rounds}: odr", flush=True)
+            servers = start(env, servers_count, folder)
+            try:
+                pids = [p.pid for p in servers.processes]
+                phases = asyncio.run(drive(servers.urls, pids, args, first=n == 0))
+            finally:
+                servers.stop()
+            if n == 0:
+                first = phases
+            print(f"round {n + 1} of {args.rounds}: bare", flush=True)
+            servers = start(env, servers_count, folder, BARE)
+            try:
+                pids = [p.pid for p in servers.processes]
+                bare = asyncio.run(drive_bare(servers.urls, pids, args))
+            finally:
+                servers.stop()
+            rounds.append((phases["complaints"], bare))
+        numbers = [n for load, _ in rounds for n in load.numbers] + first["offered"].numbers
         found = stored(database_url, numbers)
+        bare_numbers = [n for _, bare in rounds for n in bare.numbers]
+        bare_found = stored(database_url, bare_numbers)
 
-    load, live, offered = (phases[k].summary() for k in ("complaints", "health", "offered"))
+    per_round = [
+        {
+            "complaints": load.summary(),
+            "bare": bare.summary(),
+        }
+        for load, bare in rounds
+    ]
+    for figures in per_round:
+        odr_rate, bare_rate = figures["complaints"]["per_second"], figures["bare"]["per_second"]
+        figures["ratio_complaints_vs_bare"] = round(odr_rate / bare_rate, 4) if bare_rate else None
+    ratios = [r["ratio_complaints_vs_bare"] for r in per_round if r["ratio_complaints_vs_bare"]]
+    load, live, offered = (first[k].summary() for k in ("complaints", "health", "offered"))
+    bare_load = per_round[0]["bare"]
     results = {
         "database": "postgresql" if "postgres" in database_url else "sqlite",
         "servers": servers_count,
@@ -418,9 +498,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "ratio_complaints_vs_health": round(load["per_second"] / live["per_second"], 4)
         if live["per_second"]
         else None,
+        "bare": bare_load,
+        # odr's complaints/s over the same-rows baseline's, each round; the median of them.
+        "ratio_complaints_vs_bare": statistics.median(ratios) if ratios else None,
+        "rounds": per_round,
         "offered": {"rate": args.rate, **offered},
         "complaints_answered_201": len(numbers),
         "complaints_stored": found,
+        "bare_answered_201": len(bare_numbers),
+        "bare_stored": bare_found,
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
@@ -431,7 +517,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
     where = f"{results['database']}, {servers_count} odr serve, {args.clients} clients"
     print(f"API intake over HTTP on loopback ({where})")
-    for label, figures in (("POST /api/v1/complaints", load), ("GET /health/live", live)):
+    for label, figures in (
+        ("POST /api/v1/complaints", load),
+        ("same rows, bare", bare_load),
+        ("GET /health/live", live),
+    ):
         print(
             f"  {label:<24} {figures['per_second']:9,.0f}/s  p50 {figures['p50_ms']} ms  "
             f"p99 {figures['p99_ms']} ms  max {figures['max_ms']} ms  {figures['statuses']}"
@@ -441,12 +531,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             f"client CPU {figures['client_cpu_ms_per_request']} ms/request"
         )
     print(f"  ratio complaints / health: {results['ratio_complaints_vs_health']:.2%}")
+    for n, figures in enumerate(per_round, 1):
+        print(
+            f"  round {n}: complaints {figures['complaints']['per_second']:,.0f}/s, "
+            f"bare {figures['bare']['per_second']:,.0f}/s, ratio "
+            f"{figures['ratio_complaints_vs_bare'] or 0:.2%}"
+        )
+    if ratios:
+        print(
+            f"  ratio complaints / same rows bare (median of {len(ratios)}): "
+            f"{statistics.median(ratios):.2%}"
+        )
     print(
         f"  offered {args.rate:g}/s for {args.rate_seconds:g} s: {offered['per_second']:,.0f}/s "
         f"answered, p50 {offered['p50_ms']} ms  p99 {offered['p99_ms']} ms  "
         f"max {offered['max_ms']} ms  {offered['statuses']}"
     )
     print(f"  answered 201: {len(numbers)}, found in the database: {found}")
+    print(f"  bare answered 201: {len(bare_numbers)}, found in the database: {bare_found}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     return results

@@ -84,7 +84,8 @@ def create_app(settings: NamedDependency[Settings] | None = None) -> Litestar:
         pin_versions(session, rules, utcnow())
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
     ops = make_stores(settings, secret)  # sessions and rate limits: Redis or here
-    group_commit = GroupCommit(factory)  # the API's writes, many requests to a transaction
+    # The API's writes, many requests to a transaction.
+    group_commit = GroupCommit(factory, writers=settings.group_commit_writers)
 
     @asynccontextmanager
     async def background(_app: Litestar) -> AsyncIterator[None]:

@@ -83,6 +83,8 @@ class Settings:
     db_pool_overflow: int = 10
     # An Idempotency-Key claimed this long without an answer belongs to a dead process.
     idempotency_lease_seconds: float = 60.0
+    # Transactions the API's group commit runs at once on PostgreSQL (SQLite: always one).
+    group_commit_writers: int = 1
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -168,6 +170,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "dispatch_interval_seconds": ("ODR_DISPATCH_INTERVAL", float),
     "dispatch_max_attempts": ("ODR_DISPATCH_MAX_ATTEMPTS", int),
     "idempotency_lease_seconds": ("ODR_IDEMPOTENCY_LEASE", float),
+    "group_commit_writers": ("ODR_GROUP_COMMIT_WRITERS", int),
     "anchor_interval_seconds": ("ODR_ANCHOR_INTERVAL", float),
     "disclosure_notice_days": ("ODR_DISCLOSURE_NOTICE_DAYS", int),
     "db_connect_timeout_seconds": ("ODR_DB_CONNECT_TIMEOUT", float),

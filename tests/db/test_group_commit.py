@@ -142,3 +142,54 @@ def test_the_database_going_away_fails_every_item_as_an_outage(factory, clean_ke
     assert all(database_unavailable(r) for r in results), results  # type: ignore[arg-type]
     assert again == ["stored after"]
     assert _stored_keys(factory) == {"after"}
+
+
+def test_a_transaction_without_failures_takes_no_savepoint(factory, clean_keys):
+    """Savepoints (two round trips each on PostgreSQL) are taken only once a job has raised."""
+    engine = factory.kw["bind"]
+    statements: list[str] = []
+
+    def _seen(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _seen)
+    group_commit, job = GroupCommit(factory), _KeyWriter()
+    try:
+        assert run(_run_all(group_commit, job, ["p", "q"])) == ["stored p", "stored q"]
+        clean = list(statements)
+        results = run(_run_all(group_commit, job, ["r", "p", "s"]))
+    finally:
+        group_commit.close()
+        event.remove(engine, "before_cursor_execute", _seen)
+    assert not [s for s in clean if "SAVEPOINT" in s.upper()], clean
+    assert isinstance(results[1], IntegrityError)  # the failure was written again item by item
+    assert any("SAVEPOINT" in s.upper() for s in statements[len(clean) :])
+    assert _stored_keys(factory) == {"p", "q", "r", "s"}
+
+
+def test_more_writers_run_transactions_at_once(factory, postgres_only):
+    """With two writers on PostgreSQL, a second batch is written while the first is still in its
+    transaction (the first waits for the second: with one writer it would wait in vain)."""
+    import threading
+
+    second_ran = threading.Event()
+
+    def first(_session: Session, items: Sequence[str]) -> list[str]:
+        assert second_ran.wait(30), "the second batch never started"
+        return list(items)
+
+    def second(_session: Session, items: Sequence[str]) -> list[str]:
+        second_ran.set()
+        return list(items)
+
+    async def both(group_commit: GroupCommit) -> list[str]:
+        one = asyncio.ensure_future(group_commit.run(first, "a"))
+        for _ in range(3):  # the request queues its item, a writer takes it: "b" comes later
+            await asyncio.sleep(0)
+        return [await group_commit.run(second, "b"), await one]
+
+    group_commit = GroupCommit(factory, writers=2)
+    try:
+        assert run(both(group_commit)) == ["b", "a"]
+    finally:
+        group_commit.close()
