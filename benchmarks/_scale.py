@@ -307,6 +307,22 @@ def set_passwords(url: str, usernames: list[str] | None) -> None:
     engine.dispose()
 
 
+def sibling(name: str) -> Any:
+    """Another benchmark script as a module, by its path (a bare `import pages` may find another
+    module of that name first, e.g. in a test run)."""
+    import importlib.util
+
+    module_name = f"odr_bench_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, Path(__file__).parent / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_client(settings: Any, raise_server_exceptions: bool = True) -> Any:
     """The whole app (routing, session, guards, queries, templates) on a litestar TestClient
     that can open login sessions (log_in): the app's cookie sessions, signed with the key the

@@ -68,10 +68,8 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _scale  # noqa: E402
-import pages  # noqa: E402
-import report  # noqa: E402
-import search  # noqa: E402
-import sweep  # noqa: E402
+
+pages, report, search, sweep = (_scale.sibling(n) for n in ("pages", "report", "search", "sweep"))
 
 RESULTS_PATH = _scale.RESULTS_DIR / "scale_pg.json"
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -27,7 +27,8 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _scale  # noqa: E402
-import pages  # noqa: E402
+
+pages = _scale.sibling("pages")
 
 RESULTS_PATH = _scale.RESULTS_DIR / "search.json"
 TARGET_MS = 100.0
