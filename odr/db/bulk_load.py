@@ -95,32 +95,40 @@ def aware_moment(value: datetime | None) -> datetime | None:
 KEPT_WHILE_LOADING = {"ix_notifications_case_id", "ix_case_events_feed_position"}
 
 
+def converters_of(
+    dialect: Any, table: Table, names: Sequence[str], moment: Callable[[Any], Any]
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Each column of `names` (by position) whose type has a bind processor in `dialect`, with
+    it; a moment (DateTimeUTC) with `moment` instead."""
+    found = []
+    for index, name in enumerate(names):
+        kind = table.c[name].type
+        convert = (
+            moment
+            if isinstance(kind, DateTimeUTC)
+            else kind.dialect_impl(dialect).bind_processor(dialect)
+        )
+        if convert is not None:
+            found.append((index, convert))
+    return found
+
+
 class SqliteLoader:
     _dialect = sqlite.dialect(json_serializer=json_text)
     worker_niceness = 10  # the writer's inserts are the critical path
-
-    def _converters(self, table: Table, names: Sequence[str]) -> list[tuple[str, Callable]]:
-        """Each column that SQLite stores otherwise than Python holds it, with its converter:
-        the column type's own bind processor, so raw executemany writes exactly what SQLAlchemy
-        would (dates in its text format, JSON); a moment in UTC by stored_moment, the same text
-        faster."""
-        found = []
-        for name in names:
-            kind = table.c[name].type
-            convert = (
-                stored_moment
-                if isinstance(kind, DateTimeUTC)
-                else kind.dialect_impl(self._dialect).bind_processor(self._dialect)
-            )
-            if convert is not None:
-                found.append((name, convert))
-        return found
 
     def values(self, names: Sequence[str], row: Any) -> Mapping[str, Any]:
         return dict(zip(names, row, strict=True))
 
     def prepare(self, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[Any]:
-        converters = self._converters(table, names)
+        # Each column that SQLite stores otherwise than Python holds it: converted by the
+        # column type's own bind processor, so raw executemany writes exactly what SQLAlchemy
+        # would (dates in its text format, JSON); a moment in UTC by stored_moment, the same
+        # text faster.
+        converters = [
+            (names[index], convert)
+            for index, convert in converters_of(self._dialect, table, names, stored_moment)
+        ]
         in_order = itemgetter(*names)
         out = []
         for row in rows:
@@ -259,24 +267,10 @@ class CopyLoader:
     def __init__(self) -> None:
         self._known_types: dict[tuple[str, tuple[str, ...]], list[int]] = {}
 
-    def _converters(self, table: Table, names: Sequence[str]) -> list[tuple[int, Callable]]:
-        """Each column whose type has a bind processor (booleans, JSON, moments), by position,
-        with it: the values are then the ones SQLAlchemy would hand psycopg. A moment is only
-        checked to have a zone (aware_moment): psycopg sends the instant, in UTC or not."""
-        found = []
-        for index, name in enumerate(names):
-            kind = table.c[name].type
-            convert = (
-                aware_moment
-                if isinstance(kind, DateTimeUTC)
-                else kind.dialect_impl(self._dialect).bind_processor(self._dialect)
-            )
-            if convert is not None:
-                found.append((index, convert))
-        return found
-
     def prepare(self, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[Any]:
-        converters = self._converters(table, names)
+        # The values SQLAlchemy would hand psycopg (booleans, JSON); a moment is only checked
+        # to have a zone (aware_moment): psycopg sends the instant, in UTC or not.
+        converters = converters_of(self._dialect, table, names, aware_moment)
         in_order = itemgetter(*names)
         out = []
         for row in rows:
