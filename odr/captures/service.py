@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from odr.auth.access import may_act, may_view
@@ -28,6 +28,7 @@ from odr.auth.actor import Actor
 from odr.captures.addresses import Resolver, form_url, system_resolver
 from odr.captures.models import FILE_KINDS, WebCapture
 from odr.cases.access import CaseNotFound
+from odr.cases.chain import of_cases
 from odr.cases.evidence import EvidenceFile, evidence_path, write_file
 from odr.cases.models import Case
 from odr.cases.service import record_event
@@ -376,12 +377,7 @@ def verify_captures(
     """Every finished capture's files (of these cases, else every capture's) against their
     hashes, and (when it is on a case) its row against the chain event that recorded them (the
     event's own hash is the chain's)."""
-    if case_ids is None:
-        yield from _verify_captures(session, evidence_dir, batch, true())
-        return
-    ordered = sorted(case_ids)
-    for start in range(0, len(ordered), batch):
-        scope = WebCapture.case_id.in_(ordered[start : start + batch])
+    for scope in of_cases(WebCapture.case_id, case_ids, batch):
         yield from _verify_captures(session, evidence_dir, batch, scope)
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from odr.cases.anchors import anchored_heads, head_problems
@@ -269,3 +269,17 @@ def verify_cases(
             select(Case).where(Case.id.in_(ordered[start : start + batch])).order_by(Case.id)
         ).all()
         yield from _verify_page(session, cases, tally)
+
+
+def of_cases(
+    column: Any, case_ids: Sequence[int] | None, batch: int
+) -> Iterator[ColumnElement[bool]]:
+    """What a verification of files beside the chains (papers, captures) reads: every row
+    (`case_ids` None), else the rows of those cases, as conditions on their `column`, `batch`
+    cases at a time."""
+    if case_ids is None:
+        yield true()
+        return
+    ordered = sorted(case_ids)
+    for start in range(0, len(ordered), batch):
+        yield column.in_(ordered[start : start + batch])

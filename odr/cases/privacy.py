@@ -150,22 +150,17 @@ class _Rows:
 
 def _rows_of(session: Session, case_ids: list[int]) -> dict[int, _Rows]:
     rows = {case_id: _Rows() for case_id in case_ids}
-    for event in session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.seq)
-    ):
-        rows[event.case_id].events.append(event)
-    for attachment in session.scalars(
-        select(Attachment).where(Attachment.case_id.in_(case_ids)).order_by(Attachment.id)
-    ):
-        rows[attachment.case_id].attachments.append(attachment)
-    for party in session.scalars(
-        select(CaseParty).where(CaseParty.case_id.in_(case_ids)).order_by(CaseParty.id)
-    ):
-        rows[party.case_id].parties.append(party)
-    for note in session.scalars(
-        select(Notification).where(Notification.case_id.in_(case_ids)).order_by(Notification.id)
-    ):
-        rows[note.case_id].notes.append(note)
+    kinds: tuple[tuple[Any, Any, str], ...] = (
+        (CaseEvent, CaseEvent.seq, "events"),
+        (Attachment, Attachment.id, "attachments"),
+        (CaseParty, CaseParty.id, "parties"),
+        (Notification, Notification.id, "notes"),
+    )
+    for model, order, kept in kinds:
+        for row in session.scalars(
+            select(model).where(model.case_id.in_(case_ids)).order_by(order)
+        ):
+            getattr(rows[row.case_id], kept).append(row)
     return rows
 
 

@@ -7,10 +7,10 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from odr.cases.chain import ChainProblem
+from odr.cases.chain import ChainProblem, of_cases
 from odr.cases.evidence import evidence_path
 from odr.cases.models import Case, CaseEvent
 from odr.documents.models import Document
@@ -34,12 +34,7 @@ def verify_documents(
 ) -> Iterator[ChainProblem]:
     """A problem for each paper (of these cases, else of all) whose row or file no longer
     matches its chained event."""
-    if case_ids is None:
-        yield from _verify(session, store_dir, batch, true())
-        return
-    ordered = sorted(case_ids)
-    for start in range(0, len(ordered), batch):
-        scope = Document.case_id.in_(ordered[start : start + batch])
+    for scope in of_cases(Document.case_id, case_ids, batch):
         yield from _verify(session, store_dir, batch, scope)
 
 
