@@ -120,25 +120,34 @@ class GroupCommit:
             self._thread = None
 
 
-def _together(session: Session, batch: Batch, by_job: dict[Job[Any, Any], list[int]]) -> list[Any]:
-    """Every job on its items, in the transaction itself (no savepoint)."""
+def _each_job(
+    batch: Batch,
+    by_job: dict[Job[Any, Any], list[int]],
+    run: Callable[[Job[Any, Any], list[Any]], list[Any]],
+) -> list[Any]:
+    """The outcome of each item of the batch, its job run on all its items by `run`."""
     outcomes: list[Any] = [None] * len(batch)
     for job, indexes in by_job.items():
-        results = list(job(session, [batch[i][1] for i in indexes]))
-        _check(job, results, indexes)
+        results = run(job, [batch[i][1] for i in indexes])
         for index, outcome in zip(indexes, results, strict=True):
             outcomes[index] = outcome
     return outcomes
 
 
+def _together(session: Session, batch: Batch, by_job: dict[Job[Any, Any], list[int]]) -> list[Any]:
+    """Every job on its items, in the transaction itself (no savepoint)."""
+
+    def run(job: Job[Any, Any], items: list[Any]) -> list[Any]:
+        results = list(job(session, items))
+        _check(job, results, items)
+        return results
+
+    return _each_job(batch, by_job, run)
+
+
 def _carefully(session: Session, batch: Batch, by_job: dict[Job[Any, Any], list[int]]) -> list[Any]:
     """Every job in a savepoint of its own; one that raises, on each item alone."""
-    outcomes: list[Any] = [None] * len(batch)
-    for job, indexes in by_job.items():
-        items = [batch[i][1] for i in indexes]
-        for index, outcome in zip(indexes, _run_job(session, job, items), strict=True):
-            outcomes[index] = outcome
-    return outcomes
+    return _each_job(batch, by_job, lambda job, items: _run_job(session, job, items))
 
 
 def _check(job: Job[Any, Any], results: list[Any], items: Sequence[Any]) -> None:
