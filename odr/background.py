@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from odr.captures.service import run_captures
 from odr.cases.anchors import anchor_if_due
 from odr.cases.disclosure import publish_due
+from odr.cases.stats import refresh_stale_snapshots
 from odr.cases.sweeper import clock, sweep
 from odr.db.engine import database_unavailable
 from odr.engine.rules import Rules
+from odr.enterprises import stored_scorecards
 from odr.intake.form_tokens import forget_expired
 from odr.notify.dispatcher import dispatch
 from odr.ops.metrics import timed_pass
@@ -83,6 +85,18 @@ def when_database_answers(job: Callable[[], T], name: str) -> T:
 ANCHOR_CHECK_SECONDS = 300.0
 
 
+# How often the loop looks for stale rollups (each is computed again once it is older than
+# ODR_ROLLUP_INTERVAL).
+ROLLUP_CHECK_SECONDS = 60.0
+
+
+def refresh_rollups(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> int:
+    """Compute again the stored dashboards and scorecards older than the rollup interval."""
+    now, max_age = clock(settings), timedelta(seconds=settings.rollup_interval_seconds)
+    dashboards = refresh_stale_snapshots(factory, now, rules.calendar, max_age)
+    return dashboards + stored_scorecards.refresh_stale(factory, rules.calendar, now, max_age)
+
+
 def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> list:
     anchoring = []
     if settings.anchor_interval_seconds > 0:
@@ -113,6 +127,12 @@ def loops(factory: sessionmaker[Session], rules: Rules, settings: Settings) -> l
                 factory, rules, settings.disclosure_notice_days, now=clock(settings)
             ),
             "disclosure",
+        ),
+        # The stored dashboards and scorecards the pages show, computed again once stale.
+        every(
+            ROLLUP_CHECK_SECONDS,
+            lambda: refresh_rollups(factory, rules, settings),
+            "rollups",
         ),
         # Web captures (odr/captures/): a few at once in this process, each with its browser.
         every(

@@ -67,6 +67,9 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     dispatch_interval_seconds: float = 5.0
     dispatch_max_attempts: int = 8
+    # Seconds after which the worker computes the stored dashboards and scorecards again
+    # (odr.cases.stats, odr.enterprises.stored_scorecards): how old the figures a page shows get.
+    rollup_interval_seconds: float = 300.0
     # Seconds between anchors of the hash chains (odr/cases/anchors.py); 0: only `odr audit anchor`.
     anchor_interval_seconds: float = 86400.0
     # Working days after a complaint closes before it is published (消费投诉信息公示), in which
@@ -169,6 +172,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "sweep_interval_seconds": ("ODR_SWEEP_INTERVAL", float),
     "dispatch_interval_seconds": ("ODR_DISPATCH_INTERVAL", float),
     "dispatch_max_attempts": ("ODR_DISPATCH_MAX_ATTEMPTS", int),
+    "rollup_interval_seconds": ("ODR_ROLLUP_INTERVAL", float),
     "idempotency_lease_seconds": ("ODR_IDEMPOTENCY_LEASE", float),
     "group_commit_writers": ("ODR_GROUP_COMMIT_WRITERS", int),
     "anchor_interval_seconds": ("ODR_ANCHOR_INTERVAL", float),

@@ -39,7 +39,7 @@ from odr.db.migrate import upgrade
 from odr.demo import load_demo
 from odr.documents.models import Document
 from odr.engine.rules import Rules, load_rules
-from odr.enterprises.models import ApiToken, Enterprise
+from odr.enterprises.models import ApiToken, Enterprise, ScorecardSnapshot
 from odr.intake.models import IdempotencyKey
 from odr.notify.models import Notification, NotificationRecipient
 from odr.settings import SOURCE_ROOT, Settings
@@ -148,6 +148,7 @@ def clean_cases(request: pytest.FixtureRequest) -> None:
             IdempotencyKey,
             ApiToken,
             DashboardSnapshot,
+            ScorecardSnapshot,
         ):
             session.execute(model.__table__.delete())
         session.execute(update(User).values(failed_logins=0, locked_until=None, active=True))

@@ -12,14 +12,17 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, sessionmaker
 
 from odr.cases.models import RECOVERY_OUTCOMES, REPORT_CLAIM, Case, DashboardSnapshot
 from odr.clock import SHANGHAI
+from odr.db.dialects import claim, runs_long
+from odr.db.engine import transaction
 from odr.engine.calendar import WorkingCalendar
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import Scorecard, scorecards
 from odr.offices.models import Office
+from odr.offices.service import supervised_ids
 
 TOP_RESPONDENTS = 10
 
@@ -274,11 +277,11 @@ def recovered(session: Session, office_ids: Collection[int], weeks: list[Week]) 
 
 
 # --- The dashboard as one rollup ---------------------------------------------------------------
-# Computing every figure for a city office over a million cases takes seconds, so the figures of
-# an office and window are stored (dashboard_snapshots) and read by every process until they are
-# older than SNAPSHOT_MAX_AGE; the request that finds them stale computes them again.
-
-SNAPSHOT_MAX_AGE = timedelta(minutes=5)
+# Computing every figure for a city office over a million cases takes seconds (ten million: most
+# of a minute), so the figures of an office and window are stored (dashboard_snapshots): the page
+# reads them whatever their age, the worker computes again those older than the rollup interval
+# (refresh_stale_snapshots), and a page computes them only when none are stored or the reader
+# asks.
 
 
 def figures(
@@ -332,16 +335,13 @@ def figures(
     }
 
 
-def fresh_snapshot(
-    session: Session, office_id: int, weeks: int, now: datetime
-) -> DashboardSnapshot | None:
-    """The office's stored figures while younger than SNAPSHOT_MAX_AGE (read only), else None."""
-    found = session.scalar(
+def stored_snapshot(session: Session, office_id: int, weeks: int) -> DashboardSnapshot | None:
+    """The office's stored figures over the window, whatever their age (read only)."""
+    return session.scalar(
         select(DashboardSnapshot).where(
             DashboardSnapshot.office_id == office_id, DashboardSnapshot.weeks == weeks
         )
     )
-    return found if found is not None and found.computed_at > now - SNAPSHOT_MAX_AGE else None
 
 
 def dashboard_snapshot(
@@ -351,18 +351,9 @@ def dashboard_snapshot(
     weeks: int,
     now: datetime,
     calendar: WorkingCalendar,
-    *,
-    refresh: bool = False,
 ) -> DashboardSnapshot:
-    """The office's stored figures, computed again (and stored) when missing, older than
-    SNAPSHOT_MAX_AGE, or asked to."""
-    found = session.scalar(
-        select(DashboardSnapshot).where(
-            DashboardSnapshot.office_id == office_id, DashboardSnapshot.weeks == weeks
-        )
-    )
-    if found is not None and not refresh and found.computed_at > now - SNAPSHOT_MAX_AGE:
-        return found
+    """The office's figures computed now and stored (replacing what was)."""
+    found = stored_snapshot(session, office_id, weeks)
     fresh = figures(session, office_ids, weeks, now, calendar)
     try:
         with session.begin_nested():
@@ -373,3 +364,35 @@ def dashboard_snapshot(
     except IntegrityError:  # another process stored the same office's figures just now
         found = DashboardSnapshot(office_id=office_id, weeks=weeks, computed_at=now, figures=fresh)
     return found
+
+
+def refresh_stale_snapshots(
+    factory: sessionmaker[Session], now: datetime, calendar: WorkingCalendar, max_age: timedelta
+) -> int:
+    """Compute again every stored dashboard older than `max_age`, one office and window a
+    transaction, its row claimed while it is computed (another worker skips it); answer how
+    many."""
+    with factory() as session:
+        stale = session.execute(
+            select(DashboardSnapshot.id, DashboardSnapshot.office_id).where(
+                DashboardSnapshot.computed_at < now - max_age
+            )
+        ).all()
+    refreshed = 0
+    for snapshot_id, office_id in stale:
+        with transaction(factory) as session:
+            runs_long(session)
+            found = session.scalar(
+                claim(
+                    select(DashboardSnapshot).where(
+                        DashboardSnapshot.id == snapshot_id,
+                        DashboardSnapshot.computed_at < now - max_age,
+                    )
+                )
+            )
+            if found is not None:
+                office_ids = supervised_ids(session, office_id)
+                found.figures = figures(session, office_ids, found.weeks, now, calendar)
+                found.computed_at = now
+                refreshed += 1
+    return refreshed

@@ -14,6 +14,9 @@ which database it runs on.
 - Long lists of values: PostgreSQL takes them as one array (`= ANY(...)`), parsed and planned
   once; thousands of IN parameters cost more to render, send and plan than to look up
   (see one_of).
+- Statement limits: PostgreSQL ends a statement after ODR_DB_STATEMENT_TIMEOUT (odr.db.engine);
+  a rollup computed over millions of cases may run longer, and says so (runs_long). SQLite
+  has no such limit.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -42,6 +46,13 @@ def claim(statement: Select[Any], of: Any = None) -> Select[Any]:
     """The statement, its rows (of the table `of` names, else all) claimed by the transaction
     that reads them: a transaction claiming at the same time skips them."""
     return statement.with_for_update(skip_locked=True, of=of)
+
+
+def runs_long(session: Session) -> None:
+    """Lift the statement time limit for the rest of the session's transaction (a rollup over
+    every case: the dashboard's figures, the scorecards)."""
+    if not is_sqlite(session.get_bind()):
+        session.execute(text("SET LOCAL statement_timeout = 0"))
 
 
 def number_committed(

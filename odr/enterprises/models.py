@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, Text, event
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.db.base import Base, Id, Json, UtcDateTime
@@ -175,3 +175,18 @@ class SupervisionRecord(Base):
 @event.listens_for(SupervisionRecord, "before_delete")
 def _append_only(mapper: object, connection: object, target: object) -> None:
     raise ValueError("supervision records are append-only")
+
+
+class ScorecardSnapshot(Base):
+    """An enterprise's scorecard over a window (`weeks` whole weeks up to the day it was
+    computed), as last computed: what the pages show, refreshed by the worker
+    (odr.enterprises.stored_scorecards)."""
+
+    __tablename__ = "scorecard_snapshots"
+    __table_args__ = (UniqueConstraint("enterprise_id", "weeks"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    weeks: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    figures: Mapped[dict[str, Any]] = mapped_column(Json)

@@ -58,7 +58,7 @@ from odr.cases.models import RECOVERY_OUTCOMES, REPORT_CLAIM, Case, CaseEvent
 from odr.clock import SHANGHAI
 from odr.engine.calendar import WorkingCalendar
 
-__all__ = ["Scorecard", "WeekCount", "scorecard", "scorecards"]
+__all__ = ["WINDOWS", "Scorecard", "WeekCount", "scorecard", "scorecards", "window_weeks"]
 
 OVERDUE = "enterprise_overdue"
 CENT = Decimal("0.01")
@@ -66,6 +66,14 @@ SETTLED_OUTCOMES = ("settled", "returned")
 # Enterprise events the consumer never sees: not a response.
 INTERNAL_TRIGGERS = ("add_note",)
 ROUTE_TRIGGER = "route"
+# The windows a reader may choose, in whole ISO weeks up to today (default_window).
+WINDOWS = (4, 12, 26, 52)
+DEFAULT_WEEKS = 12
+
+
+def window_weeks(weeks: int | None) -> int:
+    """The chosen window, or 12 weeks when none (or an unknown one) is asked for."""
+    return weeks if weeks in WINDOWS else DEFAULT_WEEKS
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,9 @@ class Scorecard:
     rating_counts: dict[int, int] = field(default_factory=dict)  # stars -> cases
     weekly: list[WeekCount] = field(default_factory=list)
     recovered: Decimal = Decimal("0.00")  # 挽回经济损失, yuan
+    # When a stored card's figures were computed (odr.enterprises.stored_scorecards); None:
+    # computed for this page.
+    computed_at: datetime | None = None
 
     @property
     def first_day(self) -> date:
@@ -168,6 +179,50 @@ class Scorecard:
             "rating_counts": {str(k): v for k, v in sorted(self.rating_counts.items())},
             "recovered": str(self.recovered),
         }
+
+    def stored(self) -> dict[str, Any]:
+        """Every field as JSON values, for a stored card (read back by `from_stored`)."""
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "received": self.received,
+            "closed": self.closed,
+            "settled": self.settled,
+            "escalated": self.escalated,
+            "escalated_by_reason": self.escalated_by_reason,
+            "on_time": self.on_time,
+            "responded": self.responded,
+            "response_working_days": self.response_working_days,
+            "rated": self.rated,
+            "rating_sum": self.rating_sum,
+            "rating_counts": {str(k): v for k, v in self.rating_counts.items()},
+            "weekly": [[w.monday.isoformat(), w.count] for w in self.weekly],
+            "recovered": str(self.recovered),
+        }
+
+    @classmethod
+    def from_stored(
+        cls, enterprise_id: int, figures: dict[str, Any], computed_at: datetime
+    ) -> Scorecard:
+        return cls(
+            enterprise_id,
+            datetime.fromisoformat(figures["since"]),
+            datetime.fromisoformat(figures["until"]),
+            received=figures["received"],
+            closed=figures["closed"],
+            settled=figures["settled"],
+            escalated=figures["escalated"],
+            escalated_by_reason=dict(figures["escalated_by_reason"]),
+            on_time=figures["on_time"],
+            responded=figures["responded"],
+            response_working_days=figures["response_working_days"],
+            rated=figures["rated"],
+            rating_sum=figures["rating_sum"],
+            rating_counts={int(k): v for k, v in figures["rating_counts"].items()},
+            weekly=[WeekCount(date.fromisoformat(d), n) for d, n in figures["weekly"]],
+            recovered=Decimal(figures["recovered"]),
+            computed_at=computed_at,
+        )
 
 
 class _BeijingDate(FunctionElement):

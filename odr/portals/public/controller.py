@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -15,10 +15,10 @@ from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import Enterprise
-from odr.enterprises.scorecard import default_window, scorecard, scorecards
+from odr.enterprises.scorecard import DEFAULT_WEEKS, WINDOWS, window_weeks
 from odr.enterprises.supervision import marks, public_enterprises
 from odr.offices.regions import regions
-from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
+from odr.portals.enterprise.scorecard import REASON_LABELS, shown_card, shown_cards
 from odr.text import N_
 
 
@@ -34,14 +34,11 @@ class PublicEnterpriseController(Controller):
 
     @get("/", sync_to_thread=True)
     def enterprise_list(
-        self, db_session: NamedDependency[Session], rules: NamedDependency[Rules]
+        self, request: Request, db_session: NamedDependency[Session], rules: NamedDependency[Rules]
     ) -> Template:
         """The ODR enterprises with their two published rates over the last 12 weeks."""
-        since, until = default_window(utcnow(), 12)
         listed = [e for e in public_enterprises(db_session) if is_public(e)]
-        cards = scorecards(
-            db_session, [e.id for e in listed], since, until, rules.calendar, trend=False
-        )
+        cards = shown_cards(request, db_session, [e.id for e in listed], DEFAULT_WEEKS, rules)
         return Template(
             "public/enterprises.html",
             context={"rows": [(e, cards[e.id]) for e in listed], **ALL_LABELS},
@@ -50,6 +47,7 @@ class PublicEnterpriseController(Controller):
     @get("/{enterprise_id:int}", sync_to_thread=True)
     def enterprise_page(
         self,
+        request: Request,
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         enterprise_id: FromPath[int],
@@ -59,9 +57,7 @@ class PublicEnterpriseController(Controller):
         if not is_public(enterprise):
             raise NotFoundException(N_("没有该企业"))
         weeks = window_weeks(weeks)
-        now = utcnow()
-        since, until = default_window(now, weeks)
-        today = now.astimezone(SHANGHAI).date()
+        today = utcnow().astimezone(SHANGHAI).date()
         region = regions().get(enterprise.region_code)
         return Template(
             "public/enterprise.html",
@@ -69,7 +65,7 @@ class PublicEnterpriseController(Controller):
                 "enterprise": enterprise,
                 "region": region.name if region else "",
                 "marks": [m for m in marks(db_session, enterprise.id) if m.in_force(today)],
-                "card": scorecard(db_session, enterprise.id, since, until, rules.calendar),
+                "card": shown_card(request, db_session, enterprise.id, weeks, rules),
                 "weeks": weeks,
                 "windows": WINDOWS,
                 "reasons": REASON_LABELS,

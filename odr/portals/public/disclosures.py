@@ -21,9 +21,9 @@ from odr.clock import SHANGHAI, utcnow
 from odr.engine.rules import Rules
 from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import Enterprise
-from odr.enterprises.scorecard import default_window, scorecard
+from odr.enterprises.scorecard import WINDOWS, window_weeks
 from odr.portals.csv_files import csv_bytes, csv_response
-from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
+from odr.portals.enterprise.scorecard import REASON_LABELS, shown_card
 from odr.portals.public.controller import is_public
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "disclosures.schema.json"
@@ -79,6 +79,7 @@ class PublicDisclosureController(Controller):
     @get("/businesses/{business_id:int}", sync_to_thread=True)
     def business_page(
         self,
+        request: Request[Any, Any, Any],
         lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         business_id: FromPath[int],
@@ -90,14 +91,13 @@ class PublicDisclosureController(Controller):
         if not is_public(business):
             raise NotFoundException("no such business")
         weeks = window_weeks(weeks)
-        since, until = default_window(utcnow(), weeks)
         page = disclosed.of_business(lagging_session, rules, business.id, after=after)
         base = f"/disclosures/businesses/{business.id}"
         return Template(
             "public/disclosure_business.html",
             context={
                 "business": business,
-                "card": scorecard(lagging_session, business.id, since, until, rules.calendar),
+                "card": shown_card(request, lagging_session, business.id, weeks, rules),
                 "weeks": weeks,
                 "windows": WINDOWS,
                 "reasons": REASON_LABELS,

@@ -19,11 +19,13 @@ from odr.auth.web import provide_regulator_actor
 from odr.cases import stats
 from odr.cases.models import DashboardSnapshot
 from odr.clock import utcnow
+from odr.db.dialects import runs_long
 from odr.db.engine import transaction
 from odr.engine.rules import Rules
 from odr.notify.service import unread_count
 from odr.portals.csv_files import csv_bytes, csv_response
 from odr.portals.i18n import language_of, translations
+from odr.settings import Settings
 from odr.text import N_, translate
 
 WINDOWS = (4, 12, 26, 52)  # weeks the dashboard looks back
@@ -115,18 +117,19 @@ def _snapshot(
     weeks: int,
     refresh: bool = False,
 ) -> DashboardSnapshot:
-    """The stored figures, read in the page's own reading transaction (on the read replica when
-    there is one); stale or asked to be refreshed, computed and stored on the primary in a
-    transaction of its own, the one moment this page waits for a writer."""
+    """The stored figures, whatever their age (the worker computes them again), read in the
+    page's own reading transaction (on the read replica when there is one); when none are
+    stored or the reader asks, computed and stored on the primary in a transaction of its own,
+    the one moment this page waits for a writer."""
     if actor.office_id is None:
         raise NotFoundException(N_("没有所属部门"))
-    now = utcnow()
-    found = None if refresh else stats.fresh_snapshot(session, actor.office_id, weeks, now)
+    found = None if refresh else stats.stored_snapshot(session, actor.office_id, weeks)
     if found is not None:
         return found
     with transaction(request.app.state["session_factory"]) as writing:
+        runs_long(writing)
         return stats.dashboard_snapshot(
-            writing, actor.office_id, actor.office_ids, weeks, now, rules.calendar, refresh=refresh
+            writing, actor.office_id, actor.office_ids, weeks, utcnow(), rules.calendar
         )
 
 
@@ -144,6 +147,7 @@ class RegulatorDashboardController(Controller):
         request: Request,
         lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
+        settings: NamedDependency[Settings],
         actor: NamedDependency[Actor],
         weeks: FromQuery[str] = "",
         refresh: FromQuery[str] = "",
@@ -156,7 +160,7 @@ class RegulatorDashboardController(Controller):
             context={
                 "d": in_order(snapshot.figures),
                 "computed_at": snapshot.computed_at,
-                "max_age_minutes": int(stats.SNAPSHOT_MAX_AGE.total_seconds() // 60),
+                "max_age_minutes": max(1, round(settings.rollup_interval_seconds / 60)),
                 "labels": state_labels(rules),
                 "classification": rules.classification,
                 "weeks": chosen,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
@@ -29,11 +29,16 @@ from odr.enterprises.models import (
     Enterprise,
     EnterpriseMark,
 )
-from odr.enterprises.scorecard import default_window, scorecard, scorecards
+from odr.enterprises.scorecard import WINDOWS, Scorecard, default_window, scorecard, window_weeks
 from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.offices.models import Office
-from odr.portals.enterprise.scorecard import REASON_LABELS, WINDOWS, window_weeks
+from odr.portals.enterprise.scorecard import (
+    REASON_LABELS,
+    shown_card,
+    shown_cards,
+    stored_or_computed,
+)
 from odr.portals.forms import UrlForm
 from odr.text import N_
 
@@ -73,6 +78,7 @@ class RegulatorEnterprisesController(Controller):
     @get("/", sync_to_thread=True)
     def enterprise_list(
         self,
+        request: Request,
         lagging_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
@@ -94,11 +100,10 @@ class RegulatorEnterprisesController(Controller):
             offset=(page - 1) * PAGE_SIZE,
         )
         more, listed = len(listed) > PAGE_SIZE, listed[:PAGE_SIZE]
-        now = utcnow()
-        since, until = default_window(now, weeks)
         ids = [e.id for e in listed]
-        cards = scorecards(lagging_session, ids, since, until, rules.calendar, trend=False)
-        lists = supervision.marks_in_force(lagging_session, ids, now.astimezone(SHANGHAI).date())
+        cards = shown_cards(request, lagging_session, ids, weeks, rules)
+        today = utcnow().astimezone(SHANGHAI).date()
+        lists = supervision.marks_in_force(lagging_session, ids, today)
         return Template(
             "regulator/enterprises.html",
             context={
@@ -121,23 +126,22 @@ class RegulatorEnterprisesController(Controller):
     def _detail(
         self,
         session: Session,
-        rules: Rules,
         actor: Actor,
         enterprise: Enterprise,
         weeks: int,
+        card: Scorecard,
         errors: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
         form: str = "",
         status_code: int = 200,
     ) -> Template:
         now = utcnow()
-        since, until = default_window(now, weeks)
         return Template(
             "regulator/enterprises_detail.html",
             context={
                 "actor": actor,
                 "enterprise": enterprise,
-                "card": scorecard(session, enterprise.id, since, until, rules.calendar),
+                "card": card,
                 "weeks": weeks,
                 "windows": WINDOWS,
                 "reasons": REASON_LABELS,
@@ -175,6 +179,7 @@ class RegulatorEnterprisesController(Controller):
     @get("/{enterprise_id:int}", sync_to_thread=True)
     def enterprise_page(
         self,
+        request: Request,
         db_session: NamedDependency[Session],
         rules: NamedDependency[Rules],
         actor: NamedDependency[Actor],
@@ -182,7 +187,9 @@ class RegulatorEnterprisesController(Controller):
         weeks: FromQuery[int | None] = None,
     ) -> Template:
         enterprise = _enterprise(db_session, actor, enterprise_id)
-        return self._detail(db_session, rules, actor, enterprise, window_weeks(weeks))
+        weeks = window_weeks(weeks)
+        card = shown_card(request, db_session, enterprise.id, weeks, rules)
+        return self._detail(db_session, actor, enterprise, weeks, card)
 
     def _decide(
         self,
@@ -202,7 +209,8 @@ class RegulatorEnterprisesController(Controller):
             decision()
         except InvalidData as exc:
             errors = {error_field: " ".join(exc.errors.values())} if error_field else exc.errors
-            return self._detail(session, rules, actor, enterprise, weeks, errors, data, form, 400)
+            card = stored_or_computed(session, enterprise.id, weeks, rules)
+            return self._detail(session, actor, enterprise, weeks, card, errors, data, form, 400)
         return Redirect(f"{self.path}/{enterprise.id}?weeks={weeks}", status_code=303)
 
     @post("/{enterprise_id:int}/merge", sync_to_thread=True)
