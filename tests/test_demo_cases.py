@@ -170,6 +170,8 @@ def test_postgresql_copy_stores_what_sqlalchemy_stores(
         for row, copied in zip(rows, by_copy[name], strict=True):
             assert copied == row, name
     assert _schema(factory) == schema
+    # Each loaded event's feed position is its id: the first feed read numbers none.
+    assert all(e.feed_position == e.id for e in by_copy["case_events"])
 
     verified = CliRunner().invoke(main, ["audit", "verify"], env={"ODR_DATABASE_URL": database_url})
     assert verified.exit_code == 0, verified.output

@@ -151,9 +151,9 @@ def load_rows(
     first_note: int,
 ) -> int:
     """Insert a batch of generated cases (odr/demo) with their events and notifications, as
-    the loader prepared them (odr/db/bulk_load.py): the cases' ids given, the events' and
-    notifications' counted within the batch from 0 and stored from the first free ones; return
-    the next event id."""
+    the loader prepared them (odr/db/bulk_load.py): the cases' ids given, the events' ids (and
+    feed positions) and notifications' counted within the batch from 0 and stored from the first
+    free ones; return the next event id."""
     case_names, event_names, note_names = names
     loader.insert(connection, CASES, case_names, cases, {})
     # Each case's words for the search index (odr/cases/search_index.py), as submit() writes them.
@@ -164,7 +164,10 @@ def load_rows(
     loader.insert(
         connection, SEARCH, SEARCH_NAMES, loader.prepare(SEARCH, SEARCH_NAMES, searched), {}
     )
-    loader.insert(connection, EVENTS, event_names, events, {"id": first_event})
+    # A loaded event's feed position (odr.cases.event_positions) is its id: the batches commit
+    # in id order, so the first 12315 feed or incremental verification numbers none of them.
+    positions = {"id": first_event, "feed_position": first_event}
+    loader.insert(connection, EVENTS, event_names, events, positions)
     loader.insert(
         connection,
         NOTIFICATIONS,

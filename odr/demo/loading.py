@@ -60,6 +60,8 @@ def _work(task: tuple[int, int, int]) -> tuple[list, list, list]:
     for rows in (events, notifications):  # ids within the batch: the insert adds the first id
         for index, row in enumerate(rows):
             row["id"] = index
+    for index, row in enumerate(events):  # committed in id order: their feed positions
+        row["feed_position"] = index
     case_names, event_names, notification_names = NAMES
     return (
         _loader.prepare(CASES, case_names, cases),
@@ -75,7 +77,8 @@ NAMES: tuple[list[str], list[str], list[str]] = ([], [], [])
 def _define_columns(generator: Generator) -> None:
     global NAMES
     cases, events, notifications = generator.batch(0, 200, 1)
-    NAMES = (list(cases[0]), ["id", *events[0]], ["id", *notifications[0]])
+    event_names = ["id", "feed_position", *(n for n in events[0] if n != "feed_position")]
+    NAMES = (list(cases[0]), event_names, ["id", *notifications[0]])
 
 
 def generate_cases(
