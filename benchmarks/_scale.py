@@ -140,7 +140,11 @@ def _note_of(connection: Any, name: str) -> dict[str, Any] | None:
 
 
 def postgres_database(
-    cases: int, overdue: int, admin_url: str, notes_dir: Path | None = None
+    cases: int,
+    overdue: int,
+    admin_url: str,
+    notes_dir: Path | None = None,
+    name: str | None = None,
 ) -> PostgresDatabase:
     """The shared PostgreSQL demo database of `cases` cases (`overdue` of them due) on the server
     of `admin_url`, built when missing: `odr db upgrade`, `odr demo`, `odr demo --cases N
@@ -152,7 +156,7 @@ def postgres_database(
 
     from odr.db.engine import normalise_url
 
-    name = postgres_name(cases)
+    name = name or postgres_name(cases)
     server = make_url(normalise_url(admin_url))
     url = server.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")

@@ -62,9 +62,8 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -190,36 +189,6 @@ def _has_cases_table(url: str) -> bool:
         engine.dispose()
 
 
-def build(url: str, cases: int, overdue: int) -> dict[str, Any]:
-    """Create the database at `url` and load `cases` demo cases into it; write the note."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    admin = _admin(url)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    now = datetime.now(UTC).replace(microsecond=0)
-    with tempfile.TemporaryDirectory(prefix="odr-bench-scale-pg-") as tmp:
-        env = {**os.environ, "ODR_DATABASE_URL": url, "ODR_VAR_DIR": tmp}
-        run = {"env": env, "check": True, "stdout": subprocess.DEVNULL, "cwd": _scale.ROOT}
-        subprocess.run([_scale.ODR, "db", "upgrade"], **run)  # type: ignore[call-overload]
-        subprocess.run([_scale.ODR, "demo", "--cases", "0"], **run)  # type: ignore[call-overload]
-        started = time.perf_counter()
-        subprocess.run(  # type: ignore[call-overload]
-            [_scale.ODR, "demo", "--cases", str(cases), "--overdue", str(overdue)]
-            + ["--now", now.isoformat()],
-            **run,
-        )
-        seconds = time.perf_counter() - started
-    note = {"cases": cases, "overdue": overdue, "now": now.isoformat(), "build_seconds": seconds}
-    with admin.connect() as connection:
-        comment = json.dumps(note).replace("'", "''")
-        connection.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'"))
-    admin.dispose()
-    return note
-
-
 def reader_url(url: str, role: str) -> str:
     """`url` as the read-only role, made when missing (cluster-wide; it can read every table
     of every database, and write none)."""
@@ -253,7 +222,7 @@ def database(size: int, url: str, args: argparse.Namespace) -> Database | None:
             print(f"{size:,} cases: {name} exists, empty; not built over (drop it first)")
             return None
         print(f"{size:,} cases: building {name} ...", flush=True)
-        note = build(url, size, args.overdue)
+        note = _scale.postgres_database(size, args.overdue, url, name=name).note
         built = note["build_seconds"]
     if note["cases"] != size:
         print(f"{size:,} cases: {name} holds {note['cases']:,} by its note; skipped")

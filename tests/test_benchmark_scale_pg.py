@@ -43,7 +43,9 @@ def results(urls: dict[int, str], tmp_path_factory: pytest.TempPathFactory) -> d
     argv += ["--repeat", "2", "--values", "2", "--report-repeat", "1", "--output", str(output)]
     for size, url in urls.items():
         argv += ["--database", f"{size}={url}"]
-    results = load("scale_pg").main(argv)
+    with pytest.MonkeyPatch.context() as patch:  # the builds' notes beside the output
+        patch.setenv("ODR_BENCH_NOTES_DIR", str(output.parent))
+        results = load("scale_pg").main(argv)
     assert json.loads(output.read_text(encoding="utf-8")) == results
     return results
 
