@@ -456,10 +456,10 @@ def measure(db: Database, args: argparse.Namespace) -> dict[str, Any]:
     print("  the sweep (rolled back) ...", flush=True)
     swept = sweep.measure(db, db.overdue, args.repeat, undo=True)
     verified = None
-    if args.no_verify or db.cases > args.verify_up_to:
-        print(
-            f"  odr audit verify: not run ({db.cases:,} cases; --verify-up-to {args.verify_up_to:,})"
-        )
+    if args.no_verify:
+        print("  odr audit verify: not run (--no-verify)")
+    elif db.cases > args.verify_up_to:
+        print(f"  odr audit verify: not run ({db.cases:,} cases, over --verify-up-to)")
     else:
         print("  odr audit verify ...", flush=True)
         verified = verify(db)
