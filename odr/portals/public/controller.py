@@ -18,7 +18,7 @@ from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import DEFAULT_WEEKS, WINDOWS, window_weeks
 from odr.enterprises.supervision import marks, public_enterprises
 from odr.offices.regions import regions
-from odr.portals.enterprise.scorecard import REASON_LABELS, shown_card, shown_cards
+from odr.portals.scorecards import REASON_LABELS, shown_card, shown_cards
 from odr.text import N_
 
 

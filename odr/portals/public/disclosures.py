@@ -23,8 +23,8 @@ from odr.enterprises.labels import ALL_LABELS
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import WINDOWS, window_weeks
 from odr.portals.csv_files import csv_bytes, csv_response
-from odr.portals.enterprise.scorecard import REASON_LABELS, shown_card
 from odr.portals.public.controller import is_public
+from odr.portals.scorecards import REASON_LABELS, shown_card
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "disclosures.schema.json"
 SCHEMA_PATH = "/disclosures/open-data.schema.json"

@@ -33,13 +33,13 @@ from odr.enterprises.scorecard import WINDOWS, Scorecard, default_window, scorec
 from odr.errors import InvalidData
 from odr.notify.service import unread_count
 from odr.offices.models import Office
-from odr.portals.enterprise.scorecard import (
+from odr.portals.forms import UrlForm
+from odr.portals.scorecards import (
     REASON_LABELS,
     shown_card,
     shown_cards,
     stored_or_computed,
 )
-from odr.portals.forms import UrlForm
 from odr.text import N_
 
 PAGE_SIZE = 50
