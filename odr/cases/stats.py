@@ -8,16 +8,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, sessionmaker
 
 from odr.cases.models import RECOVERY_OUTCOMES, REPORT_CLAIM, Case, DashboardSnapshot
 from odr.clock import SHANGHAI
-from odr.db.dialects import claim, runs_long
-from odr.db.engine import transaction
+from odr.db.dialects import runs_long
+from odr.db.engine import reading, transaction
 from odr.engine.calendar import WorkingCalendar
 from odr.enterprises.models import Enterprise
 from odr.enterprises.scorecard import Scorecard, scorecards
@@ -369,30 +369,27 @@ def dashboard_snapshot(
 def refresh_stale_snapshots(
     factory: sessionmaker[Session], now: datetime, calendar: WorkingCalendar, max_age: timedelta
 ) -> int:
-    """Compute again every stored dashboard older than `max_age`, one office and window a
-    transaction, its row claimed while it is computed (another worker skips it); answer how
-    many."""
-    with factory() as session:
+    """Compute again every stored dashboard older than `max_age`, one office and window at a
+    time: computed in a transaction that only reads (on SQLite no writer waits for it), stored
+    in a short one if still stale (of several workers that computed it at once, the first
+    stores it); answer how many were stored."""
+    cutoff = now - max_age
+    with reading(factory) as session:
         stale = session.execute(
-            select(DashboardSnapshot.id, DashboardSnapshot.office_id).where(
-                DashboardSnapshot.computed_at < now - max_age
-            )
+            select(
+                DashboardSnapshot.id, DashboardSnapshot.office_id, DashboardSnapshot.weeks
+            ).where(DashboardSnapshot.computed_at < cutoff)
         ).all()
     refreshed = 0
-    for snapshot_id, office_id in stale:
-        with transaction(factory) as session:
+    for snapshot_id, office_id, weeks in stale:
+        with reading(factory) as session:
             runs_long(session)
-            found = session.scalar(
-                claim(
-                    select(DashboardSnapshot).where(
-                        DashboardSnapshot.id == snapshot_id,
-                        DashboardSnapshot.computed_at < now - max_age,
-                    )
-                )
+            fresh = figures(session, supervised_ids(session, office_id), weeks, now, calendar)
+        with transaction(factory) as session:
+            stored = session.execute(
+                update(DashboardSnapshot)
+                .where(DashboardSnapshot.id == snapshot_id, DashboardSnapshot.computed_at < cutoff)
+                .values(computed_at=now, figures=fresh)
             )
-            if found is not None:
-                office_ids = supervised_ids(session, office_id)
-                found.figures = figures(session, office_ids, found.weeks, now, calendar)
-                found.computed_at = now
-                refreshed += 1
+            refreshed += cast(CursorResult[Any], stored).rowcount
     return refreshed

@@ -7,8 +7,9 @@ events), at ten million most of a minute: no request should wait for that.
 - Only a card never stored is computed for a page (`compute`, on the primary): the first view
   of an enterprise in a window.
 - The worker computes again the cards older than the rollup interval (`refresh_stale`), one
-  window at a time and every stale enterprise of it in one pass, each window's rows claimed
-  while it works (several workers share the stale rows, none computes them twice).
+  window at a time and every stale enterprise of it in one pass, in a transaction that only
+  reads (on SQLite no writer waits for it), then stores them in a short one over the rows still
+  stale: of several workers that computed the same window at once, the first stores it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from odr.db.dialects import claim, runs_long
-from odr.db.engine import transaction
+from odr.db.dialects import runs_long
+from odr.db.engine import reading, transaction
 from odr.engine.calendar import WorkingCalendar
 from odr.enterprises.models import ScorecardSnapshot
 from odr.enterprises.scorecard import WINDOWS, Scorecard, default_window, scorecards
@@ -52,8 +53,34 @@ def compute(
 ) -> dict[int, Scorecard]:
     """Compute the cards of these enterprises over the window ending today and store them
     (replacing what was stored); answer them."""
+    cards = _computed(session, enterprise_ids, weeks, now, calendar)
+    _store(session, cards, weeks, now)
+    return cards
+
+
+def _computed(
+    session: Session,
+    enterprise_ids: Collection[int],
+    weeks: int,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> dict[int, Scorecard]:
     since, until = default_window(now, weeks)
     cards = scorecards(session, enterprise_ids, since, until, calendar)
+    for card in cards.values():
+        card.computed_at = now
+    return cards
+
+
+def _store(
+    session: Session,
+    cards: dict[int, Scorecard],
+    weeks: int,
+    now: datetime,
+    older_than: datetime | None = None,
+) -> int:
+    """Store the cards of a window; with `older_than`, only over rows still older than that
+    (another worker may have stored newer ones meanwhile). Answer how many were stored."""
     rows = {
         row.enterprise_id: row
         for row in session.scalars(
@@ -63,34 +90,37 @@ def compute(
             )
         )
     }
+    stored = 0
     for enterprise_id, card in cards.items():
-        card.computed_at = now
         row = rows.get(enterprise_id)
         if row is None:
             row = ScorecardSnapshot(enterprise_id=enterprise_id, weeks=weeks)
             session.add(row)
+        elif older_than is not None and row.computed_at >= older_than:
+            continue
         row.computed_at, row.figures = now, card.stored()
+        stored += 1
     session.flush()
-    return cards
+    return stored
 
 
 def refresh_stale(
     factory: sessionmaker[Session], calendar: WorkingCalendar, now: datetime, max_age: timedelta
 ) -> int:
-    """Compute again every stored card older than `max_age`, a window per transaction; answer
-    how many. Rows another worker is refreshing are skipped."""
-    refreshed = 0
+    """Compute again every stored card older than `max_age`, a window at a time: computed in a
+    transaction that only reads (on SQLite the writers never wait for it), stored in a short
+    one over the rows still stale; answer how many."""
+    refreshed, cutoff = 0, now - max_age
     for weeks in WINDOWS:
-        with transaction(factory) as session:
+        with reading(factory) as session:
             runs_long(session)
             stale = session.scalars(
-                claim(
-                    select(ScorecardSnapshot.enterprise_id).where(
-                        ScorecardSnapshot.weeks == weeks,
-                        ScorecardSnapshot.computed_at < now - max_age,
-                    )
+                select(ScorecardSnapshot.enterprise_id).where(
+                    ScorecardSnapshot.weeks == weeks, ScorecardSnapshot.computed_at < cutoff
                 )
             ).all()
-            if stale:
-                refreshed += len(compute(session, stale, weeks, now, calendar))
+            cards = _computed(session, stale, weeks, now, calendar) if stale else {}
+        if cards:
+            with transaction(factory) as session:
+                refreshed += _store(session, cards, weeks, now, older_than=cutoff)
     return refreshed
